@@ -1,0 +1,29 @@
+//! An append-only record of a read of personal data or of a change.
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub at: DateTimeUtc,
+    pub user_id: Option<Uuid>,
+    pub role: Role,
+    pub organisation_id: Option<Uuid>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    /// Comma-separated data categories read.
+    pub categories: Option<String>,
+    pub operation_name: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! A life domain a service answers to.
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::enums::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "service_life_domains")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub service_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub life_domain: LifeDomain,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

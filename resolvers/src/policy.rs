@@ -1,0 +1,247 @@
+//! The access policy: the contract's "Who may see what" table, in one place.
+//!
+//! Two kinds of rule live here and nowhere else:
+//! - **row scopes**: for each entity and role, a `Condition` that every query path (root lists,
+//!   by-id lookups, loaders behind nested fields, totals) adds to its SQL. A row outside the scope
+//!   never leaves the database, so it does not exist for the caller. Deny is the default: a role
+//!   not named gets a condition that is never true.
+//! - **field rules**: which client data categories a role reads, and for partners which consent
+//!   scope unlocks each category. Resolvers enforce them through the guards at the bottom.
+//!
+//! | data            | PUBLIC | PARTNER                          | INTAKE | CASE_WORKER | ANALYST | ADMIN |
+//! |-----------------|--------|----------------------------------|--------|-------------|---------|-------|
+//! | social map      | read   | read                             | read   | read        | read    | read  |
+//! | clients         | –      | of referrals sent to/by its org  | read   | read        | –       | all   |
+//! | client fields   | –      | per active consent to its org    | all    | all         | –       | all   |
+//! | help requests   | –      | of its clients, with SITUATION   | read   | read        | –       | all   |
+//! | case notes      | –      | never                            | read   | read        | –       | all   |
+//! | consents        | –      | those given to its org           | read   | read        | –       | all   |
+//! | referrals       | –      | sent to or by its org            | read   | read        | –       | all   |
+//! | referral events | –      | of the referrals it sees         | read   | read        | –       | all   |
+
+use async_graphql::{Context, Guard};
+use entities::{
+    ConsentScope, Role, appointment, client, consent, help_request, referral,
+    referral_event,
+};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition};
+use uuid::Uuid;
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::loaders::{ConsentScopesOf, request_loader};
+
+/// A condition no row meets.
+fn nothing() -> Condition {
+    Condition::all().add(Expr::cust("1 = 0"))
+}
+
+/// A condition every row meets.
+fn everything() -> Condition {
+    Condition::all()
+}
+
+/// Roles of the welfare house's own staff that work with clients.
+fn works_with_clients(role: Role) -> bool {
+    matches!(role, Role::Intake | Role::CaseWorker | Role::Admin)
+}
+
+/// Referrals: staff see all, a partner those sent to or by its organisation.
+pub fn referrals(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => Condition::any()
+            .add(referral::Column::SenderId.eq(org))
+            .add(referral::Column::RecipientId.eq(org)),
+        _ => nothing(),
+    }
+}
+
+/// Clients: staff see all, a partner the clients of the referrals it sees.
+pub fn clients(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        Role::Partner => Condition::all().add(client::Column::Id.in_subquery(
+            Query::select()
+                .column(referral::Column::ClientId)
+                .from(referral::Entity)
+                .cond_where(referrals(caller))
+                .to_owned(),
+        )),
+        _ => nothing(),
+    }
+}
+
+/// Help requests: staff see all; a partner those of the clients it sees who consented to share
+/// their situation (SITUATION) with its organisation.
+pub fn help_requests(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => Condition::all()
+            .add(help_request::Column::ClientId.in_subquery(visible_client_ids(caller)))
+            .add(help_request::Column::ClientId.in_subquery(
+                Query::select()
+                    .column(consent::Column::ClientId)
+                    .from(consent::Entity)
+                    .and_where(consent::Column::RecipientId.eq(org))
+                    .and_where(consent::Column::RevokedAt.is_null())
+                    .and_where(consent::Column::ScopeSituation.eq(true))
+                    .to_owned(),
+            )),
+        _ => nothing(),
+    }
+}
+
+/// Case notes: the welfare house's own staff only; partners never.
+pub fn case_notes(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        _ => nothing(),
+    }
+}
+
+/// Consents: staff see all; a partner those given to its organisation by clients it sees.
+pub fn consents(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => Condition::all()
+            .add(consent::Column::RecipientId.eq(org))
+            .add(consent::Column::ClientId.in_subquery(visible_client_ids(caller))),
+        _ => nothing(),
+    }
+}
+
+/// Referral events: those of the referrals the caller sees.
+pub fn referral_events(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        Role::Partner => Condition::all().add(
+            referral_event::Column::ReferralId.in_subquery(
+                Query::select()
+                    .column(referral::Column::Id)
+                    .from(referral::Entity)
+                    .cond_where(referrals(caller))
+                    .to_owned(),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Appointments: staff see all, a partner those at its own office hours.
+pub fn appointments(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => {
+            Condition::all().add(appointment::Column::OrganisationId.eq(org))
+        }
+        _ => nothing(),
+    }
+}
+
+fn visible_client_ids(caller: &Caller) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(client::Column::Id)
+        .from(client::Entity)
+        .cond_where(clients(caller))
+        .to_owned()
+}
+
+/// May the caller filter clients by personal data? Only staff who read all of it: a filter on a
+/// field the caller cannot read would confirm its value.
+pub fn may_search_clients(caller: &Caller) -> bool {
+    works_with_clients(caller.role)
+}
+
+/// A category of client data, as the contract's consent scopes divide it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// Name and date of birth.
+    Identity,
+    /// Address, phone, e-mail, preferred language.
+    Contact,
+    /// The national register number.
+    NationalNumber,
+    /// Help request summary and life domains.
+    Situation,
+}
+
+impl Category {
+    /// The consent scope that opens this category to a partner.
+    pub fn consent_scope(self) -> ConsentScope {
+        match self {
+            Category::Identity => ConsentScope::Identity,
+            Category::Contact => ConsentScope::Contact,
+            Category::NationalNumber => ConsentScope::NationalNumber,
+            Category::Situation => ConsentScope::Situation,
+        }
+    }
+}
+
+/// Field rule: may the caller read `category` of this client? Staff read every category;
+/// a partner only those of an active consent to its organisation; nobody else any.
+pub async fn may_read_client_data(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    client_id: Uuid,
+    category: Category,
+) -> Result<bool, ApiError> {
+    match caller.role {
+        role if works_with_clients(role) => Ok(true),
+        Role::Partner => {
+            let scopes = request_loader(ctx)?
+                .load_one(ConsentScopesOf(client_id))
+                .await?
+                .unwrap_or_default();
+            Ok(scopes.contains(&category.consent_scope()))
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Guard for a client data field: `FORBIDDEN` at the field's path unless the rule above allows.
+pub struct ClientData {
+    pub client_id: Uuid,
+    pub category: Category,
+}
+
+impl ClientData {
+    pub fn new(client_id: Uuid, category: Category) -> Self {
+        ClientData { client_id, category }
+    }
+}
+
+impl Guard for ClientData {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let caller = crate::caller_of(ctx)?;
+        if may_read_client_data(ctx, caller, self.client_id, self.category).await? {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden.into())
+        }
+    }
+}
+
+/// Guard for fields only some roles read (case notes, the audit log).
+pub struct RoleIn(pub &'static [Role]);
+
+impl Guard for RoleIn {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let caller = crate::caller_of(ctx)?;
+        if self.0.contains(&caller.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden.into())
+        }
+    }
+}
+
+/// Roles that read case notes.
+pub const CASE_NOTE_READERS: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
+
+/// Roles that may ask for clients at all (a partner then sees only its own).
+pub const CLIENT_READERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWorker, Role::Admin];
+
+/// Roles that may ask for referrals at all (a partner then sees only its own).
+pub const REFERRAL_READERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWorker, Role::Admin];

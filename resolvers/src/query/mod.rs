@@ -1,0 +1,20 @@
+//! The root `Query`, merged from one object per domain.
+
+mod clients;
+mod me;
+mod referrals;
+mod social_map;
+
+use async_graphql::MergedObject;
+
+pub use clients::ClientFilter;
+pub use referrals::{Direction, ReferralFilter};
+pub use social_map::ServiceFilter;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    me::MeQuery,
+    social_map::SocialMapQuery,
+    clients::ClientQuery,
+    referrals::ReferralQuery,
+);

@@ -1,0 +1,101 @@
+use async_graphql::{Context, ID, Object};
+use chrono::NaiveDate;
+use entities::{client, referral};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::consent::Consent;
+use super::help_request::HelpRequest;
+use super::referral::Referral;
+use super::{Address, id};
+use crate::connection::{Keyset, Page, PageArgs, page};
+use crate::cursor::KeyPart;
+use crate::error::ApiResult;
+use crate::loaders::{ConsentsOf, HelpRequestsOf, request_loader};
+use crate::policy::{self, Category::*, ClientData};
+
+/// A citizen with a welfare question, and the owner of their trajectory. Each personal field is
+/// shown only to roles that read it; to a partner only in the categories the client consented to
+/// share with its organisation.
+pub struct Client(pub client::Model);
+
+#[Object]
+impl Client {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Identity)")]
+    async fn given_name(&self) -> Option<&str> {
+        Some(&self.0.given_name)
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Identity)")]
+    async fn family_name(&self) -> Option<&str> {
+        Some(&self.0.family_name)
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Identity)")]
+    async fn date_of_birth(&self) -> Option<NaiveDate> {
+        self.0.date_of_birth
+    }
+    /// The Belgian national register number (rijksregisternummer).
+    #[graphql(guard = "ClientData::new(self.0.id, NationalNumber)")]
+    async fn national_register_number(&self) -> Option<&str> {
+        self.0.national_register_number.as_deref()
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Contact)")]
+    async fn address(&self) -> Option<Address> {
+        Address::from_parts(
+            self.0.street.clone(),
+            self.0.postcode.clone(),
+            self.0.municipality.clone(),
+        )
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Contact)")]
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Contact)")]
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    #[graphql(guard = "ClientData::new(self.0.id, Contact)")]
+    async fn preferred_language(&self) -> Option<&str> {
+        self.0.preferred_language.as_deref()
+    }
+    /// The client's help requests, oldest first (for a partner: only with SITUATION consent).
+    async fn help_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<HelpRequest>>> {
+        let rows = request_loader(ctx)?.load_one(HelpRequestsOf(self.0.id)).await?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(HelpRequest).collect()))
+    }
+    /// The client's consents, oldest first (for a partner: those given to its organisation).
+    async fn consents(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Consent>>> {
+        let rows = request_loader(ctx)?.load_one(ConsentsOf(self.0.id)).await?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
+    }
+    /// The client's referrals that you may see, newest first.
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Referral>> {
+        let caller = crate::caller_of(ctx)?;
+        let select = referral::Entity::find()
+            .filter(referral::Column::ClientId.eq(self.0.id))
+            .filter(policy::referrals(caller));
+        page(ctx, select, &PageArgs::new(first, after), Referral).await
+    }
+}
+
+impl Keyset for client::Entity {
+    const KIND: &'static str = "client";
+    const DESCENDING: bool = false;
+    fn columns() -> Vec<client::Column> {
+        vec![client::Column::FamilyName, client::Column::GivenName, client::Column::Id]
+    }
+    fn key(model: &client::Model) -> Vec<KeyPart> {
+        vec![
+            KeyPart::Text(model.family_name.clone()),
+            KeyPart::Text(model.given_name.clone()),
+            KeyPart::Id(model.id),
+        ]
+    }
+}

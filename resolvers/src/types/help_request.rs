@@ -1,0 +1,69 @@
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entities::{case_note, help_request};
+
+use super::client::Client;
+use super::{LifeDomain, id};
+use crate::error::ApiResult;
+use crate::loaders::{CaseNotesOf, ClientId, HelpRequestLifeDomainsOf, request_loader};
+use crate::policy::{CASE_NOTE_READERS, Category, ClientData, RoleIn};
+
+/// A client's welfare question as taken in.
+pub struct HelpRequest(pub help_request::Model);
+
+#[Object]
+impl HelpRequest {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Client>> {
+        Ok(request_loader(ctx)?.load_one(ClientId(self.0.client_id)).await?.map(Client))
+    }
+    #[graphql(guard = "ClientData::new(self.0.client_id, Category::Situation)")]
+    async fn summary(&self) -> Option<&str> {
+        Some(&self.0.summary)
+    }
+    async fn life_domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<LifeDomain>> {
+        let domains = request_loader(ctx)?.load_one(HelpRequestLifeDomainsOf(self.0.id)).await?;
+        Ok(domains.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+    /// How the question came in: DESK, PHONE, EMAIL, OUTREACH or PARTNER_OFFICE_HOUR.
+    async fn channel(&self) -> &str {
+        &self.0.channel
+    }
+    /// OPEN or CLOSED.
+    async fn status(&self) -> &str {
+        self.0.status.as_str()
+    }
+    async fn opened_at(&self) -> DateTime<Utc> {
+        self.0.opened_at
+    }
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// The welfare house's case notes; never shown to partners.
+    #[graphql(guard = "RoleIn(CASE_NOTE_READERS)")]
+    async fn case_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<CaseNote>>> {
+        let notes = request_loader(ctx)?.load_one(CaseNotesOf(self.0.id)).await?;
+        Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
+    }
+}
+
+/// A case worker's note on a help request.
+pub struct CaseNote(pub case_note::Model);
+
+#[Object]
+impl CaseNote {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn author_id(&self) -> ID {
+        id(self.0.author_id)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

@@ -1,0 +1,55 @@
+use async_graphql::{Context, ID, Object};
+use entities::user;
+
+use super::organisation::Organisation;
+use super::{Role, id};
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::loaders::{OrganisationId, request_loader};
+
+/// Who you are to the API.
+pub struct Me(pub Caller);
+
+#[Object]
+impl Me {
+    /// Your role; PUBLIC without a token.
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn user(&self) -> Option<User> {
+        self.0.user.clone().map(User)
+    }
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
+        let Some(org) = self.0.organisation_id() else { return Ok(None) };
+        Ok(request_loader(ctx)?.load_one(OrganisationId(org)).await?.map(Organisation))
+    }
+}
+
+/// A person who signs in.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
+        request_loader(ctx)?
+            .load_one(OrganisationId(self.0.organisation_id))
+            .await?
+            .map(Organisation)
+            .ok_or_else(|| ApiError::internal("user without organisation"))
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+}

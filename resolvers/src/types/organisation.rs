@@ -1,0 +1,63 @@
+use async_graphql::{Context, ID, Object};
+use entities::{organisation, service};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::service::Service;
+use super::{OrganisationKind, id};
+use crate::connection::{Keyset, Page, PageArgs, page};
+use crate::cursor::KeyPart;
+use crate::error::ApiResult;
+
+/// An organisation of the network: the welfare house or a partner.
+pub struct Organisation(pub organisation::Model);
+
+#[Object]
+impl Organisation {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> OrganisationKind {
+        self.0.kind.into()
+    }
+    /// Whether the organisation is a partner of the welfare house's network (and so may receive
+    /// referrals).
+    async fn is_network_partner(&self) -> bool {
+        self.0.is_network_partner
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// The organisation's services on the social map, by name.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<Service>> {
+        let select = service::Entity::find().filter(service::Column::OrganisationId.eq(self.0.id));
+        page(ctx, select, &PageArgs::new(first, after), Service).await
+    }
+}
+
+impl Keyset for organisation::Entity {
+    const KIND: &'static str = "organisation";
+    const DESCENDING: bool = false;
+    fn columns() -> Vec<organisation::Column> {
+        vec![organisation::Column::Name, organisation::Column::Id]
+    }
+    fn key(model: &organisation::Model) -> Vec<KeyPart> {
+        vec![KeyPart::Text(model.name.clone()), KeyPart::Id(model.id)]
+    }
+}

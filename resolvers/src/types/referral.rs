@@ -1,0 +1,133 @@
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entities::{referral, referral_event};
+
+use super::client::Client;
+use super::help_request::HelpRequest;
+use super::organisation::Organisation;
+use super::service::Service;
+use super::{LifeDomain, ReferralStatus, RejectionReason, id};
+use crate::connection::Keyset;
+use crate::cursor::KeyPart;
+use crate::error::{ApiError, ApiResult};
+use crate::loaders::{
+    ClientId, EventsOf, HelpRequestId, OrganisationId, ReferralId, ServiceId, request_loader,
+};
+
+/// A client referred by one organisation to another, followed until the outcome.
+pub struct Referral(pub referral::Model);
+
+async fn organisation(ctx: &Context<'_>, org: uuid::Uuid) -> ApiResult<Organisation> {
+    request_loader(ctx)?
+        .load_one(OrganisationId(org))
+        .await?
+        .map(Organisation)
+        .ok_or_else(|| ApiError::internal("referral names a missing organisation"))
+}
+
+#[Object]
+impl Referral {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn status(&self) -> ReferralStatus {
+        self.0.status.into()
+    }
+    /// Bumped by every status change; pass it as `expectedVersion` when changing the status.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn life_domain(&self) -> LifeDomain {
+        self.0.life_domain.into()
+    }
+    /// Why the client is referred.
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Client>> {
+        Ok(request_loader(ctx)?.load_one(ClientId(self.0.client_id)).await?.map(Client))
+    }
+    /// The help request the referral answers, when the caller may see it.
+    async fn help_request(&self, ctx: &Context<'_>) -> ApiResult<Option<HelpRequest>> {
+        let Some(help_request) = self.0.help_request_id else { return Ok(None) };
+        Ok(request_loader(ctx)?.load_one(HelpRequestId(help_request)).await?.map(HelpRequest))
+    }
+    async fn sender(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
+        organisation(ctx, self.0.sender_id).await
+    }
+    async fn recipient(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
+        organisation(ctx, self.0.recipient_id).await
+    }
+    /// The service the client is referred to, if one was chosen.
+    async fn service(&self, ctx: &Context<'_>) -> ApiResult<Option<Service>> {
+        let Some(service) = self.0.service_id else { return Ok(None) };
+        Ok(request_loader(ctx)?.load_one(ServiceId(service)).await?.map(Service))
+    }
+    /// The recipient's feedback that closes the loop (on REJECTED and COMPLETED).
+    async fn outcome_note(&self) -> Option<&str> {
+        self.0.outcome_note.as_deref()
+    }
+    async fn rejection_reason(&self) -> Option<RejectionReason> {
+        self.0.rejection_reason.map(Into::into)
+    }
+    /// The referral's history, oldest first; creation is the first event.
+    async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralEvent>> {
+        let events = request_loader(ctx)?.load_one(EventsOf(self.0.id)).await?;
+        Ok(events.unwrap_or_default().into_iter().map(ReferralEvent).collect())
+    }
+}
+
+impl Keyset for referral::Entity {
+    const KIND: &'static str = "referral";
+    const DESCENDING: bool = true;
+    fn columns() -> Vec<referral::Column> {
+        vec![referral::Column::CreatedAt, referral::Column::Id]
+    }
+    fn key(model: &referral::Model) -> Vec<KeyPart> {
+        vec![KeyPart::Time(model.created_at), KeyPart::Id(model.id)]
+    }
+}
+
+/// One step in a referral's history.
+pub struct ReferralEvent(pub referral_event::Model);
+
+#[Object]
+impl ReferralEvent {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Referral> {
+        request_loader(ctx)?
+            .load_one(ReferralId(self.0.referral_id))
+            .await?
+            .map(Referral)
+            .ok_or(ApiError::NotFound("referral"))
+    }
+    /// The status before; none for the creation.
+    async fn from_status(&self) -> Option<ReferralStatus> {
+        self.0.from_status.map(Into::into)
+    }
+    async fn to_status(&self) -> ReferralStatus {
+        self.0.to_status.into()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn rejection_reason(&self) -> Option<RejectionReason> {
+        self.0.rejection_reason.map(Into::into)
+    }
+    /// The organisation that made the change.
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
+        let Some(org) = self.0.actor_organisation_id else { return Ok(None) };
+        Ok(Some(organisation(ctx, org).await?))
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}

@@ -1,0 +1,68 @@
+//! Assembles the welzijnshuis GraphQL schema. `main` and every test build it through
+//! [`build`], and `schema.graphql` beside this crate is the committed SDL, kept equal to
+//! [`sdl`] by a test.
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{EmptyMutation, EmptySubscription, Response, Schema, SchemaBuilder};
+use resolvers::error::code_of;
+use resolvers::{Code, CursorKey, Query};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+mod response_shape;
+
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// The committed SDL.
+pub const COMMITTED_SDL: &str = include_str!("../schema.graphql");
+
+/// The deepest selection a request may make.
+pub const MAX_DEPTH: usize = 12;
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .extension(ErrorCodes)
+        .extension(response_shape::ResponseShape)
+}
+
+/// The schema, served over `db`, sealing cursors with `cursor_key`.
+pub fn build(db: DatabaseConnection, cursor_key: CursorKey) -> AppSchema {
+    builder().data(db).data(cursor_key).finish()
+}
+
+/// The schema's SDL, as `welzijnshuis schema` prints it.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// Gives every error an `extensions.code`. Errors raised by our resolvers carry one already;
+/// the rest come from async-graphql itself: limits (QUERY_TOO_COMPLEX) or a request that does not
+/// parse, validate or coerce (BAD_USER_INPUT).
+struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            if code_of(error).is_some() {
+                continue;
+            }
+            let code = if is_limit(&error.message) { Code::QueryTooComplex } else { Code::BadUserInput };
+            error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+        }
+        response
+    }
+}
+
+fn is_limit(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["too complex", "too deep", "nested too deep", "too many"].iter().any(|m| message.contains(m))
+}

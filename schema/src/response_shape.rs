@@ -1,0 +1,184 @@
+//! Puts a response back into the shape the GraphQL spec gives it.
+//!
+//! async-graphql 7.1+ resolves the fields of an object concurrently and, since it no longer
+//! fails a whole object for one field's error, leaves an errored field out of the object and
+//! lists the others in the order they finished. The spec (and the contract: "a field … resolves
+//! to `null` with a `FORBIDDEN` error at that field's path") wants the errored field present as
+//! `null`, and the fields in the order the query selected them. This extension keeps the parsed
+//! document of the request and, once it ran, inserts the `null`s at the errors' paths and
+//! re-orders every object after its selection set.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+};
+use async_graphql::{Name, PathSegment, Response, ServerResult, Value, Variables};
+use async_graphql::indexmap::IndexMap;
+
+pub struct ResponseShape;
+
+impl ExtensionFactory for ResponseShape {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ShapeOfRequest::default())
+    }
+}
+
+#[derive(Default)]
+struct ShapeOfRequest {
+    document: Mutex<Option<ExecutableDocument>>,
+    operation: Mutex<Option<String>>,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ShapeOfRequest {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Ok(mut slot) = self.document.lock() {
+            *slot = Some(document.clone());
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Ok(mut slot) = self.operation.lock() {
+            *slot = operation_name.map(str::to_owned);
+        }
+        next.run(ctx, operation_name).await
+    }
+
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &response.errors {
+            null_at(&mut response.data, &error.path);
+        }
+        let document = self.document.lock().ok().and_then(|mut d| d.take());
+        let operation = self.operation.lock().ok().and_then(|mut o| o.take());
+        if let Some(document) = document {
+            if let Some(selection) = operation_selection(&document, operation.as_deref()) {
+                reorder(&mut response.data, &[selection], &document);
+            }
+        }
+        response
+    }
+}
+
+/// Sets the field an error points at to `null` when the object it belongs to lacks it.
+fn null_at(data: &mut Value, path: &[PathSegment]) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut value = data;
+    for segment in parents {
+        value = match (segment, value) {
+            (PathSegment::Field(name), Value::Object(map)) => match map.get_mut(name.as_str()) {
+                Some(child) => child,
+                None => return,
+            },
+            (PathSegment::Index(i), Value::List(list)) => match list.get_mut(*i) {
+                Some(child) => child,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    if let (PathSegment::Field(name), Value::Object(map)) = (last, value) {
+        map.entry(Name::new(name)).or_insert(Value::Null);
+    }
+}
+
+fn operation_selection<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a SelectionSet> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node.selection_set.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| &op.node.selection_set.node)
+        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node.selection_set.node)
+        }
+        _ => None,
+    }
+}
+
+/// The response keys a group of selection sets produces, in order of first appearance, each with
+/// the selection sets of its sub-fields (fragments flattened).
+fn fields<'a>(
+    sets: &[&'a SelectionSet],
+    document: &'a ExecutableDocument,
+) -> IndexMap<&'a str, Vec<&'a SelectionSet>> {
+    let mut keys: IndexMap<&'a str, Vec<&'a SelectionSet>> = IndexMap::new();
+    let mut stack: Vec<&'a SelectionSet> = sets.iter().rev().copied().collect();
+    // Depth-first, in document order: a fragment's fields take the fragment's place.
+    let mut ordered: Vec<&'a Selection> = Vec::new();
+    fn flatten<'a>(set: &'a SelectionSet, document: &'a ExecutableDocument, out: &mut Vec<&'a Selection>, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(_) => out.push(&item.node),
+                Selection::InlineFragment(fragment) => {
+                    flatten(&fragment.node.selection_set.node, document, out, depth + 1)
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                        flatten(&fragment.node.selection_set.node, document, out, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+    while let Some(set) = stack.pop() {
+        flatten(set, document, &mut ordered, 0);
+    }
+    for selection in ordered {
+        if let Selection::Field(field) = selection {
+            let entry = keys.entry(field.node.response_key().node.as_str()).or_default();
+            if !field.node.selection_set.node.items.is_empty() {
+                entry.push(&field.node.selection_set.node);
+            }
+        }
+    }
+    keys
+}
+
+/// Re-orders an object (and everything below it) after its selection sets.
+fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                reorder(item, sets, document);
+            }
+        }
+        Value::Object(map) => {
+            let keys = fields(sets, document);
+            let mut old = std::mem::take(map);
+            for (key, sub_sets) in &keys {
+                if let Some(mut child) = old.shift_remove(*key) {
+                    if !sub_sets.is_empty() {
+                        reorder(&mut child, sub_sets, document);
+                    }
+                    map.insert(Name::new(key), child);
+                }
+            }
+            // Anything the selection did not name (it should not happen) keeps its place at the end.
+            map.extend(old);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,105 @@
+//! The `welzijnshuis` command line.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use entities::user;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::auth::{Tokens, parse_ttl};
+use crate::config::Config;
+use crate::db::Database;
+use crate::startup::{Application, DemoData, shutdown_signal};
+
+#[derive(Parser, Debug)]
+#[command(name = "welzijnshuis", version, about = "GraphQL service of a welfare house and its partner network")]
+pub struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default). Migrates first; on the default SQLite file the demo network
+    /// is loaded into an empty database.
+    Serve {
+        /// Load the demo network into an empty database, whatever the database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print a signed access token for an active user.
+    Token {
+        /// The user's e-mail address.
+        email: String,
+        /// How long the token is valid: 30m, 8h, 2d …
+        #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+        ttl: chrono::Duration,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init();
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(&config, demo).await,
+        Command::Migrate => {
+            Database::connect(&config.database_url).await?.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token { email, ttl } => token(&config, &email, ttl).await,
+        Command::Schema => {
+            print!("{}", schema::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    if config.uses_development_secret() {
+        tracing::warn!("WELZIJNSHUIS_JWT_SECRET is not set: using the development key; anyone can sign tokens");
+    }
+    let demo_data = if demo || config.is_sqlite() { DemoData::IfEmpty } else { DemoData::No };
+    let app = Application::build(config, demo_data).await?;
+    let addr = app.local_addr();
+    println!("welzijnshuis listens on http://{addr}/ (GraphiQL) and http://{addr}/graphql");
+    println!("a token for a demo user: welzijnshuis token onthaal@welzijnshuis.test");
+    println!("  (or: cargo run --release -- token medewerker@caw.test)");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::Result<()> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .filter(user::Column::Active.eq(true))
+        .one(&db.conn)
+        .await
+        .context("looking up the user")?
+        .with_context(|| format!("no active user with e-mail {email}"))?;
+    if config.uses_development_secret() {
+        eprintln!("warning: signed with the development key (WELZIJNSHUIS_JWT_SECRET is not set)");
+    }
+    let tokens = Tokens::hs256(config.secret().expose());
+    println!("{}", tokens.issue(user.id, ttl)?);
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness and metrics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use resolvers::ApiError;
+use schema::AppSchema;
+
+use crate::auth::Tokens;
+use crate::db::Database;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: Database,
+    pub tokens: Tokens,
+    pub requests: Arc<AtomicU64>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let caller = match state.tokens.caller(&state.db.conn, authorization).await {
+        Ok(caller) => caller,
+        Err(err) => return refused(err),
+    };
+    let request = resolvers::request_data(request.into_inner(), &state.db.conn, caller);
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// A request refused before execution, as a GraphQL error response.
+fn refused(err: ApiError) -> Response {
+    let status = match err {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": err.message(), "extensions": { "code": err.code().as_str() } }],
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("welzijnshuis").finish())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = format!(
+        "# HELP welzijnshuis_graphql_requests_total GraphQL requests received.\n\
+         # TYPE welzijnshuis_graphql_requests_total counter\n\
+         welzijnshuis_graphql_requests_total {}\n\
+         # HELP welzijnshuis_sql_statements_total SQL statements run.\n\
+         # TYPE welzijnshuis_sql_statements_total counter\n\
+         welzijnshuis_sql_statements_total {}\n",
+        state.requests.load(Ordering::Relaxed),
+        state.db.statements(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

@@ -1,0 +1,12 @@
+//! welzijnshuis: the GraphQL service of a welfare house and its partner network.
+//!
+//! `main` is a thin wrapper around [`cli::run`]; tests use [`startup::Application`] directly.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod http;
+pub mod startup;
+pub mod telemetry;
