@@ -13,7 +13,11 @@ use crate::db::Database;
 use crate::startup::{Application, DemoData, shutdown_signal};
 
 #[derive(Parser, Debug)]
-#[command(name = "welzijnshuis", version, about = "GraphQL service of a welfare house and its partner network")]
+#[command(
+    name = "welzijnshuis",
+    version,
+    about = "GraphQL service of a welfare house and its partner network"
+)]
 pub struct Cli {
     #[command(flatten)]
     config: Config,
@@ -61,7 +65,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(&config, demo).await,
         Command::Migrate => {
-            Database::connect(&config.database_url).await?.migrate().await?;
+            Database::connect(&config.database_url)
+                .await?
+                .migrate()
+                .await?;
             println!("migrations applied");
             Ok(())
         }
@@ -75,9 +82,15 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     if config.uses_development_secret() {
-        tracing::warn!("WELZIJNSHUIS_JWT_SECRET is not set: using the development key; anyone can sign tokens");
+        tracing::warn!(
+            "WELZIJNSHUIS_JWT_SECRET is not set: using the development key; anyone can sign tokens"
+        );
     }
-    let demo_data = if demo || config.is_sqlite() { DemoData::IfEmpty } else { DemoData::No };
+    let demo_data = if demo || config.is_sqlite() {
+        DemoData::IfEmpty
+    } else {
+        DemoData::No
+    };
     let app = Application::build(config, demo_data).await?;
     let addr = app.local_addr();
     println!("welzijnshuis listens on http://{addr}/ (GraphiQL) and http://{addr}/graphql");

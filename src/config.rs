@@ -22,14 +22,21 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// HS256 key that signs and checks access tokens.
-    #[arg(long = "jwt-secret", env = "WELZIJNSHUIS_JWT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long = "jwt-secret",
+        env = "WELZIJNSHUIS_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub jwt_secret: Option<Secret>,
 }
 
 impl Config {
     /// The configured secret, or the development one (the caller warns).
     pub fn secret(&self) -> Secret {
-        self.jwt_secret.clone().unwrap_or_else(|| Secret(DEVELOPMENT_SECRET.into()))
+        self.jwt_secret
+            .clone()
+            .unwrap_or_else(|| Secret(DEVELOPMENT_SECRET.into()))
     }
 
     pub fn uses_development_secret(&self) -> bool {

@@ -35,15 +35,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
-    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
     let caller = match state.tokens.caller(&state.db.conn, authorization).await {
         Ok(caller) => caller,
         Err(err) => return refused(err),
     };
-    let request = resolvers::request_data(request.into_inner(), &state.db.conn, caller);
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    let response =
+        schema::execute(&state.schema, request.into_inner(), &state.db.conn, caller).await;
+    GraphQLResponse::from(response).into_response()
 }
 
 /// A request refused before execution, as a GraphQL error response.
@@ -60,7 +67,12 @@ fn refused(err: ApiError) -> Response {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("welzijnshuis").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("welzijnshuis")
+            .finish(),
+    )
 }
 
 async fn healthz() -> &'static str {

@@ -34,7 +34,10 @@ impl Application {
         let db = Database::connect(&config.database_url).await?;
         db.migrate().await?;
         if demo_data == DemoData::IfEmpty {
-            match demo::load_if_empty(&db.conn).await.context("loading the demo network")? {
+            match demo::load_if_empty(&db.conn)
+                .await
+                .context("loading the demo network")?
+            {
                 Some(summary) => tracing::info!(?summary, "demo network loaded"),
                 None => tracing::info!("database not empty: demo network not loaded"),
             }
@@ -59,7 +62,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn database(&self) -> &Database {
@@ -67,7 +72,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await

@@ -1,8 +1,8 @@
 //! A partner's weekly office hours ("zitdag") at the welfare house, cut into bookable slots.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "office_hours")]

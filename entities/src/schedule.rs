@@ -1,8 +1,8 @@
 //! A weekly opening interval of a service, in Europe/Brussels local time (HSDS schedule).
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "schedules")]

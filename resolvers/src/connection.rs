@@ -88,7 +88,10 @@ where
     let size = args.size()?;
     let db = crate::db_of(ctx)?;
     let cursors = crate::cursor_key_of(ctx)?;
-    let total = TotalCount { db: db.clone(), query: select.clone().into_query() };
+    let total = TotalCount {
+        db: db.clone(),
+        query: select.clone().into_query(),
+    };
 
     let mut select = select;
     if let Some(after) = &args.after {
@@ -96,7 +99,11 @@ where
         select = select.filter(after_key::<E>(key)?);
     }
     for column in E::columns() {
-        select = if E::DESCENDING { select.order_by_desc(column) } else { select.order_by_asc(column) };
+        select = if E::DESCENDING {
+            select.order_by_desc(column)
+        } else {
+            select.order_by_asc(column)
+        };
     }
     let mut rows = select.limit(size + 1).all(db).await?;
     let has_next = rows.len() as u64 > size;
@@ -125,7 +132,11 @@ fn after_key<E: Keyset>(key: Vec<KeyPart>) -> ApiResult<Condition> {
             all = all.add(earlier.eq(value.clone()));
         }
         let value = values[i].clone();
-        all = all.add(if E::DESCENDING { column.lt(value) } else { column.gt(value) });
+        all = all.add(if E::DESCENDING {
+            column.lt(value)
+        } else {
+            column.gt(value)
+        });
         any = any.add(all);
     }
     Ok(any)

@@ -5,6 +5,7 @@
 //! - schema data: the `DatabaseConnection` and the `CursorKey`;
 //! - request data (see [`request_data`]): the `Caller` and the request's DataLoader.
 
+pub mod batch;
 pub mod caller;
 pub mod connection;
 pub mod cursor;
@@ -25,15 +26,17 @@ pub use cursor::CursorKey;
 pub use error::{ApiError, ApiResult, Code};
 pub use query::Query;
 
-/// Attaches a caller and its per-request loaders to a GraphQL request.
+/// Attaches a caller and its per-request loaders to a GraphQL request. The request must then be
+/// executed under [`BatchQueue::drive`] of the returned queue, or its loaders never answer.
 pub fn request_data(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     caller: Caller,
-) -> async_graphql::Request {
+) -> (async_graphql::Request, batch::BatchQueue) {
     let caller = Arc::new(caller);
-    let loader = loaders::for_request(db.clone(), caller.clone());
-    request.data(caller).data(loader)
+    let batches = batch::BatchQueue::default();
+    let loader = loaders::for_request(db.clone(), caller.clone(), &batches);
+    (request.data(caller).data(loader), batches)
 }
 
 /// The caller of this request.
@@ -45,10 +48,12 @@ pub fn caller_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
 
 /// The database.
 pub fn db_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>().map_err(|_| ApiError::internal("schema without database"))
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| ApiError::internal("schema without database"))
 }
 
 /// The key cursors are sealed with.
 pub fn cursor_key_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a CursorKey> {
-    ctx.data::<CursorKey>().map_err(|_| ApiError::internal("schema without cursor key"))
+    ctx.data::<CursorKey>()
+        .map_err(|_| ApiError::internal("schema without cursor key"))
 }

@@ -4,23 +4,24 @@
 //! The loaders are built per request because they carry the caller: each query adds the policy
 //! scope of its entity, so a nested path cannot reach a row a root query would not return.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_graphql::Context;
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::{DataLoader, Loader};
 use entities::{
     ConsentScope, LifeDomain, case_note, client, consent, help_request, help_request_life_domain,
     location, organisation, referral, referral_event, schedule, service, service_at_location,
     service_language, service_life_domain,
 };
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use crate::batch::BatchQueue;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
@@ -29,17 +30,106 @@ use crate::policy;
 pub struct Loaders {
     db: DatabaseConnection,
     caller: Arc<Caller>,
+    memo: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
 }
 
-/// Builds the request's loader (with a per-request cache: a row asked for twice is fetched once).
-pub fn for_request(db: DatabaseConnection, caller: Arc<Caller>) -> DataLoader<Loaders, HashMapCache> {
-    DataLoader::with_cache(Loaders { db, caller }, tokio::spawn, HashMapCache::default())
+/// Builds the request's loader. Its batches go to `batches`, which runs them when the request
+/// waits (see [`crate::batch`]).
+pub fn for_request(
+    db: DatabaseConnection,
+    caller: Arc<Caller>,
+    batches: &BatchQueue,
+) -> DataLoader<Loaders> {
+    let loaders = Loaders {
+        db,
+        caller,
+        memo: Mutex::default(),
+    };
+    DataLoader::new(loaders, batches.spawner()).delay(Duration::ZERO)
 }
 
 /// The request's loader, from the GraphQL context.
-pub fn request_loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<Loaders, HashMapCache>> {
-    ctx.data::<DataLoader<Loaders, HashMapCache>>()
+pub fn request_loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<Loaders>> {
+    ctx.data::<DataLoader<Loaders>>()
         .map_err(|_| ApiError::internal("no DataLoader in the request"))
+}
+
+/// One kind of batch query: the rows for a set of keys, within the caller's scope.
+pub trait Fetch<K> {
+    type Value;
+    fn fetch(&self, keys: &[K]) -> impl Future<Output = ApiResult<HashMap<K, Self::Value>>> + Send;
+}
+
+/// Every `Fetch` is a DataLoader `Loader`, remembering what it fetched for the rest of the
+/// request. The memo sits here, at batch time, rather than in the DataLoader's own cache (which
+/// is consulted when a field asks): a key asked for while its first batch is still running is
+/// then answered from the memo when its own batch starts, without a second query.
+impl<K> Loader<K> for Loaders
+where
+    Loaders: Fetch<K>,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    <Loaders as Fetch<K>>::Value: Clone + Send + Sync + 'static,
+{
+    type Value = <Loaders as Fetch<K>>::Value;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[K]) -> ApiResult<HashMap<K, Self::Value>> {
+        let (mut found, missing) = self.recall::<K, Self::Value>(keys);
+        if !missing.is_empty() {
+            let fetched = self.fetch(&missing).await?;
+            self.remember(&missing, &fetched);
+            found.extend(fetched);
+        }
+        Ok(found)
+    }
+}
+
+type Memo<K, V> = HashMap<K, Option<V>>;
+
+impl Loaders {
+    /// The memoised values of `keys`, and the keys never fetched yet.
+    fn recall<K, V>(&self, keys: &[K]) -> (HashMap<K, V>, Vec<K>)
+    where
+        K: Clone + Eq + Hash + Send + 'static,
+        V: Clone + Send + 'static,
+    {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        let memo = self.memo.lock().ok();
+        let memo = memo.as_ref().and_then(|m| {
+            m.get(&TypeId::of::<Memo<K, V>>())?
+                .downcast_ref::<Memo<K, V>>()
+        });
+        for key in keys {
+            match memo.and_then(|m| m.get(key)) {
+                Some(Some(value)) => {
+                    found.insert(key.clone(), value.clone());
+                }
+                Some(None) => {}
+                None => missing.push(key.clone()),
+            }
+        }
+        (found, missing)
+    }
+
+    /// Remembers what a batch returned for `keys`, including the keys it found nothing for.
+    fn remember<K, V>(&self, keys: &[K], fetched: &HashMap<K, V>)
+    where
+        K: Clone + Eq + Hash + Send + 'static,
+        V: Clone + Send + 'static,
+    {
+        let Ok(mut memo) = self.memo.lock() else {
+            return;
+        };
+        let entry = memo
+            .entry(TypeId::of::<Memo<K, V>>())
+            .or_insert_with(|| Box::new(Memo::<K, V>::new()));
+        if let Some(memo) = entry.downcast_mut::<Memo<K, V>>() {
+            for key in keys {
+                memo.insert(key.clone(), fetched.get(key).cloned());
+            }
+        }
+    }
 }
 
 macro_rules! key {
@@ -89,7 +179,9 @@ fn ids<K: Copy + Into<Uuid>>(keys: &[K]) -> Vec<Uuid> {
 
 /// Re-keys a map by id into the loader's key type.
 fn rekey<K: Eq + Hash, V>(map: HashMap<Uuid, V>, key: impl Fn(Uuid) -> K) -> HashMap<K, V> {
-    map.into_iter().map(|(id, value)| (key(id), value)).collect()
+    map.into_iter()
+        .map(|(id, value)| (key(id), value))
+        .collect()
 }
 
 /// Groups rows under the id `group` picks from each, keeping their order.
@@ -109,9 +201,21 @@ macro_rules! uuid_from {
     )+};
 }
 uuid_from!(
-    OrganisationId, ServiceId, ClientId, ReferralId, HelpRequestId, EventsOf,
-    ServiceLifeDomainsOf, LanguagesOf, LocationsOf, SchedulesOf, HelpRequestsOf,
-    HelpRequestLifeDomainsOf, ConsentsOf, ConsentScopesOf, CaseNotesOf
+    OrganisationId,
+    ServiceId,
+    ClientId,
+    ReferralId,
+    HelpRequestId,
+    EventsOf,
+    ServiceLifeDomainsOf,
+    LanguagesOf,
+    LocationsOf,
+    SchedulesOf,
+    HelpRequestsOf,
+    HelpRequestLifeDomainsOf,
+    ConsentsOf,
+    ConsentScopesOf,
+    CaseNotesOf
 );
 
 impl Loaders {
@@ -136,21 +240,27 @@ impl Loaders {
     }
 }
 
-impl Loader<OrganisationId> for Loaders {
+impl Fetch<OrganisationId> for Loaders {
     type Value = organisation::Model;
-    type Error = ApiError;
-    async fn load(&self, keys: &[OrganisationId]) -> ApiResult<HashMap<OrganisationId, Self::Value>> {
+    async fn fetch(
+        &self,
+        keys: &[OrganisationId],
+    ) -> ApiResult<HashMap<OrganisationId, Self::Value>> {
         let rows = self
-            .by_id::<organisation::Entity, _>(keys, organisation::Column::Id, Condition::all(), |o| o.id)
+            .by_id::<organisation::Entity, _>(
+                keys,
+                organisation::Column::Id,
+                Condition::all(),
+                |o| o.id,
+            )
             .await?;
         Ok(rekey(rows, OrganisationId))
     }
 }
 
-impl Loader<ServiceId> for Loaders {
+impl Fetch<ServiceId> for Loaders {
     type Value = service::Model;
-    type Error = ApiError;
-    async fn load(&self, keys: &[ServiceId]) -> ApiResult<HashMap<ServiceId, Self::Value>> {
+    async fn fetch(&self, keys: &[ServiceId]) -> ApiResult<HashMap<ServiceId, Self::Value>> {
         let rows = self
             .by_id::<service::Entity, _>(keys, service::Column::Id, Condition::all(), |s| s.id)
             .await?;
@@ -158,30 +268,34 @@ impl Loader<ServiceId> for Loaders {
     }
 }
 
-impl Loader<ClientId> for Loaders {
+impl Fetch<ClientId> for Loaders {
     type Value = client::Model;
-    type Error = ApiError;
-    async fn load(&self, keys: &[ClientId]) -> ApiResult<HashMap<ClientId, Self::Value>> {
+    async fn fetch(&self, keys: &[ClientId]) -> ApiResult<HashMap<ClientId, Self::Value>> {
         let scope = policy::clients(&self.caller);
-        let rows = self.by_id::<client::Entity, _>(keys, client::Column::Id, scope, |c| c.id).await?;
+        let rows = self
+            .by_id::<client::Entity, _>(keys, client::Column::Id, scope, |c| c.id)
+            .await?;
         Ok(rekey(rows, ClientId))
     }
 }
 
-impl Loader<ReferralId> for Loaders {
+impl Fetch<ReferralId> for Loaders {
     type Value = referral::Model;
-    type Error = ApiError;
-    async fn load(&self, keys: &[ReferralId]) -> ApiResult<HashMap<ReferralId, Self::Value>> {
+    async fn fetch(&self, keys: &[ReferralId]) -> ApiResult<HashMap<ReferralId, Self::Value>> {
         let scope = policy::referrals(&self.caller);
-        let rows = self.by_id::<referral::Entity, _>(keys, referral::Column::Id, scope, |r| r.id).await?;
+        let rows = self
+            .by_id::<referral::Entity, _>(keys, referral::Column::Id, scope, |r| r.id)
+            .await?;
         Ok(rekey(rows, ReferralId))
     }
 }
 
-impl Loader<HelpRequestId> for Loaders {
+impl Fetch<HelpRequestId> for Loaders {
     type Value = help_request::Model;
-    type Error = ApiError;
-    async fn load(&self, keys: &[HelpRequestId]) -> ApiResult<HashMap<HelpRequestId, Self::Value>> {
+    async fn fetch(
+        &self,
+        keys: &[HelpRequestId],
+    ) -> ApiResult<HashMap<HelpRequestId, Self::Value>> {
         let scope = policy::help_requests(&self.caller);
         let rows = self
             .by_id::<help_request::Entity, _>(keys, help_request::Column::Id, scope, |h| h.id)
@@ -190,10 +304,9 @@ impl Loader<HelpRequestId> for Loaders {
     }
 }
 
-impl Loader<EventsOf> for Loaders {
+impl Fetch<EventsOf> for Loaders {
     type Value = Vec<referral_event::Model>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[EventsOf]) -> ApiResult<HashMap<EventsOf, Self::Value>> {
+    async fn fetch(&self, keys: &[EventsOf]) -> ApiResult<HashMap<EventsOf, Self::Value>> {
         let rows = referral_event::Entity::find()
             .filter(referral_event::Column::ReferralId.is_in(ids(keys)))
             .filter(policy::referral_events(&self.caller))
@@ -205,10 +318,12 @@ impl Loader<EventsOf> for Loaders {
     }
 }
 
-impl Loader<ServiceLifeDomainsOf> for Loaders {
+impl Fetch<ServiceLifeDomainsOf> for Loaders {
     type Value = Vec<LifeDomain>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[ServiceLifeDomainsOf]) -> ApiResult<HashMap<ServiceLifeDomainsOf, Self::Value>> {
+    async fn fetch(
+        &self,
+        keys: &[ServiceLifeDomainsOf],
+    ) -> ApiResult<HashMap<ServiceLifeDomainsOf, Self::Value>> {
         let rows = service_life_domain::Entity::find()
             .filter(service_life_domain::Column::ServiceId.is_in(ids(keys)))
             .order_by_asc(service_life_domain::Column::LifeDomain)
@@ -217,15 +332,19 @@ impl Loader<ServiceLifeDomainsOf> for Loaders {
         let grouped = group(rows, |r| r.service_id);
         Ok(grouped
             .into_iter()
-            .map(|(id, rows)| (ServiceLifeDomainsOf(id), rows.into_iter().map(|r| r.life_domain).collect()))
+            .map(|(id, rows)| {
+                (
+                    ServiceLifeDomainsOf(id),
+                    rows.into_iter().map(|r| r.life_domain).collect(),
+                )
+            })
             .collect())
     }
 }
 
-impl Loader<LanguagesOf> for Loaders {
+impl Fetch<LanguagesOf> for Loaders {
     type Value = Vec<String>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[LanguagesOf]) -> ApiResult<HashMap<LanguagesOf, Self::Value>> {
+    async fn fetch(&self, keys: &[LanguagesOf]) -> ApiResult<HashMap<LanguagesOf, Self::Value>> {
         let rows = service_language::Entity::find()
             .filter(service_language::Column::ServiceId.is_in(ids(keys)))
             .order_by_asc(service_language::Column::Language)
@@ -234,15 +353,19 @@ impl Loader<LanguagesOf> for Loaders {
         let grouped = group(rows, |r| r.service_id);
         Ok(grouped
             .into_iter()
-            .map(|(id, rows)| (LanguagesOf(id), rows.into_iter().map(|r| r.language).collect()))
+            .map(|(id, rows)| {
+                (
+                    LanguagesOf(id),
+                    rows.into_iter().map(|r| r.language).collect(),
+                )
+            })
             .collect())
     }
 }
 
-impl Loader<LocationsOf> for Loaders {
+impl Fetch<LocationsOf> for Loaders {
     type Value = Vec<location::Model>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[LocationsOf]) -> ApiResult<HashMap<LocationsOf, Self::Value>> {
+    async fn fetch(&self, keys: &[LocationsOf]) -> ApiResult<HashMap<LocationsOf, Self::Value>> {
         let links = service_at_location::Entity::find()
             .filter(service_at_location::Column::ServiceId.is_in(ids(keys)))
             .all(&self.db)
@@ -266,17 +389,18 @@ impl Loader<LocationsOf> for Loaders {
         let mut map: HashMap<LocationsOf, Vec<location::Model>> = HashMap::new();
         for link in links {
             if let Some(location) = locations.get(&link.location_id) {
-                map.entry(LocationsOf(link.service_id)).or_default().push(location.clone());
+                map.entry(LocationsOf(link.service_id))
+                    .or_default()
+                    .push(location.clone());
             }
         }
         Ok(map)
     }
 }
 
-impl Loader<SchedulesOf> for Loaders {
+impl Fetch<SchedulesOf> for Loaders {
     type Value = Vec<schedule::Model>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[SchedulesOf]) -> ApiResult<HashMap<SchedulesOf, Self::Value>> {
+    async fn fetch(&self, keys: &[SchedulesOf]) -> ApiResult<HashMap<SchedulesOf, Self::Value>> {
         let rows = schedule::Entity::find()
             .filter(schedule::Column::ServiceId.is_in(ids(keys)))
             .order_by_asc(schedule::Column::Weekday)
@@ -287,10 +411,12 @@ impl Loader<SchedulesOf> for Loaders {
     }
 }
 
-impl Loader<HelpRequestsOf> for Loaders {
+impl Fetch<HelpRequestsOf> for Loaders {
     type Value = Vec<help_request::Model>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[HelpRequestsOf]) -> ApiResult<HashMap<HelpRequestsOf, Self::Value>> {
+    async fn fetch(
+        &self,
+        keys: &[HelpRequestsOf],
+    ) -> ApiResult<HashMap<HelpRequestsOf, Self::Value>> {
         let rows = help_request::Entity::find()
             .filter(help_request::Column::ClientId.is_in(ids(keys)))
             .filter(policy::help_requests(&self.caller))
@@ -302,34 +428,42 @@ impl Loader<HelpRequestsOf> for Loaders {
     }
 }
 
-impl Loader<HelpRequestLifeDomainsOf> for Loaders {
+impl Fetch<HelpRequestLifeDomainsOf> for Loaders {
     type Value = Vec<LifeDomain>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[HelpRequestLifeDomainsOf]) -> ApiResult<HashMap<HelpRequestLifeDomainsOf, Self::Value>> {
+    async fn fetch(
+        &self,
+        keys: &[HelpRequestLifeDomainsOf],
+    ) -> ApiResult<HashMap<HelpRequestLifeDomainsOf, Self::Value>> {
         let rows = help_request_life_domain::Entity::find()
             .filter(help_request_life_domain::Column::HelpRequestId.is_in(ids(keys)))
-            .filter(help_request_life_domain::Column::HelpRequestId.in_subquery(
-                Query::select()
-                    .column(help_request::Column::Id)
-                    .from(help_request::Entity)
-                    .cond_where(policy::help_requests(&self.caller))
-                    .to_owned(),
-            ))
+            .filter(
+                help_request_life_domain::Column::HelpRequestId.in_subquery(
+                    Query::select()
+                        .column(help_request::Column::Id)
+                        .from(help_request::Entity)
+                        .cond_where(policy::help_requests(&self.caller))
+                        .to_owned(),
+                ),
+            )
             .order_by_asc(help_request_life_domain::Column::LifeDomain)
             .all(&self.db)
             .await?;
         let grouped = group(rows, |r| r.help_request_id);
         Ok(grouped
             .into_iter()
-            .map(|(id, rows)| (HelpRequestLifeDomainsOf(id), rows.into_iter().map(|r| r.life_domain).collect()))
+            .map(|(id, rows)| {
+                (
+                    HelpRequestLifeDomainsOf(id),
+                    rows.into_iter().map(|r| r.life_domain).collect(),
+                )
+            })
             .collect())
     }
 }
 
-impl Loader<ConsentsOf> for Loaders {
+impl Fetch<ConsentsOf> for Loaders {
     type Value = Vec<consent::Model>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[ConsentsOf]) -> ApiResult<HashMap<ConsentsOf, Self::Value>> {
+    async fn fetch(&self, keys: &[ConsentsOf]) -> ApiResult<HashMap<ConsentsOf, Self::Value>> {
         let rows = consent::Entity::find()
             .filter(consent::Column::ClientId.is_in(ids(keys)))
             .filter(policy::consents(&self.caller))
@@ -341,10 +475,12 @@ impl Loader<ConsentsOf> for Loaders {
     }
 }
 
-impl Loader<ConsentScopesOf> for Loaders {
+impl Fetch<ConsentScopesOf> for Loaders {
     type Value = Vec<ConsentScope>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[ConsentScopesOf]) -> ApiResult<HashMap<ConsentScopesOf, Self::Value>> {
+    async fn fetch(
+        &self,
+        keys: &[ConsentScopesOf],
+    ) -> ApiResult<HashMap<ConsentScopesOf, Self::Value>> {
         let Some(org) = self.caller.organisation_id() else {
             return Ok(HashMap::new());
         };
@@ -367,10 +503,9 @@ impl Loader<ConsentScopesOf> for Loaders {
     }
 }
 
-impl Loader<CaseNotesOf> for Loaders {
+impl Fetch<CaseNotesOf> for Loaders {
     type Value = Vec<case_note::Model>;
-    type Error = ApiError;
-    async fn load(&self, keys: &[CaseNotesOf]) -> ApiResult<HashMap<CaseNotesOf, Self::Value>> {
+    async fn fetch(&self, keys: &[CaseNotesOf]) -> ApiResult<HashMap<CaseNotesOf, Self::Value>> {
         let rows = case_note::Entity::find()
             .filter(case_note::Column::HelpRequestId.is_in(ids(keys)))
             .filter(policy::case_notes(&self.caller))
@@ -381,4 +516,3 @@ impl Loader<CaseNotesOf> for Loaders {
         Ok(rekey(group(rows, |n| n.help_request_id), CaseNotesOf))
     }
 }
-

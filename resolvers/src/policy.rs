@@ -21,8 +21,7 @@
 
 use async_graphql::{Context, Guard};
 use entities::{
-    ConsentScope, Role, appointment, client, consent, help_request, referral,
-    referral_event,
+    ConsentScope, Role, appointment, client, consent, help_request, referral, referral_event,
 };
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -62,13 +61,15 @@ pub fn referrals(caller: &Caller) -> Condition {
 pub fn clients(caller: &Caller) -> Condition {
     match caller.role {
         role if works_with_clients(role) => everything(),
-        Role::Partner => Condition::all().add(client::Column::Id.in_subquery(
-            Query::select()
-                .column(referral::Column::ClientId)
-                .from(referral::Entity)
-                .cond_where(referrals(caller))
-                .to_owned(),
-        )),
+        Role::Partner => Condition::all().add(
+            client::Column::Id.in_subquery(
+                Query::select()
+                    .column(referral::Column::ClientId)
+                    .from(referral::Entity)
+                    .cond_where(referrals(caller))
+                    .to_owned(),
+            ),
+        ),
         _ => nothing(),
     }
 }
@@ -80,15 +81,17 @@ pub fn help_requests(caller: &Caller) -> Condition {
         (role, _) if works_with_clients(role) => everything(),
         (Role::Partner, Some(org)) => Condition::all()
             .add(help_request::Column::ClientId.in_subquery(visible_client_ids(caller)))
-            .add(help_request::Column::ClientId.in_subquery(
-                Query::select()
-                    .column(consent::Column::ClientId)
-                    .from(consent::Entity)
-                    .and_where(consent::Column::RecipientId.eq(org))
-                    .and_where(consent::Column::RevokedAt.is_null())
-                    .and_where(consent::Column::ScopeSituation.eq(true))
-                    .to_owned(),
-            )),
+            .add(
+                help_request::Column::ClientId.in_subquery(
+                    Query::select()
+                        .column(consent::Column::ClientId)
+                        .from(consent::Entity)
+                        .and_where(consent::Column::RecipientId.eq(org))
+                        .and_where(consent::Column::RevokedAt.is_null())
+                        .and_where(consent::Column::ScopeSituation.eq(true))
+                        .to_owned(),
+                ),
+            ),
         _ => nothing(),
     }
 }
@@ -208,7 +211,10 @@ pub struct ClientData {
 
 impl ClientData {
     pub fn new(client_id: Uuid, category: Category) -> Self {
-        ClientData { client_id, category }
+        ClientData {
+            client_id,
+            category,
+        }
     }
 }
 

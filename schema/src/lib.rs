@@ -31,6 +31,17 @@ pub fn build(db: DatabaseConnection, cursor_key: CursorKey) -> AppSchema {
     builder().data(db).data(cursor_key).finish()
 }
 
+/// Executes a request for `caller`, with its per-request loaders.
+pub async fn execute(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    caller: resolvers::Caller,
+) -> Response {
+    let (request, batches) = resolvers::request_data(request, db, caller);
+    batches.drive(schema.execute(request)).await
+}
+
 /// The schema's SDL, as `welzijnshuis schema` prints it.
 pub fn sdl() -> String {
     builder().finish().sdl()
@@ -55,8 +66,15 @@ impl Extension for ErrorCodes {
             if code_of(error).is_some() {
                 continue;
             }
-            let code = if is_limit(&error.message) { Code::QueryTooComplex } else { Code::BadUserInput };
-            error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+            let code = if is_limit(&error.message) {
+                Code::QueryTooComplex
+            } else {
+                Code::BadUserInput
+            };
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code.as_str());
         }
         response
     }
@@ -64,5 +82,7 @@ impl Extension for ErrorCodes {
 
 fn is_limit(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["too complex", "too deep", "nested too deep", "too many"].iter().any(|m| message.contains(m))
+    ["too complex", "too deep", "nested too deep", "too many"]
+        .iter()
+        .any(|m| message.contains(m))
 }

@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
 };
+use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
 use async_graphql::{Name, PathSegment, Response, ServerResult, Value, Variables};
-use async_graphql::indexmap::IndexMap;
 
 pub struct ResponseShape;
 
@@ -79,7 +79,9 @@ impl Extension for ShapeOfRequest {
 
 /// Sets the field an error points at to `null` when the object it belongs to lacks it.
 fn null_at(data: &mut Value, path: &[PathSegment]) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut value = data;
     for segment in parents {
         value = match (segment, value) {
@@ -125,7 +127,12 @@ fn fields<'a>(
     let mut stack: Vec<&'a SelectionSet> = sets.iter().rev().copied().collect();
     // Depth-first, in document order: a fragment's fields take the fragment's place.
     let mut ordered: Vec<&'a Selection> = Vec::new();
-    fn flatten<'a>(set: &'a SelectionSet, document: &'a ExecutableDocument, out: &mut Vec<&'a Selection>, depth: usize) {
+    fn flatten<'a>(
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        out: &mut Vec<&'a Selection>,
+        depth: usize,
+    ) {
         if depth > 64 {
             return;
         }
@@ -136,7 +143,8 @@ fn fields<'a>(
                     flatten(&fragment.node.selection_set.node, document, out, depth + 1)
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                    {
                         flatten(&fragment.node.selection_set.node, document, out, depth + 1);
                     }
                 }
@@ -148,7 +156,9 @@ fn fields<'a>(
     }
     for selection in ordered {
         if let Selection::Field(field) = selection {
-            let entry = keys.entry(field.node.response_key().node.as_str()).or_default();
+            let entry = keys
+                .entry(field.node.response_key().node.as_str())
+                .or_default();
             if !field.node.selection_set.node.items.is_empty() {
                 entry.push(&field.node.selection_set.node);
             }

@@ -11,9 +11,26 @@ const GIVEN: &[&str] = &[
     "Hanne", "Rudi", "Aylin",
 ];
 const FAMILY: &[&str] = &[
-    "Vandenbroucke", "Desmet", "Verhaeghe", "Claeys", "Vanhoutte", "Maes", "Debruyne",
-    "Lambrecht", "Vercruysse", "Benali", "Decock", "Vanneste", "Dewaele", "Ollivier", "Mahieu",
-    "Depoorter", "Yilmaz", "Bossuyt", "Vandamme", "Goethals",
+    "Vandenbroucke",
+    "Desmet",
+    "Verhaeghe",
+    "Claeys",
+    "Vanhoutte",
+    "Maes",
+    "Debruyne",
+    "Lambrecht",
+    "Vercruysse",
+    "Benali",
+    "Decock",
+    "Vanneste",
+    "Dewaele",
+    "Ollivier",
+    "Mahieu",
+    "Depoorter",
+    "Yilmaz",
+    "Bossuyt",
+    "Vandamme",
+    "Goethals",
 ];
 const STREETS: &[(&str, &str, &str)] = &[
     ("Stationsstraat", "8790", "Waregem"),
@@ -29,7 +46,14 @@ const STREETS: &[(&str, &str, &str)] = &[
 ];
 const LANGUAGES: &[&str] = &["nl", "nl", "nl", "fr", "en", "ar", "tr"];
 
-pub const CHANNELS: &[&str] = &["DESK", "DESK", "PHONE", "EMAIL", "OUTREACH", "PARTNER_OFFICE_HOUR"];
+pub const CHANNELS: &[&str] = &[
+    "DESK",
+    "DESK",
+    "PHONE",
+    "EMAIL",
+    "OUTREACH",
+    "PARTNER_OFFICE_HOUR",
+];
 
 /// The `n`-th demo client, registered at the desk some time in the past six months.
 pub fn client(rng: &mut Rng, n: usize, registered_by: Uuid, now: DateTime<Utc>) -> client::Model {
@@ -51,7 +75,13 @@ pub fn client(rng: &mut Rng, n: usize, registered_by: Uuid, now: DateTime<Utc>) 
         street: Some(format!("{street} {}", 1 + rng.u32(0..180))),
         postcode: Some(postcode.into()),
         municipality: Some(municipality.into()),
-        phone: Some(format!("+32 4{:02} {:02} {:02} {:02}", rng.u8(70..100), rng.u8(..100), rng.u8(..100), rng.u8(..100))),
+        phone: Some(format!(
+            "+32 4{:02} {:02} {:02} {:02}",
+            rng.u8(70..100),
+            rng.u8(..100),
+            rng.u8(..100),
+            rng.u8(..100)
+        )),
         email: (n % 3 != 1).then(|| format!("{mail_name}{n}@voorbeeld.be")),
         preferred_language: Some(LANGUAGES[n % LANGUAGES.len()].into()),
         created_by: Some(registered_by),
@@ -116,22 +146,36 @@ fn situation(domain: LifeDomain) -> &'static str {
 /// The desk's summary of a help request.
 pub fn summary(rng: &mut Rng, domains: &[LifeDomain]) -> String {
     let parts: Vec<&str> = domains.iter().map(|&d| situation(d)).collect();
-    let opening = ["Cliënt meldt", "Aanmelding aan het onthaal:", "Vraag via de buurtwerker:"];
-    format!("{} {}.", opening[rng.usize(..opening.len())], parts.join("; "))
+    let opening = [
+        "Cliënt meldt",
+        "Aanmelding aan het onthaal:",
+        "Vraag via de buurtwerker:",
+    ];
+    format!(
+        "{} {}.",
+        opening[rng.usize(..opening.len())],
+        parts.join("; ")
+    )
 }
 
 /// Why the welfare house refers a client in a life domain.
 pub fn reason(domain: LifeDomain) -> &'static str {
     match domain {
-        LifeDomain::Housing => "Zoekt dringend een betaalbare woning; huidige huurovereenkomst loopt af.",
-        LifeDomain::Finances => "Heeft hulp nodig bij het ordenen van schulden en het aanvragen van rechten.",
+        LifeDomain::Housing => {
+            "Zoekt dringend een betaalbare woning; huidige huurovereenkomst loopt af."
+        }
+        LifeDomain::Finances => {
+            "Heeft hulp nodig bij het ordenen van schulden en het aanvragen van rechten."
+        }
         LifeDomain::FamilyAndFriends => "Vraagt begeleiding bij conflicten in het gezin.",
         LifeDomain::Children => "Ouder vraagt ondersteuning bij de opvoeding.",
         LifeDomain::Work => "Zelfstandige met betalingsproblemen, overweegt te stoppen.",
         LifeDomain::Mobility => "Kan medische afspraken niet bereiken.",
         LifeDomain::PhysicalHealth => "Hoge zorgkosten, vraagt naar tegemoetkomingen.",
         LifeDomain::MentalHealth => "Psychisch kwetsbaar, heeft nood aan een vast aanspreekpunt.",
-        LifeDomain::AdministrationAndRights => "Wil weten op welk pensioen en welke toeslagen hij of zij recht heeft.",
+        LifeDomain::AdministrationAndRights => {
+            "Wil weten op welk pensioen en welke toeslagen hij of zij recht heeft."
+        }
         LifeDomain::Participation => "Wil deelnemen aan activiteiten in de buurt.",
     }
 }
@@ -145,11 +189,26 @@ pub const OUTCOMES: &[&str] = &[
 ];
 
 pub const REJECTIONS: &[(RejectionReason, &str)] = &[
-    (RejectionReason::NoCapacity, "Wachtlijst van drie maanden; graag opnieuw aanmelden in het voorjaar."),
-    (RejectionReason::NotEligible, "Cliënt valt buiten onze doelgroep (geen zelfstandige)."),
-    (RejectionReason::ClientUnreachable, "Drie keer gebeld en een brief gestuurd, geen reactie."),
-    (RejectionReason::ClientDeclined, "Cliënt wil op dit moment geen begeleiding."),
-    (RejectionReason::Other, "Vraag wordt al opgevolgd door een andere dienst."),
+    (
+        RejectionReason::NoCapacity,
+        "Wachtlijst van drie maanden; graag opnieuw aanmelden in het voorjaar.",
+    ),
+    (
+        RejectionReason::NotEligible,
+        "Cliënt valt buiten onze doelgroep (geen zelfstandige).",
+    ),
+    (
+        RejectionReason::ClientUnreachable,
+        "Drie keer gebeld en een brief gestuurd, geen reactie.",
+    ),
+    (
+        RejectionReason::ClientDeclined,
+        "Cliënt wil op dit moment geen begeleiding.",
+    ),
+    (
+        RejectionReason::Other,
+        "Vraag wordt al opgevolgd door een andere dienst.",
+    ),
 ];
 
 pub const CASE_NOTES: &[&str] = &[

@@ -62,13 +62,22 @@ impl Client {
     }
     /// The client's help requests, oldest first (for a partner: only with SITUATION consent).
     async fn help_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<HelpRequest>>> {
-        let rows = request_loader(ctx)?.load_one(HelpRequestsOf(self.0.id)).await?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(HelpRequest).collect()))
+        let rows = request_loader(ctx)?
+            .load_one(HelpRequestsOf(self.0.id))
+            .await?;
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(HelpRequest)
+                .collect(),
+        ))
     }
     /// The client's consents, oldest first (for a partner: those given to its organisation).
     async fn consents(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Consent>>> {
         let rows = request_loader(ctx)?.load_one(ConsentsOf(self.0.id)).await?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
+        Ok(Some(
+            rows.unwrap_or_default().into_iter().map(Consent).collect(),
+        ))
     }
     /// The client's referrals that you may see, newest first.
     async fn referrals(
@@ -89,7 +98,11 @@ impl Keyset for client::Entity {
     const KIND: &'static str = "client";
     const DESCENDING: bool = false;
     fn columns() -> Vec<client::Column> {
-        vec![client::Column::FamilyName, client::Column::GivenName, client::Column::Id]
+        vec![
+            client::Column::FamilyName,
+            client::Column::GivenName,
+            client::Column::Id,
+        ]
     }
     fn key(model: &client::Model) -> Vec<KeyPart> {
         vec![

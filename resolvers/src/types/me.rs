@@ -20,8 +20,13 @@ impl Me {
         self.0.user.clone().map(User)
     }
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        let Some(org) = self.0.organisation_id() else { return Ok(None) };
-        Ok(request_loader(ctx)?.load_one(OrganisationId(org)).await?.map(Organisation))
+        let Some(org) = self.0.organisation_id() else {
+            return Ok(None);
+        };
+        Ok(request_loader(ctx)?
+            .load_one(OrganisationId(org))
+            .await?
+            .map(Organisation))
     }
 }
 

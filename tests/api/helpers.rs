@@ -1,0 +1,327 @@
+//! The test harness: a fresh database per test (a SQLite file, or a PostgreSQL database when
+//! `WELZIJNSHUIS_TEST_DATABASE_URL=postgres://…`), migrated and loaded with the demo network,
+//! and the real server on a free loopback port.
+
+use std::net::SocketAddr;
+
+use entities::user;
+use resolvers::Caller;
+use schema::AppSchema;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use welzijnshuis::auth::Tokens;
+use welzijnshuis::config::Config;
+use welzijnshuis::db::Database;
+use welzijnshuis::startup::Application;
+
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-keys";
+
+/// The demo users, by what they are to the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    Public,
+    Admin,
+    Intake,
+    CaseWorker,
+    Analyst,
+    Caw,
+    Pension,
+    Dyzo,
+    Woonclub,
+}
+
+impl Who {
+    pub const PARTNERS: [Who; 4] = [Who::Caw, Who::Pension, Who::Dyzo, Who::Woonclub];
+
+    pub fn email(self) -> Option<&'static str> {
+        Some(match self {
+            Who::Public => return None,
+            Who::Admin => "admin@welzijnshuis.test",
+            Who::Intake => "onthaal@welzijnshuis.test",
+            Who::CaseWorker => "maatschappelijk.werker@welzijnshuis.test",
+            Who::Analyst => "analist@welzijnshuis.test",
+            Who::Caw => "medewerker@caw.test",
+            Who::Pension => "medewerker@pensioendienst.test",
+            Who::Dyzo => "medewerker@dyzo.test",
+            Who::Woonclub => "medewerker@woonclub.test",
+        })
+    }
+}
+
+/// A fresh database, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        let name = format!("wzh_test_{}", Uuid::new_v4().simple());
+        match std::env::var("WELZIJNSHUIS_TEST_DATABASE_URL") {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connecting to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("creating the test database");
+                admin.close().await.ok();
+                let url = match admin_url.rfind('/') {
+                    Some(slash) if slash > "postgres://".len() => {
+                        format!("{}/{name}", &admin_url[..slash])
+                    }
+                    _ => format!("{admin_url}/{name}"),
+                };
+                TestDatabase {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                TestDatabase {
+                    url,
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: do the async work on a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime.block_on(async {
+                        let admin = sea_orm::Database::connect(&admin_url).await?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await?;
+                        admin.close().await
+                    })?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The service under test: its database, its schema, and the server on a loopback port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Database,
+    pub schema: AppSchema,
+    pub tokens: Tokens,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    // Last: the database goes after the server and pool are gone.
+    _database: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        addr: "127.0.0.1:0".parse().expect("a loopback address"),
+        jwt_secret: Some(welzijnshuis::config::Secret::new(SECRET)),
+    }
+}
+
+impl TestApp {
+    /// A running service over a fresh database holding the demo network.
+    pub async fn spawn() -> TestApp {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,sqlx=error".into()))
+            .try_init();
+        let database = TestDatabase::create().await;
+        let config = test_config(&database.url);
+        let db = Database::connect(&database.url).await.expect("connecting");
+        db.migrate().await.expect("migrating");
+        welzijnshuis::demo::load(&db.conn, chrono::Utc::now())
+            .await
+            .expect("loading the demo");
+        let app = Application::with_database(&config, db.clone())
+            .await
+            .expect("building the app");
+        let addr = app.local_addr();
+        let server = tokio::spawn(async move {
+            let _ = app.run_until(std::future::pending()).await;
+        });
+        let schema = schema::build(
+            db.conn.clone(),
+            resolvers::CursorKey::derive(SECRET.as_bytes()),
+        );
+        TestApp {
+            addr,
+            db,
+            schema,
+            tokens: Tokens::hs256(SECRET.as_bytes()),
+            http: reqwest::Client::new(),
+            server,
+            _database: database,
+        }
+    }
+
+    pub async fn user(&self, who: Who) -> Option<user::Model> {
+        let email = who.email()?;
+        user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .one(&self.db.conn)
+            .await
+            .expect("looking up a demo user")
+    }
+
+    pub async fn caller(&self, who: Who) -> Caller {
+        match self.user(who).await {
+            Some(user) => Caller::user(user),
+            None => Caller::public(),
+        }
+    }
+
+    pub async fn token(&self, who: Who) -> Option<String> {
+        let user = self.user(who).await?;
+        Some(
+            self.tokens
+                .issue(user.id, chrono::Duration::hours(1))
+                .expect("signing a token"),
+        )
+    }
+
+    /// Runs a query in-process on the schema, as `who`; returns the response as JSON.
+    pub async fn query(&self, who: Who, query: &str, variables: Value) -> Value {
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        let response =
+            schema::execute(&self.schema, request, &self.db.conn, self.caller(who).await).await;
+        serde_json::to_value(&response).expect("a response serialises")
+    }
+
+    /// POSTs a query to the running server with an optional `Authorization` header value.
+    pub async fn post(
+        &self,
+        authorization: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("http://{}/graphql", self.addr))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// POSTs a query as `who`, with a freshly signed token.
+    pub async fn post_as(&self, who: Who, query: &str, variables: Value) -> (u16, Value) {
+        let header = self.token(who).await.map(|t| format!("Bearer {t}"));
+        self.post(header.as_deref(), query, variables).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("http://{}{path}", self.addr))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+}
+
+/// The `extensions.code` of every error of a response.
+pub fn codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The errors of a response, as (path, code).
+pub fn error_paths(response: &Value) -> Vec<(String, String)> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let path = e["path"]
+                        .as_array()
+                        .map(|p| {
+                            p.iter()
+                                .map(|s| s.to_string().trim_matches('"').to_owned())
+                                .collect::<Vec<_>>()
+                                .join(".")
+                        })
+                        .unwrap_or_default();
+                    (
+                        path,
+                        e["extensions"]["code"]
+                            .as_str()
+                            .unwrap_or("<none>")
+                            .to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts a response has no errors, showing them if it has.
+pub fn assert_ok(response: &Value) {
+    assert!(
+        response.get("errors").is_none() || response["errors"].is_null(),
+        "unexpected errors: {response:#}"
+    );
+}
+
+/// The nodes of a connection at `path` (e.g. `["referrals"]`).
+pub fn nodes<'a>(response: &'a Value, path: &[&str]) -> Vec<&'a Value> {
+    let mut value = &response["data"];
+    for key in path {
+        value = &value[*key];
+    }
+    value["edges"]
+        .as_array()
+        .map(|e| e.iter().map(|edge| &edge["node"]).collect())
+        .unwrap_or_default()
+}

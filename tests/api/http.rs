@@ -1,0 +1,86 @@
+//! The HTTP surface of the real server.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, Who, codes};
+
+#[tokio::test]
+async fn health_readiness_graphiql_and_metrics_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let page = app.get("/").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("graphiql")
+    );
+    app.post(None, "{ me { role } }", json!({})).await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("welzijnshuis_graphql_requests_total"));
+    assert!(metrics.contains("welzijnshuis_sql_statements_total"));
+}
+
+#[tokio::test]
+async fn every_error_carries_a_code_and_no_internals() {
+    let app = TestApp::spawn().await;
+    for (query, variables, code) in [
+        ("{ me { role ", json!({}), "BAD_USER_INPUT"),
+        ("{ noSuchField }", json!({}), "BAD_USER_INPUT"),
+        (
+            "query($id: ID!) { service(id: $id) { name } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query($id: ID!) { service(id: $id) { name } }",
+            json!({ "id": "x'; DROP TABLE services; --" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ services(first: 1000) { totalCount } }",
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+        ),
+        ("{ clients { totalCount } }", json!({}), "FORBIDDEN"),
+    ] {
+        let (_, body) = app.post(None, query, variables).await;
+        assert_eq!(codes(&body), vec![code], "{query}: {body}");
+        let text = body.to_string().to_lowercase();
+        for leak in ["select ", "sqlx", "sqlite", "postgres", "panicked", "src/"] {
+            assert!(!text.contains(leak), "{query} leaks {leak}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn too_deep_a_query_is_refused() {
+    let app = TestApp::spawn().await;
+    let level = "referrals { edges { node { client { ";
+    let deep = format!("{{ {} id {} }}", level.repeat(4), "} } } } ".repeat(4));
+    let (_, body) = app.post_as(Who::Admin, &deep, json!({})).await;
+    assert_eq!(codes(&body), vec!["QUERY_TOO_COMPLEX"], "{body}");
+}
+
+#[tokio::test]
+async fn a_partner_reads_its_inbox_over_http() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .post_as(
+            Who::Pension,
+            r#"{ referrals(filter: { direction: INCOMING, status: [REQUESTED, RECEIVED] }) {
+            totalCount edges { node { status recipient { name } } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let edges = body["data"]["referrals"]["edges"].as_array().unwrap();
+    assert!(!edges.is_empty(), "{body}");
+    for edge in edges {
+        assert_eq!(edge["node"]["recipient"]["name"], "Federale Pensioendienst");
+        assert!(["REQUESTED", "RECEIVED"].contains(&edge["node"]["status"].as_str().unwrap()));
+    }
+}

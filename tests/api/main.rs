@@ -1,0 +1,15 @@
+//! One integration-test binary for the whole service. Every test that touches a database gets a
+//! fresh one: SQLite by default, PostgreSQL with
+//! `WELZIJNSHUIS_TEST_DATABASE_URL=postgres://user@host/postgres`.
+
+mod helpers;
+
+mod access;
+mod auth;
+mod demo;
+mod http;
+mod national_number;
+mod pagination;
+mod schema_sdl;
+mod social_map;
+mod statements;

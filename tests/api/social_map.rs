@@ -1,0 +1,197 @@
+use std::collections::HashSet;
+
+use entities::{
+    LifeDomain, location, service, service_at_location, service_language, service_life_domain,
+};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, Who, assert_ok, codes, nodes};
+
+const SERVICES: &str = "query($filter: ServiceFilter) { services(filter: $filter, first: 100) {
+    totalCount edges { node { id name } } } }";
+
+async fn ids(app: &TestApp, filter: Value) -> HashSet<Uuid> {
+    let response = app
+        .query(Who::Public, SERVICES, json!({ "filter": filter }))
+        .await;
+    assert_ok(&response);
+    let found: HashSet<Uuid> = nodes(&response, &["services"])
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        response["data"]["services"]["totalCount"].as_u64().unwrap() as usize,
+        found.len()
+    );
+    found
+}
+
+struct Map {
+    services: Vec<service::Model>,
+    domains: Vec<service_life_domain::Model>,
+    languages: Vec<service_language::Model>,
+    at: Vec<service_at_location::Model>,
+    locations: Vec<location::Model>,
+}
+
+impl Map {
+    async fn load(app: &TestApp) -> Map {
+        let db = &app.db.conn;
+        Map {
+            services: service::Entity::find().all(db).await.unwrap(),
+            domains: service_life_domain::Entity::find().all(db).await.unwrap(),
+            languages: service_language::Entity::find().all(db).await.unwrap(),
+            at: service_at_location::Entity::find().all(db).await.unwrap(),
+            locations: location::Entity::find().all(db).await.unwrap(),
+        }
+    }
+
+    fn located(&self, service: Uuid, pred: impl Fn(&location::Model) -> bool) -> bool {
+        self.at.iter().any(|a| {
+            a.service_id == service
+                && self
+                    .locations
+                    .iter()
+                    .any(|l| l.id == a.location_id && pred(l))
+        })
+    }
+
+    fn matching(&self, pred: impl Fn(Uuid) -> bool) -> HashSet<Uuid> {
+        self.services
+            .iter()
+            .map(|s| s.id)
+            .filter(|&id| pred(id))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn service_filters_combine_with_and() {
+    let app = TestApp::spawn().await;
+    let map = Map::load(&app).await;
+    let has_domain = |id: Uuid, domains: &[LifeDomain]| {
+        map.domains
+            .iter()
+            .any(|d| d.service_id == id && domains.contains(&d.life_domain))
+    };
+
+    let housing = ids(&app, json!({ "lifeDomains": ["HOUSING"] })).await;
+    assert_eq!(
+        housing,
+        map.matching(|id| has_domain(id, &[LifeDomain::Housing]))
+    );
+    assert!(housing.len() >= 5);
+
+    let either = ids(&app, json!({ "lifeDomains": ["HOUSING", "MOBILITY"] })).await;
+    assert_eq!(
+        either,
+        map.matching(|id| has_domain(id, &[LifeDomain::Housing, LifeDomain::Mobility]))
+    );
+
+    let in_8500 = ids(&app, json!({ "postcode": "8500" })).await;
+    assert_eq!(
+        in_8500,
+        map.matching(|id| map.located(id, |l| l.postcode == "8500"))
+    );
+    assert!(!in_8500.is_empty());
+
+    let waregem = ids(&app, json!({ "municipality": "wAREGEM" })).await;
+    assert_eq!(
+        waregem,
+        map.matching(|id| map.located(id, |l| l.municipality == "Waregem"))
+    );
+
+    let arabic = ids(&app, json!({ "language": "AR" })).await;
+    assert_eq!(
+        arabic,
+        map.matching(|id| map
+            .languages
+            .iter()
+            .any(|l| l.service_id == id && l.language == "ar"))
+    );
+    assert!(!arabic.is_empty());
+
+    let combined = ids(
+        &app,
+        json!({ "lifeDomains": ["HOUSING"], "municipality": "Waregem" }),
+    )
+    .await;
+    assert_eq!(combined, housing.intersection(&waregem).copied().collect());
+    assert!(!combined.is_empty() && combined.len() < housing.len());
+
+    assert!(ids(&app, json!({ "postcode": "9999" })).await.is_empty());
+}
+
+#[tokio::test]
+async fn organisations_filter_by_kind_and_partnership() {
+    let app = TestApp::spawn().await;
+    let query = "query($kind: OrganisationKind, $p: Boolean) { organisations(kind: $kind, networkPartnersOnly: $p, first: 100) {
+        totalCount edges { node { name kind isNetworkPartner services(first: 100) { totalCount edges { node { organisation { name } } } } } } } }";
+    let partners = app.query(Who::Public, query, json!({ "p": true })).await;
+    assert_ok(&partners);
+    let names: HashSet<&str> = nodes(&partners, &["organisations"])
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "CAW Zuid-West-Vlaanderen",
+        "Federale Pensioendienst",
+        "dyzo",
+        "Woonclub Waregem",
+    ] {
+        assert!(names.contains(name), "{name}");
+    }
+    assert!(
+        nodes(&partners, &["organisations"])
+            .iter()
+            .all(|n| n["isNetworkPartner"] == true)
+    );
+
+    let housing = app
+        .query(Who::Public, query, json!({ "kind": "HOUSING" }))
+        .await;
+    for org in nodes(&housing, &["organisations"]) {
+        assert_eq!(org["kind"], "HOUSING");
+        for service in org["services"]["edges"].as_array().unwrap() {
+            assert_eq!(service["node"]["organisation"]["name"], org["name"]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_service_by_id_and_a_missing_one() {
+    let app = TestApp::spawn().await;
+    let map = Map::load(&app).await;
+    let query =
+        "query($id: ID!) { service(id: $id) { name organisation { name } lifeDomains languages
+        locations { name address { street postcode municipality } latitude longitude }
+        openingHours { weekday opens closes } } }";
+    let one = &map.services[0];
+    let response = app
+        .query(Who::Public, query, json!({ "id": one.id.to_string() }))
+        .await;
+    assert_ok(&response);
+    assert_eq!(response["data"]["service"]["name"], one.name.as_str());
+    assert!(
+        !response["data"]["service"]["openingHours"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let missing = app
+        .query(
+            Who::Public,
+            query,
+            json!({ "id": Uuid::new_v4().to_string() }),
+        )
+        .await;
+    assert_eq!(missing["data"]["service"], Value::Null);
+    assert_eq!(codes(&missing), vec!["NOT_FOUND"]);
+    let malformed = app
+        .query(Who::Public, query, json!({ "id": "not-an-id" }))
+        .await;
+    assert_eq!(codes(&malformed), vec!["BAD_USER_INPUT"]);
+}

@@ -1,0 +1,54 @@
+//! A request costs a bounded number of SQL statements whatever its page size: nested relations
+//! go through per-request DataLoaders.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, Who, assert_ok};
+
+const INBOX: &str = "query($first: Int) { referrals(first: $first) { totalCount edges { node {
+    id status client { givenName familyName phone helpRequests { summary lifeDomains } }
+    sender { name } recipient { name } service { name lifeDomains }
+    events { toStatus at note organisation { name } } } } } }";
+
+async fn statements_for(app: &TestApp, who: Who, first: i64) -> u64 {
+    let before = app.db.statements();
+    let response = app.query(who, INBOX, json!({ "first": first })).await;
+    assert_ok_or_forbidden(&response);
+    app.db.statements() - before
+}
+
+fn assert_ok_or_forbidden(response: &serde_json::Value) {
+    let codes = crate::helpers::codes(response);
+    assert!(codes.iter().all(|c| c == "FORBIDDEN"), "{response}");
+}
+
+#[tokio::test]
+async fn statement_count_does_not_grow_with_the_page_size() {
+    let app = TestApp::spawn().await;
+    for who in [Who::Admin, Who::Caw] {
+        let small = statements_for(&app, who, 5).await;
+        let large = statements_for(&app, who, 100).await;
+        println!(
+            "{who:?}: referrals(first: 5) ran {small} statements, referrals(first: 100) ran {large}"
+        );
+        assert_eq!(small, large, "{who:?}");
+        assert!(large <= 12, "{who:?}: {large} statements");
+    }
+}
+
+#[tokio::test]
+async fn the_public_social_map_is_cheap_too() {
+    let app = TestApp::spawn().await;
+    let query = "query($first: Int) { services(first: $first) { totalCount edges { node {
+        name organisation { name } lifeDomains languages locations { name } openingHours { weekday } } } } }";
+    let mut counts = Vec::new();
+    for first in [3, 50] {
+        let before = app.db.statements();
+        let response = app
+            .query(Who::Public, query, json!({ "first": first }))
+            .await;
+        assert_ok(&response);
+        counts.push(app.db.statements() - before);
+    }
+    assert_eq!(counts[0], counts[1]);
+}
