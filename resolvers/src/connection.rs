@@ -5,14 +5,17 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, OutputType};
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Asterisk, Expr, Order, Query, SelectStatement, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
-use crate::cursor::KeyPart;
+use crate::cursor::{CursorKey, KeyPart};
 use crate::error::{ApiError, ApiResult};
+use crate::loaders::ChildCount;
 
 /// Page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -34,7 +37,8 @@ impl PageArgs {
         PageArgs { first, after }
     }
 
-    fn size(&self) -> ApiResult<u64> {
+    /// The page size asked for, checked.
+    pub fn size(&self) -> ApiResult<u64> {
         match self.first.unwrap_or(DEFAULT_PAGE_SIZE) {
             n if n < 0 => Err(ApiError::bad_input("first", "must not be negative")),
             n if n > MAX_PAGE_SIZE => Err(ApiError::QueryTooComplex(format!(
@@ -56,21 +60,42 @@ pub trait Keyset: EntityTrait {
 }
 
 /// `totalCount` of a connection, computed only when selected.
-pub struct TotalCount {
-    db: DatabaseConnection,
-    query: SelectStatement,
+pub struct TotalCount(Total);
+
+enum Total {
+    /// A root list: one `COUNT(*)` over its scoped query.
+    Query {
+        db: DatabaseConnection,
+        query: SelectStatement,
+    },
+    /// A nested list: counted for all parents at once by a loader.
+    Children(ChildCount),
+}
+
+impl TotalCount {
+    pub fn of_children(key: ChildCount) -> Self {
+        TotalCount(Total::Children(key))
+    }
 }
 
 #[Object]
 impl TotalCount {
     /// How many items the list holds for you, over all pages.
-    async fn total_count(&self) -> ApiResult<i64> {
-        let count = Query::select()
-            .expr_as(Expr::cust("COUNT(*)"), "n")
-            .from_subquery(self.query.clone(), "scoped")
-            .to_owned();
-        let row = self.db.query_one(&count).await?.ok_or(ApiError::Internal)?;
-        Ok(row.try_get::<i64>("", "n")?)
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        match &self.0 {
+            Total::Query { db, query } => {
+                let count = Query::select()
+                    .expr_as(Expr::cust("COUNT(*)"), "n")
+                    .from_subquery(query.clone(), "scoped")
+                    .to_owned();
+                let row = db.query_one(&count).await?.ok_or(ApiError::Internal)?;
+                Ok(row.try_get::<i64>("", "n")?)
+            }
+            Total::Children(key) => Ok(crate::loaders::request_loader(ctx)?
+                .load_one(*key)
+                .await?
+                .unwrap_or(0)),
+        }
     }
 }
 
@@ -88,10 +113,10 @@ where
     let size = args.size()?;
     let db = crate::db_of(ctx)?;
     let cursors = crate::cursor_key_of(ctx)?;
-    let total = TotalCount {
+    let total = TotalCount(Total::Query {
         db: db.clone(),
         query: select.clone().into_query(),
-    };
+    });
 
     let mut select = select;
     if let Some(after) = &args.after {
@@ -109,12 +134,112 @@ where
     let has_next = rows.len() as u64 > size;
     rows.truncate(size as usize);
 
-    let mut connection = Connection::with_additional_fields(args.after.is_some(), has_next, total);
+    Ok(connection_of::<E, N>(
+        cursors,
+        rows,
+        args.after.is_some(),
+        has_next,
+        total,
+        node,
+    ))
+}
+
+/// Builds the connection of a page of rows.
+pub fn connection_of<E, N>(
+    cursors: &CursorKey,
+    rows: Vec<E::Model>,
+    has_previous: bool,
+    has_next: bool,
+    total: TotalCount,
+    node: impl Fn(E::Model) -> N,
+) -> Page<N>
+where
+    E: Keyset,
+    N: OutputType,
+{
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(
         rows.into_iter()
             .map(|row| Edge::new(cursors.seal(E::KIND, &E::key(&row)), node(row))),
     );
-    Ok(connection)
+    connection
+}
+
+/// The arguments of a nested list, checked, in the form its loader keys carry.
+pub fn child_args<E: Keyset>(
+    ctx: &Context<'_>,
+    args: &PageArgs,
+) -> ApiResult<(u64, Option<Vec<KeyPart>>)> {
+    let size = args.size()?;
+    let after = match &args.after {
+        Some(cursor) => Some(crate::cursor_key_of(ctx)?.open(E::KIND, cursor)?),
+        None => None,
+    };
+    Ok((size, after))
+}
+
+/// One page of children for each of many parents, in one query: the rows of `select` (scoped
+/// and limited to the parents) are numbered per parent in the list's order with
+/// `ROW_NUMBER() OVER (PARTITION BY parent …)`, and the first `size + 1` of each kept.
+/// Returns each parent's rows and whether it has more.
+pub async fn child_pages<E: Keyset>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    parent: E::Column,
+    parent_of: impl Fn(&E::Model) -> uuid::Uuid,
+    size: u64,
+    after: Option<Vec<KeyPart>>,
+) -> ApiResult<HashMap<uuid::Uuid, (Vec<E::Model>, bool)>> {
+    let select = match after {
+        Some(key) => select.filter(after_key::<E>(key)?),
+        None => select,
+    };
+    let mut window = WindowStatement::partition_by((E::default(), parent));
+    let order = if E::DESCENDING {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    for column in E::columns() {
+        window.order_by((E::default(), column), order.clone());
+    }
+    let mut numbered = select.into_query();
+    numbered.expr_window_as(Expr::cust("ROW_NUMBER()"), window, "page_row");
+    let paged = Query::select()
+        .column(Asterisk)
+        .from_subquery(numbered, "numbered")
+        .and_where(Expr::col("page_row").lte(size as i64 + 1))
+        .order_by("page_row", Order::Asc)
+        .to_owned();
+    let statement = db.get_database_backend().build(&paged);
+    let rows = E::find().from_raw_sql(statement).all(db).await?;
+    let mut pages: HashMap<uuid::Uuid, (Vec<E::Model>, bool)> = HashMap::new();
+    for row in rows {
+        let page = pages.entry(parent_of(&row)).or_default();
+        if page.0.len() as u64 == size {
+            page.1 = true;
+        } else {
+            page.0.push(row);
+        }
+    }
+    Ok(pages)
+}
+
+/// How many rows of `select` each parent has.
+pub async fn child_counts<E: EntityTrait>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    parent: E::Column,
+) -> ApiResult<HashMap<uuid::Uuid, i64>> {
+    let counts: Vec<(uuid::Uuid, i64)> = select
+        .select_only()
+        .column(parent)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts.into_iter().collect())
 }
 
 /// The rows strictly after `key` in the list's order:

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::error::ApiError;
 
 /// One component of a sort key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyPart {
     Text(String),
     Time(DateTime<Utc>),

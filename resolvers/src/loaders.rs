@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 use crate::batch::BatchQueue;
 use crate::caller::Caller;
+use crate::connection::{Keyset, child_counts, child_pages};
+use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -514,5 +516,142 @@ impl Fetch<CaseNotesOf> for Loaders {
             .all(&self.db)
             .await?;
         Ok(rekey(group(rows, |n| n.help_request_id), CaseNotesOf))
+    }
+}
+
+/// A nested list's total, for one parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildCount {
+    /// The services of an organisation.
+    ServicesOf(Uuid),
+    /// The referrals of a client that the caller sees.
+    ReferralsOfClient(Uuid),
+}
+
+/// A page of an organisation's services.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServicesPage {
+    pub organisation: Uuid,
+    pub size: u64,
+    pub after: Option<Vec<KeyPart>>,
+}
+
+/// A page of a client's referrals, within the caller's referral scope.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientReferralsPage {
+    pub client: Uuid,
+    pub size: u64,
+    pub after: Option<Vec<KeyPart>>,
+}
+
+type PageOf<M> = (Vec<M>, bool);
+
+impl Loaders {
+    /// Pages of children for page keys `(parent, size, after)`: one windowed query per distinct
+    /// `(size, after)`, which in a request is one per nested field.
+    async fn child_pages_for<E, K>(
+        &self,
+        keys: &[K],
+        split: impl Fn(&K) -> (Uuid, u64, Option<Vec<KeyPart>>),
+        select: impl Fn(Vec<Uuid>) -> sea_orm::Select<E>,
+        parent: E::Column,
+        parent_of: impl Fn(&E::Model) -> Uuid + Copy,
+    ) -> ApiResult<HashMap<K, PageOf<E::Model>>>
+    where
+        E: Keyset,
+        K: Clone + Eq + Hash,
+    {
+        let mut groups: HashMap<(u64, Option<Vec<KeyPart>>), Vec<(Uuid, K)>> = HashMap::new();
+        for key in keys {
+            let (parent, size, after) = split(key);
+            groups
+                .entry((size, after))
+                .or_default()
+                .push((parent, key.clone()));
+        }
+        let mut out = HashMap::new();
+        for ((size, after), members) in groups {
+            let parents: Vec<Uuid> = members.iter().map(|(p, _)| *p).collect();
+            let mut pages =
+                child_pages(&self.db, select(parents), parent, parent_of, size, after).await?;
+            for (parent, key) in members {
+                out.insert(key, pages.remove(&parent).unwrap_or_default());
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Fetch<ServicesPage> for Loaders {
+    type Value = PageOf<service::Model>;
+    async fn fetch(&self, keys: &[ServicesPage]) -> ApiResult<HashMap<ServicesPage, Self::Value>> {
+        self.child_pages_for(
+            keys,
+            |k| (k.organisation, k.size, k.after.clone()),
+            |orgs| service::Entity::find().filter(service::Column::OrganisationId.is_in(orgs)),
+            service::Column::OrganisationId,
+            |s| s.organisation_id,
+        )
+        .await
+    }
+}
+
+impl Fetch<ClientReferralsPage> for Loaders {
+    type Value = PageOf<referral::Model>;
+    async fn fetch(
+        &self,
+        keys: &[ClientReferralsPage],
+    ) -> ApiResult<HashMap<ClientReferralsPage, Self::Value>> {
+        let scope = policy::referrals(&self.caller);
+        self.child_pages_for(
+            keys,
+            |k| (k.client, k.size, k.after.clone()),
+            |clients| {
+                referral::Entity::find()
+                    .filter(referral::Column::ClientId.is_in(clients))
+                    .filter(scope.clone())
+            },
+            referral::Column::ClientId,
+            |r| r.client_id,
+        )
+        .await
+    }
+}
+
+impl Fetch<ChildCount> for Loaders {
+    type Value = i64;
+    async fn fetch(&self, keys: &[ChildCount]) -> ApiResult<HashMap<ChildCount, i64>> {
+        let (mut orgs, mut clients) = (Vec::new(), Vec::new());
+        for key in keys {
+            match *key {
+                ChildCount::ServicesOf(org) => orgs.push(org),
+                ChildCount::ReferralsOfClient(client) => clients.push(client),
+            }
+        }
+        let mut out = HashMap::new();
+        if !orgs.is_empty() {
+            let select =
+                service::Entity::find().filter(service::Column::OrganisationId.is_in(orgs.clone()));
+            let counts = child_counts(&self.db, select, service::Column::OrganisationId).await?;
+            out.extend(orgs.into_iter().map(|o| {
+                (
+                    ChildCount::ServicesOf(o),
+                    counts.get(&o).copied().unwrap_or(0),
+                )
+            }));
+        }
+        if !clients.is_empty() {
+            let select = referral::Entity::find()
+                .filter(referral::Column::ClientId.is_in(clients.clone()))
+                .filter(policy::referrals(&self.caller));
+            let counts = child_counts(&self.db, select, referral::Column::ClientId).await?;
+            out.extend(clients.into_iter().map(|c| {
+                (
+                    ChildCount::ReferralsOfClient(c),
+                    counts.get(&c).copied().unwrap_or(0),
+                )
+            }));
+        }
+        Ok(out)
     }
 }

@@ -195,3 +195,61 @@ async fn a_service_by_id_and_a_missing_one() {
         .await;
     assert_eq!(codes(&malformed), vec!["BAD_USER_INPUT"]);
 }
+
+#[tokio::test]
+async fn nested_pages_hold_each_parents_own_rows() {
+    let app = TestApp::spawn().await;
+    let map = Map::load(&app).await;
+    let query = "query($after: String) { organisations(first: 100) { edges { node { id
+        services(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id name } } } } } } }";
+    let response = app.query(Who::Public, query, json!({})).await;
+    assert_ok(&response);
+    for org in nodes(&response, &["organisations"]) {
+        let id: Uuid = org["id"].as_str().unwrap().parse().unwrap();
+        let mut own: Vec<&service::Model> = map
+            .services
+            .iter()
+            .filter(|s| s.organisation_id == id)
+            .collect();
+        own.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        let page = &org["services"];
+        assert_eq!(page["totalCount"].as_u64().unwrap() as usize, own.len());
+        let names: Vec<&str> = page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["name"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = own.iter().take(2).map(|s| s.name.as_str()).collect();
+        assert_eq!(names, expected, "first page of {id}");
+        assert_eq!(page["pageInfo"]["hasNextPage"], own.len() > 2);
+        if own.len() > 2 {
+            // The cursor continues this organisation's list.
+            let next = app
+                .query(
+                    Who::Public,
+                    query,
+                    json!({ "after": page["pageInfo"]["endCursor"] }),
+                )
+                .await;
+            let again = nodes(&next, &["organisations"])
+                .into_iter()
+                .find(|o| o["id"] == org["id"])
+                .unwrap()
+                .clone();
+            let names: Vec<&str> = again["services"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["name"].as_str().unwrap())
+                .collect();
+            let expected: Vec<&str> = own
+                .iter()
+                .skip(2)
+                .take(2)
+                .map(|s| s.name.as_str())
+                .collect();
+            assert_eq!(names, expected, "second page of {id}");
+        }
+    }
+}

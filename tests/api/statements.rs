@@ -52,3 +52,30 @@ async fn the_public_social_map_is_cheap_too() {
     }
     assert_eq!(counts[0], counts[1]);
 }
+
+#[tokio::test]
+async fn nested_lists_are_fetched_for_all_parents_at_once() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (Who::Public, "query($first: Int) { organisations(first: $first) { edges { node { name
+            services(first: 2) { totalCount pageInfo { hasNextPage } edges { node { name lifeDomains } } } } } } }"),
+        (Who::Admin, "query($first: Int) { clients(first: $first) { edges { node { id
+            referrals(first: 2) { totalCount edges { node { status sender { name } events { toStatus } } } } } } } }"),
+        (Who::Dyzo, "query($first: Int) { clients(first: $first) { edges { node { id
+            referrals(first: 2) { totalCount edges { node { status recipient { name } } } } } } } }"),
+    ];
+    for (who, query) in cases {
+        let mut counts = Vec::new();
+        for first in [2, 60] {
+            let before = app.db.statements();
+            let response = app.query(who, query, json!({ "first": first })).await;
+            assert_ok(&response);
+            counts.push(app.db.statements() - before);
+        }
+        println!(
+            "{who:?}: nested lists ran {} statements for 2 parents, {} for 60",
+            counts[0], counts[1]
+        );
+        assert_eq!(counts[0], counts[1], "{who:?}: {query}");
+    }
+}

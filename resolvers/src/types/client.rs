@@ -1,17 +1,16 @@
 use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
 use entities::{client, referral};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::consent::Consent;
 use super::help_request::HelpRequest;
 use super::referral::Referral;
 use super::{Address, id};
-use crate::connection::{Keyset, Page, PageArgs, page};
+use crate::connection::{Keyset, Page, PageArgs, TotalCount, child_args, connection_of};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
-use crate::loaders::{ConsentsOf, HelpRequestsOf, request_loader};
-use crate::policy::{self, Category::*, ClientData};
+use crate::loaders::{ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader};
+use crate::policy::{Category::*, ClientData};
 
 /// A citizen with a welfare question, and the owner of their trajectory. Each personal field is
 /// shown only to roles that read it; to a partner only in the categories the client consented to
@@ -86,11 +85,26 @@ impl Client {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<Referral>> {
-        let caller = crate::caller_of(ctx)?;
-        let select = referral::Entity::find()
-            .filter(referral::Column::ClientId.eq(self.0.id))
-            .filter(policy::referrals(caller));
-        page(ctx, select, &PageArgs::new(first, after), Referral).await
+        let args = PageArgs::new(first, after);
+        let (size, after) = child_args::<referral::Entity>(ctx, &args)?;
+        let key = ClientReferralsPage {
+            client: self.0.id,
+            size,
+            after,
+        };
+        let (rows, has_next) = request_loader(ctx)?
+            .load_one(key)
+            .await?
+            .unwrap_or_default();
+        let total = TotalCount::of_children(ChildCount::ReferralsOfClient(self.0.id));
+        Ok(connection_of::<referral::Entity, _>(
+            crate::cursor_key_of(ctx)?,
+            rows,
+            args.after.is_some(),
+            has_next,
+            total,
+            Referral,
+        ))
     }
 }
 

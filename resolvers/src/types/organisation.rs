@@ -1,12 +1,12 @@
 use async_graphql::{Context, ID, Object};
 use entities::{organisation, service};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::service::Service;
 use super::{OrganisationKind, id};
-use crate::connection::{Keyset, Page, PageArgs, page};
+use crate::connection::{Keyset, Page, PageArgs, TotalCount, child_args, connection_of};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
+use crate::loaders::{ChildCount, ServicesPage, request_loader};
 
 /// An organisation of the network: the welfare house or a partner.
 pub struct Organisation(pub organisation::Model);
@@ -46,8 +46,26 @@ impl Organisation {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<Service>> {
-        let select = service::Entity::find().filter(service::Column::OrganisationId.eq(self.0.id));
-        page(ctx, select, &PageArgs::new(first, after), Service).await
+        let args = PageArgs::new(first, after);
+        let (size, after) = child_args::<service::Entity>(ctx, &args)?;
+        let key = ServicesPage {
+            organisation: self.0.id,
+            size,
+            after,
+        };
+        let (rows, has_next) = request_loader(ctx)?
+            .load_one(key)
+            .await?
+            .unwrap_or_default();
+        let total = TotalCount::of_children(ChildCount::ServicesOf(self.0.id));
+        Ok(connection_of::<service::Entity, _>(
+            crate::cursor_key_of(ctx)?,
+            rows,
+            args.after.is_some(),
+            has_next,
+            total,
+            Service,
+        ))
     }
 }
 
