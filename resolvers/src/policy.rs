@@ -11,6 +11,7 @@
 //! | data            | PUBLIC | PARTNER                          | INTAKE | CASE_WORKER | ANALYST | ADMIN |
 //! |-----------------|--------|----------------------------------|--------|-------------|---------|-------|
 //! | social map      | read   | read                             | read   | read        | read    | read  |
+//! | confidential location address | – | read                  | read   | read        | read    | read  |
 //! | clients         | –      | of referrals sent to/by its org  | read   | read        | –       | all   |
 //! | client fields   | –      | per active consent to its org    | all    | all         | –       | all   |
 //! | help requests   | –      | of its clients, with SITUATION   | read   | read        | –       | all   |
@@ -149,6 +150,12 @@ fn visible_client_ids(caller: &Caller) -> sea_orm::sea_query::SelectStatement {
         .from(client::Entity)
         .cond_where(clients(caller))
         .to_owned()
+}
+
+/// May the caller see where a confidential location (a shelter, say) is? Everyone who signs in
+/// works in the network; the public sees only the municipality.
+pub fn may_see_confidential_location(caller: &Caller) -> bool {
+    caller.role != Role::Public
 }
 
 /// May the caller filter clients by personal data? Only staff who read all of it: a filter on a

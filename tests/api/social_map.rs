@@ -253,3 +253,25 @@ async fn nested_pages_hold_each_parents_own_rows() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_confidential_address_is_kept_from_the_public() {
+    let app = TestApp::spawn().await;
+    let query = "{ services(first: 100) { edges { node { locations { name confidential address { street municipality } latitude longitude } } } } }";
+    let find_shelter = |response: &Value| -> Value {
+        nodes(response, &["services"])
+            .iter()
+            .flat_map(|s| s["locations"].as_array().unwrap().clone())
+            .find(|l| l["confidential"] == true)
+            .expect("the demo has a shelter")
+    };
+    let public = app.query(Who::Public, query, json!({})).await;
+    assert_ok(&public);
+    let shelter = find_shelter(&public);
+    assert_eq!(shelter["address"]["street"], Value::Null);
+    assert_eq!((shelter["latitude"].clone(), shelter["longitude"].clone()), (Value::Null, Value::Null));
+    assert_eq!(shelter["address"]["municipality"], "Kortrijk");
+    let partner = app.query(Who::Caw, query, json!({})).await;
+    let shelter = find_shelter(&partner);
+    assert!(shelter["latitude"].is_f64() && shelter["address"]["street"].is_string());
+}

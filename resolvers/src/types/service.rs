@@ -127,18 +127,30 @@ impl Location {
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
-    async fn address(&self) -> Address {
-        Address {
-            street: self.0.street.clone(),
-            postcode: self.0.postcode.clone(),
-            municipality: self.0.municipality.clone(),
-        }
+    /// The address; of a confidential location (a shelter) only the postcode and municipality,
+    /// unless you sign in.
+    async fn address(&self, ctx: &Context<'_>) -> ApiResult<Address> {
+        let street = if self.shown(ctx)? { self.0.street.clone() } else { None };
+        Ok(Address { street, postcode: self.0.postcode.clone(), municipality: self.0.municipality.clone() })
     }
-    async fn latitude(&self) -> Option<f64> {
-        self.0.latitude
+    /// Hidden for a confidential location unless you sign in.
+    async fn latitude(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
+        Ok(self.0.latitude.filter(|_| self.shown(ctx).unwrap_or(false)))
     }
-    async fn longitude(&self) -> Option<f64> {
-        self.0.longitude
+    /// Hidden for a confidential location unless you sign in.
+    async fn longitude(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
+        Ok(self.0.longitude.filter(|_| self.shown(ctx).unwrap_or(false)))
+    }
+    /// Whether the address is kept from the public (a shelter, say).
+    async fn confidential(&self) -> bool {
+        self.0.confidential
+    }
+}
+
+impl Location {
+    /// Whether the caller may see exactly where this location is.
+    fn shown(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(!self.0.confidential || crate::policy::may_see_confidential_location(crate::caller_of(ctx)?))
     }
 }
 
