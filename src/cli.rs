@@ -102,6 +102,10 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
 async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::Result<()> {
     let db = Database::connect(&config.database_url).await?;
     db.migrate().await?;
+    if config.is_sqlite() {
+        // As `serve` would: asking for a token before the first start still finds the demo users.
+        crate::demo::load_if_empty(&db.conn).await.context("loading the demo network")?;
+    }
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
         .filter(user::Column::Active.eq(true))
