@@ -42,43 +42,27 @@ impl Tokens {
     /// A token for `user` valid for `ttl`.
     pub fn issue(&self, user: Uuid, ttl: Duration) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
-        let claims = Claims {
-            sub: user.to_string(),
-            iat: now,
-            nbf: now,
-            exp: now + ttl.num_seconds(),
-        };
-        Ok(encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        let claims = Claims { sub: user.to_string(), iat: now, nbf: now, exp: now + ttl.num_seconds() };
+        Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     /// The user id a token names, if the token is valid.
     pub fn verify(&self, token: &str) -> Result<Uuid, ApiError> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| ApiError::Unauthenticated("invalid or expired token"))?;
-        Uuid::parse_str(&data.claims.sub)
-            .map_err(|_| ApiError::Unauthenticated("invalid token subject"))
+        Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated("invalid token subject"))
     }
 
     /// The caller behind an `Authorization` header: PUBLIC without one; refused, never
     /// downgraded, when the header is there but wrong or names no active user.
-    pub async fn caller(
-        &self,
-        db: &DatabaseConnection,
-        header: Option<&str>,
-    ) -> Result<Caller, ApiError> {
+    pub async fn caller(&self, db: &DatabaseConnection, header: Option<&str>) -> Result<Caller, ApiError> {
         let Some(header) = header else {
             return Ok(Caller::public());
         };
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(ApiError::Unauthenticated(
-                "expected 'Authorization: Bearer <token>'",
-            ))?;
+            .ok_or(ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'"))?;
         let user_id = self.verify(token.trim())?;
         let user = user::Entity::find_by_id(user_id)
             .filter(user::Column::Active.eq(true))
@@ -92,13 +76,9 @@ impl Tokens {
 /// Parses a lifetime such as `8h`, `30m`, `2d` or `3600s`.
 pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("'{text}': expected a number and s, m, h or d"))?;
+    let n: i64 = number.parse().map_err(|_| format!("'{text}': expected a number and s, m, h or d"))?;
     let ttl = match unit {
         "s" | "" => Duration::seconds(n),
         "m" => Duration::minutes(n),

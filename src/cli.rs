@@ -65,10 +65,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(&config, demo).await,
         Command::Migrate => {
-            Database::connect(&config.database_url)
-                .await?
-                .migrate()
-                .await?;
+            Database::connect(&config.database_url).await?.migrate().await?;
             println!("migrations applied");
             Ok(())
         }
@@ -86,11 +83,7 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
             "WELZIJNSHUIS_JWT_SECRET is not set: using the development key; anyone can sign tokens"
         );
     }
-    let demo_data = if demo || config.is_sqlite() {
-        DemoData::IfEmpty
-    } else {
-        DemoData::No
-    };
+    let demo_data = if demo || config.is_sqlite() { DemoData::IfEmpty } else { DemoData::No };
     let app = Application::build(config, demo_data).await?;
     let addr = app.local_addr();
     println!("welzijnshuis listens on http://{addr}/ (GraphiQL) and http://{addr}/graphql");

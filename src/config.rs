@@ -22,21 +22,14 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// HS256 key that signs and checks access tokens.
-    #[arg(
-        long = "jwt-secret",
-        env = "WELZIJNSHUIS_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long = "jwt-secret", env = "WELZIJNSHUIS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Secret>,
 }
 
 impl Config {
     /// The configured secret, or the development one (the caller warns).
     pub fn secret(&self) -> Secret {
-        self.jwt_secret
-            .clone()
-            .unwrap_or_else(|| Secret(DEVELOPMENT_SECRET.into()))
+        self.jwt_secret.clone().unwrap_or_else(|| Secret(DEVELOPMENT_SECRET.into()))
     }
 
     pub fn uses_development_secret(&self) -> bool {
@@ -71,10 +64,6 @@ impl fmt::Debug for Secret {
 impl std::str::FromStr for Secret {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() < 32 {
-            Err("must be at least 32 characters".into())
-        } else {
-            Ok(Secret(s.into()))
-        }
+        if s.len() < 32 { Err("must be at least 32 characters".into()) } else { Ok(Secret(s.into())) }
     }
 }

@@ -50,9 +50,7 @@ impl Database {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None)
-            .await
-            .context("applying migrations")
+        Migrator::up(&self.conn, None).await.context("applying migrations")
     }
 
     /// SQL statements run since the start.

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use resolvers::ApiError;
+use schema::AppSchema;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use schema::AppSchema;
 
 use crate::auth::Tokens;
 use crate::db::Database;
@@ -45,21 +45,14 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     refused(ApiError::Internal)
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> Response {
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""));
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let caller = match state.tokens.caller(&state.db.conn, authorization).await {
         Ok(caller) => caller,
         Err(err) => return refused(err),
     };
-    let response =
-        schema::execute(&state.schema, request.into_inner(), &state.db.conn, caller).await;
+    let response = schema::execute(&state.schema, request.into_inner(), &state.db.conn, caller).await;
     GraphQLResponse::from(response).into_response()
 }
 
@@ -77,12 +70,7 @@ fn refused(err: ApiError) -> Response {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("welzijnshuis")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint("/graphql").title("welzijnshuis").finish())
 }
 
 async fn healthz() -> &'static str {

@@ -34,10 +34,7 @@ impl Application {
         let db = Database::connect(&config.database_url).await?;
         db.migrate().await?;
         if demo_data == DemoData::IfEmpty {
-            match demo::load_if_empty(&db.conn)
-                .await
-                .context("loading the demo network")?
-            {
+            match demo::load_if_empty(&db.conn).await.context("loading the demo network")? {
                 Some(summary) => tracing::info!(?summary, "demo network loaded"),
                 None => tracing::info!("database not empty: demo network not loaded"),
             }
@@ -55,16 +52,13 @@ impl Application {
             tokens: Tokens::hs256(secret.expose()),
             requests: Arc::new(Default::default()),
         };
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("binding {}", config.addr))?;
+        let listener =
+            TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
         Ok(Application { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn database(&self) -> &Database {
@@ -72,10 +66,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await

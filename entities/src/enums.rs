@@ -136,10 +136,5 @@ impl ReferralStatus {
     }
 
     /// Statuses in which the referral is still waiting for, or getting, an answer.
-    pub const OPEN: &'static [Self] = &[
-        Self::Requested,
-        Self::Received,
-        Self::Accepted,
-        Self::InProgress,
-    ];
+    pub const OPEN: &'static [Self] = &[Self::Requested, Self::Received, Self::Accepted, Self::InProgress];
 }

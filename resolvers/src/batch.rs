@@ -42,10 +42,7 @@ impl BatchQueue {
     }
 
     fn take(&self) -> Vec<Batch> {
-        self.0
-            .lock()
-            .map(|mut queue| std::mem::take(&mut *queue))
-            .unwrap_or_default()
+        self.0.lock().map(|mut queue| std::mem::take(&mut *queue)).unwrap_or_default()
     }
 
     /// Drives `request` to completion, running queued batches whenever it waits.
@@ -66,13 +63,9 @@ impl BatchQueue {
                 while let Poll::Ready(Some(())) = round.poll_next_unpin(cx) {}
                 // The request keeps running while a round is out: its own queries must finish
                 // and hand back their pool connections, or the round could wait on the pool.
-                let woken = Arc::new(Flag {
-                    set: AtomicBool::new(false),
-                    waker: cx.waker().clone(),
-                });
+                let woken = Arc::new(Flag { set: AtomicBool::new(false), waker: cx.waker().clone() });
                 let waker = Waker::from(woken.clone());
-                if let Poll::Ready(output) = request.as_mut().poll(&mut Context::from_waker(&waker))
-                {
+                if let Poll::Ready(output) = request.as_mut().poll(&mut Context::from_waker(&waker)) {
                     return Poll::Ready(output);
                 }
                 if woken.set.load(Ordering::SeqCst) {

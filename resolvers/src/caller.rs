@@ -13,18 +13,12 @@ pub struct Caller {
 impl Caller {
     /// A request without a token.
     pub fn public() -> Self {
-        Caller {
-            role: Role::Public,
-            user: None,
-        }
+        Caller { role: Role::Public, user: None }
     }
 
     /// An authenticated, active user.
     pub fn user(user: user::Model) -> Self {
-        Caller {
-            role: user.role,
-            user: Some(user),
-        }
+        Caller { role: user.role, user: Some(user) }
     }
 
     pub fn user_id(&self) -> Option<Uuid> {

@@ -4,18 +4,19 @@
 //! `totalCount` one `COUNT(*)` over the same scoped query, run only when it is asked for.
 
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Object, OutputType};
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Asterisk, Expr, Order, Query, SelectStatement, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::cursor::{CursorKey, KeyPart};
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::ChildCount;
+use crate::loaders::{ChildCount, Loaders};
 
 /// Page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -41,9 +42,9 @@ impl PageArgs {
     pub fn size(&self) -> ApiResult<u64> {
         match self.first.unwrap_or(DEFAULT_PAGE_SIZE) {
             n if n < 0 => Err(ApiError::bad_input("first", "must not be negative")),
-            n if n > MAX_PAGE_SIZE => Err(ApiError::QueryTooComplex(format!(
-                "first: at most {MAX_PAGE_SIZE} items per page"
-            ))),
+            n if n > MAX_PAGE_SIZE => {
+                Err(ApiError::QueryTooComplex(format!("first: at most {MAX_PAGE_SIZE} items per page")))
+            }
             n => Ok(n as u64),
         }
     }
@@ -64,18 +65,9 @@ pub struct TotalCount(Total);
 
 enum Total {
     /// A root list: one `COUNT(*)` over its scoped query.
-    Query {
-        db: DatabaseConnection,
-        query: SelectStatement,
-    },
+    Query { db: DatabaseConnection, query: SelectStatement },
     /// A nested list: counted for all parents at once by a loader.
     Children(ChildCount),
-}
-
-impl TotalCount {
-    pub fn of_children(key: ChildCount) -> Self {
-        TotalCount(Total::Children(key))
-    }
 }
 
 #[Object]
@@ -91,10 +83,9 @@ impl TotalCount {
                 let row = db.query_one(&count).await?.ok_or(ApiError::Internal)?;
                 Ok(row.try_get::<i64>("", "n")?)
             }
-            Total::Children(key) => Ok(crate::loaders::request_loader(ctx)?
-                .load_one(*key)
-                .await?
-                .unwrap_or(0)),
+            Total::Children(key) => {
+                Ok(crate::loaders::request_loader(ctx)?.load_one(*key).await?.unwrap_or(0))
+            }
         }
     }
 }
@@ -113,10 +104,7 @@ where
     let size = args.size()?;
     let db = crate::db_of(ctx)?;
     let cursors = crate::cursor_key_of(ctx)?;
-    let total = TotalCount(Total::Query {
-        db: db.clone(),
-        query: select.clone().into_query(),
-    });
+    let total = TotalCount(Total::Query { db: db.clone(), query: select.clone().into_query() });
 
     let mut select = select;
     if let Some(after) = &args.after {
@@ -124,28 +112,17 @@ where
         select = select.filter(after_key::<E>(key)?);
     }
     for column in E::columns() {
-        select = if E::DESCENDING {
-            select.order_by_desc(column)
-        } else {
-            select.order_by_asc(column)
-        };
+        select = if E::DESCENDING { select.order_by_desc(column) } else { select.order_by_asc(column) };
     }
     let mut rows = select.limit(size + 1).all(db).await?;
     let has_next = rows.len() as u64 > size;
     rows.truncate(size as usize);
 
-    Ok(connection_of::<E, N>(
-        cursors,
-        rows,
-        args.after.is_some(),
-        has_next,
-        total,
-        node,
-    ))
+    Ok(connection_of::<E, N>(cursors, rows, args.after.is_some(), has_next, total, node))
 }
 
 /// Builds the connection of a page of rows.
-pub fn connection_of<E, N>(
+fn connection_of<E, N>(
     cursors: &CursorKey,
     rows: Vec<E::Model>,
     has_previous: bool,
@@ -158,24 +135,36 @@ where
     N: OutputType,
 {
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
-    connection.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(cursors.seal(E::KIND, &E::key(&row)), node(row))),
-    );
+    connection
+        .edges
+        .extend(rows.into_iter().map(|row| Edge::new(cursors.seal(E::KIND, &E::key(&row)), node(row))));
     connection
 }
 
-/// The arguments of a nested list, checked, in the form its loader keys carry.
-pub fn child_args<E: Keyset>(
+/// A page of a nested list (an organisation's services, a client's referrals), fetched by the
+/// loader for page keys `K` together with the same page of every other parent in the request.
+pub async fn nested_page<E, K, N>(
     ctx: &Context<'_>,
-    args: &PageArgs,
-) -> ApiResult<(u64, Option<Vec<KeyPart>>)> {
-    let size = args.size()?;
+    args: PageArgs,
+    page_key: impl FnOnce(u64, Option<Vec<KeyPart>>) -> K,
+    total: ChildCount,
+    node: impl Fn(E::Model) -> N,
+) -> ApiResult<Page<N>>
+where
+    E: Keyset,
+    N: OutputType,
+    K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
+    Loaders: Loader<K, Value = (Vec<E::Model>, bool), Error = ApiError>,
+{
+    let cursors = crate::cursor_key_of(ctx)?;
     let after = match &args.after {
-        Some(cursor) => Some(crate::cursor_key_of(ctx)?.open(E::KIND, cursor)?),
+        Some(cursor) => Some(cursors.open(E::KIND, cursor)?),
         None => None,
     };
-    Ok((size, after))
+    let key = page_key(args.size()?, after);
+    let (rows, has_next) = crate::loaders::request_loader(ctx)?.load_one(key).await?.unwrap_or_default();
+    let total = TotalCount(Total::Children(total));
+    Ok(connection_of::<E, N>(cursors, rows, args.after.is_some(), has_next, total, node))
 }
 
 /// One page of children for each of many parents, in one query: the rows of `select` (scoped
@@ -195,11 +184,7 @@ pub async fn child_pages<E: Keyset>(
         None => select,
     };
     let mut window = WindowStatement::partition_by((E::default(), parent));
-    let order = if E::DESCENDING {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = if E::DESCENDING { Order::Desc } else { Order::Asc };
     for column in E::columns() {
         window.order_by((E::default(), column), order.clone());
     }
@@ -257,11 +242,7 @@ fn after_key<E: Keyset>(key: Vec<KeyPart>) -> ApiResult<Condition> {
             all = all.add(earlier.eq(value.clone()));
         }
         let value = values[i].clone();
-        all = all.add(if E::DESCENDING {
-            column.lt(value)
-        } else {
-            column.gt(value)
-        });
+        all = all.add(if E::DESCENDING { column.lt(value) } else { column.gt(value) });
         any = any.add(all);
     }
     Ok(any)

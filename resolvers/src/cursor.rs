@@ -64,12 +64,8 @@ impl CursorKey {
         let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
         let (nonce, sealed) = bytes.split_at_checked(24).ok_or_else(bad)?;
         let nonce: [u8; 24] = nonce.try_into().map_err(|_| bad())?;
-        let plain = self
-            .0
-            .decrypt(&XNonce::from(nonce), sealed)
-            .map_err(|_| bad())?;
-        let (sealed_kind, key): (String, Vec<KeyPart>) =
-            serde_json::from_slice(&plain).map_err(|_| bad())?;
+        let plain = self.0.decrypt(&XNonce::from(nonce), sealed).map_err(|_| bad())?;
+        let (sealed_kind, key): (String, Vec<KeyPart>) = serde_json::from_slice(&plain).map_err(|_| bad())?;
         if sealed_kind != kind {
             return Err(bad());
         }

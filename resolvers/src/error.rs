@@ -69,10 +69,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::BadUserInput {
-            field: field.into(),
-            message: message.into(),
-        }
+        ApiError::BadUserInput { field: field.into(), message: message.into() }
     }
 
     /// Logs the detail of an unexpected failure and answers `INTERNAL`.

@@ -48,12 +48,10 @@ pub fn caller_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
 
 /// The database.
 pub fn db_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::internal("schema without database"))
+    ctx.data::<DatabaseConnection>().map_err(|_| ApiError::internal("schema without database"))
 }
 
 /// The key cursors are sealed with.
 pub fn cursor_key_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a CursorKey> {
-    ctx.data::<CursorKey>()
-        .map_err(|_| ApiError::internal("schema without cursor key"))
+    ctx.data::<CursorKey>().map_err(|_| ApiError::internal("schema without cursor key"))
 }

@@ -13,9 +13,9 @@ use std::time::Duration;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entities::{
-    ConsentScope, LifeDomain, case_note, client, consent, help_request, help_request_life_domain,
-    location, organisation, referral, referral_event, schedule, service, service_at_location,
-    service_language, service_life_domain,
+    ConsentScope, LifeDomain, case_note, client, consent, help_request, help_request_life_domain, location,
+    organisation, referral, referral_event, schedule, service, service_at_location, service_language,
+    service_life_domain,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -37,23 +37,14 @@ pub struct Loaders {
 
 /// Builds the request's loader. Its batches go to `batches`, which runs them when the request
 /// waits (see [`crate::batch`]).
-pub fn for_request(
-    db: DatabaseConnection,
-    caller: Arc<Caller>,
-    batches: &BatchQueue,
-) -> DataLoader<Loaders> {
-    let loaders = Loaders {
-        db,
-        caller,
-        memo: Mutex::default(),
-    };
+pub fn for_request(db: DatabaseConnection, caller: Arc<Caller>, batches: &BatchQueue) -> DataLoader<Loaders> {
+    let loaders = Loaders { db, caller, memo: Mutex::default() };
     DataLoader::new(loaders, batches.spawner()).delay(Duration::ZERO)
 }
 
 /// The request's loader, from the GraphQL context.
 pub fn request_loader<'a>(ctx: &Context<'a>) -> ApiResult<&'a DataLoader<Loaders>> {
-    ctx.data::<DataLoader<Loaders>>()
-        .map_err(|_| ApiError::internal("no DataLoader in the request"))
+    ctx.data::<DataLoader<Loaders>>().map_err(|_| ApiError::internal("no DataLoader in the request"))
 }
 
 /// One kind of batch query: the rows for a set of keys, within the caller's scope.
@@ -98,10 +89,8 @@ impl Loaders {
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         let memo = self.memo.lock().ok();
-        let memo = memo.as_ref().and_then(|m| {
-            m.get(&TypeId::of::<Memo<K, V>>())?
-                .downcast_ref::<Memo<K, V>>()
-        });
+        let memo =
+            memo.as_ref().and_then(|m| m.get(&TypeId::of::<Memo<K, V>>())?.downcast_ref::<Memo<K, V>>());
         for key in keys {
             match memo.and_then(|m| m.get(key)) {
                 Some(Some(value)) => {
@@ -123,9 +112,7 @@ impl Loaders {
         let Ok(mut memo) = self.memo.lock() else {
             return;
         };
-        let entry = memo
-            .entry(TypeId::of::<Memo<K, V>>())
-            .or_insert_with(|| Box::new(Memo::<K, V>::new()));
+        let entry = memo.entry(TypeId::of::<Memo<K, V>>()).or_insert_with(|| Box::new(Memo::<K, V>::new()));
         if let Some(memo) = entry.downcast_mut::<Memo<K, V>>() {
             for key in keys {
                 memo.insert(key.clone(), fetched.get(key).cloned());
@@ -139,6 +126,10 @@ macro_rules! key {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub struct $name(pub Uuid);
+
+        impl From<$name> for Uuid {
+            fn from(key: $name) -> Uuid { key.0 }
+        }
     )+};
 }
 
@@ -181,9 +172,7 @@ fn ids<K: Copy + Into<Uuid>>(keys: &[K]) -> Vec<Uuid> {
 
 /// Re-keys a map by id into the loader's key type.
 fn rekey<K: Eq + Hash, V>(map: HashMap<Uuid, V>, key: impl Fn(Uuid) -> K) -> HashMap<K, V> {
-    map.into_iter()
-        .map(|(id, value)| (key(id), value))
-        .collect()
+    map.into_iter().map(|(id, value)| (key(id), value)).collect()
 }
 
 /// Groups rows under the id `group` picks from each, keeping their order.
@@ -194,31 +183,6 @@ fn group<V>(rows: Vec<V>, group: impl Fn(&V) -> Uuid) -> HashMap<Uuid, Vec<V>> {
     }
     map
 }
-
-macro_rules! uuid_from {
-    ($($name:ident),+) => {$(
-        impl From<$name> for Uuid {
-            fn from(key: $name) -> Uuid { key.0 }
-        }
-    )+};
-}
-uuid_from!(
-    OrganisationId,
-    ServiceId,
-    ClientId,
-    ReferralId,
-    HelpRequestId,
-    EventsOf,
-    ServiceLifeDomainsOf,
-    LanguagesOf,
-    LocationsOf,
-    SchedulesOf,
-    HelpRequestsOf,
-    HelpRequestLifeDomainsOf,
-    ConsentsOf,
-    ConsentScopesOf,
-    CaseNotesOf
-);
 
 impl Loaders {
     /// Rows of `E` whose `id_column` is one of `keys`, inside `scope`, by that id.
@@ -233,28 +197,16 @@ impl Loaders {
         E: EntityTrait,
         K: Copy + Into<Uuid>,
     {
-        let rows = E::find()
-            .filter(id_column.is_in(ids(keys)))
-            .filter(scope)
-            .all(&self.db)
-            .await?;
+        let rows = E::find().filter(id_column.is_in(ids(keys))).filter(scope).all(&self.db).await?;
         Ok(rows.into_iter().map(|row| (id_of(&row), row)).collect())
     }
 }
 
 impl Fetch<OrganisationId> for Loaders {
     type Value = organisation::Model;
-    async fn fetch(
-        &self,
-        keys: &[OrganisationId],
-    ) -> ApiResult<HashMap<OrganisationId, Self::Value>> {
+    async fn fetch(&self, keys: &[OrganisationId]) -> ApiResult<HashMap<OrganisationId, Self::Value>> {
         let rows = self
-            .by_id::<organisation::Entity, _>(
-                keys,
-                organisation::Column::Id,
-                Condition::all(),
-                |o| o.id,
-            )
+            .by_id::<organisation::Entity, _>(keys, organisation::Column::Id, Condition::all(), |o| o.id)
             .await?;
         Ok(rekey(rows, OrganisationId))
     }
@@ -263,9 +215,8 @@ impl Fetch<OrganisationId> for Loaders {
 impl Fetch<ServiceId> for Loaders {
     type Value = service::Model;
     async fn fetch(&self, keys: &[ServiceId]) -> ApiResult<HashMap<ServiceId, Self::Value>> {
-        let rows = self
-            .by_id::<service::Entity, _>(keys, service::Column::Id, Condition::all(), |s| s.id)
-            .await?;
+        let rows =
+            self.by_id::<service::Entity, _>(keys, service::Column::Id, Condition::all(), |s| s.id).await?;
         Ok(rekey(rows, ServiceId))
     }
 }
@@ -274,9 +225,7 @@ impl Fetch<ClientId> for Loaders {
     type Value = client::Model;
     async fn fetch(&self, keys: &[ClientId]) -> ApiResult<HashMap<ClientId, Self::Value>> {
         let scope = policy::clients(&self.caller);
-        let rows = self
-            .by_id::<client::Entity, _>(keys, client::Column::Id, scope, |c| c.id)
-            .await?;
+        let rows = self.by_id::<client::Entity, _>(keys, client::Column::Id, scope, |c| c.id).await?;
         Ok(rekey(rows, ClientId))
     }
 }
@@ -285,23 +234,17 @@ impl Fetch<ReferralId> for Loaders {
     type Value = referral::Model;
     async fn fetch(&self, keys: &[ReferralId]) -> ApiResult<HashMap<ReferralId, Self::Value>> {
         let scope = policy::referrals(&self.caller);
-        let rows = self
-            .by_id::<referral::Entity, _>(keys, referral::Column::Id, scope, |r| r.id)
-            .await?;
+        let rows = self.by_id::<referral::Entity, _>(keys, referral::Column::Id, scope, |r| r.id).await?;
         Ok(rekey(rows, ReferralId))
     }
 }
 
 impl Fetch<HelpRequestId> for Loaders {
     type Value = help_request::Model;
-    async fn fetch(
-        &self,
-        keys: &[HelpRequestId],
-    ) -> ApiResult<HashMap<HelpRequestId, Self::Value>> {
+    async fn fetch(&self, keys: &[HelpRequestId]) -> ApiResult<HashMap<HelpRequestId, Self::Value>> {
         let scope = policy::help_requests(&self.caller);
-        let rows = self
-            .by_id::<help_request::Entity, _>(keys, help_request::Column::Id, scope, |h| h.id)
-            .await?;
+        let rows =
+            self.by_id::<help_request::Entity, _>(keys, help_request::Column::Id, scope, |h| h.id).await?;
         Ok(rekey(rows, HelpRequestId))
     }
 }
@@ -334,12 +277,7 @@ impl Fetch<ServiceLifeDomainsOf> for Loaders {
         let grouped = group(rows, |r| r.service_id);
         Ok(grouped
             .into_iter()
-            .map(|(id, rows)| {
-                (
-                    ServiceLifeDomainsOf(id),
-                    rows.into_iter().map(|r| r.life_domain).collect(),
-                )
-            })
+            .map(|(id, rows)| (ServiceLifeDomainsOf(id), rows.into_iter().map(|r| r.life_domain).collect()))
             .collect())
     }
 }
@@ -355,12 +293,7 @@ impl Fetch<LanguagesOf> for Loaders {
         let grouped = group(rows, |r| r.service_id);
         Ok(grouped
             .into_iter()
-            .map(|(id, rows)| {
-                (
-                    LanguagesOf(id),
-                    rows.into_iter().map(|r| r.language).collect(),
-                )
-            })
+            .map(|(id, rows)| (LanguagesOf(id), rows.into_iter().map(|r| r.language).collect()))
             .collect())
     }
 }
@@ -391,9 +324,7 @@ impl Fetch<LocationsOf> for Loaders {
         let mut map: HashMap<LocationsOf, Vec<location::Model>> = HashMap::new();
         for link in links {
             if let Some(location) = locations.get(&link.location_id) {
-                map.entry(LocationsOf(link.service_id))
-                    .or_default()
-                    .push(location.clone());
+                map.entry(LocationsOf(link.service_id)).or_default().push(location.clone());
             }
         }
         Ok(map)
@@ -415,10 +346,7 @@ impl Fetch<SchedulesOf> for Loaders {
 
 impl Fetch<HelpRequestsOf> for Loaders {
     type Value = Vec<help_request::Model>;
-    async fn fetch(
-        &self,
-        keys: &[HelpRequestsOf],
-    ) -> ApiResult<HashMap<HelpRequestsOf, Self::Value>> {
+    async fn fetch(&self, keys: &[HelpRequestsOf]) -> ApiResult<HashMap<HelpRequestsOf, Self::Value>> {
         let rows = help_request::Entity::find()
             .filter(help_request::Column::ClientId.is_in(ids(keys)))
             .filter(policy::help_requests(&self.caller))
@@ -454,10 +382,7 @@ impl Fetch<HelpRequestLifeDomainsOf> for Loaders {
         Ok(grouped
             .into_iter()
             .map(|(id, rows)| {
-                (
-                    HelpRequestLifeDomainsOf(id),
-                    rows.into_iter().map(|r| r.life_domain).collect(),
-                )
+                (HelpRequestLifeDomainsOf(id), rows.into_iter().map(|r| r.life_domain).collect())
             })
             .collect())
     }
@@ -479,10 +404,7 @@ impl Fetch<ConsentsOf> for Loaders {
 
 impl Fetch<ConsentScopesOf> for Loaders {
     type Value = Vec<ConsentScope>;
-    async fn fetch(
-        &self,
-        keys: &[ConsentScopesOf],
-    ) -> ApiResult<HashMap<ConsentScopesOf, Self::Value>> {
+    async fn fetch(&self, keys: &[ConsentScopesOf]) -> ApiResult<HashMap<ConsentScopesOf, Self::Value>> {
         let Some(org) = self.caller.organisation_id() else {
             return Ok(HashMap::new());
         };
@@ -564,16 +486,12 @@ impl Loaders {
         let mut groups: HashMap<(u64, Option<Vec<KeyPart>>), Vec<(Uuid, K)>> = HashMap::new();
         for key in keys {
             let (parent, size, after) = split(key);
-            groups
-                .entry((size, after))
-                .or_default()
-                .push((parent, key.clone()));
+            groups.entry((size, after)).or_default().push((parent, key.clone()));
         }
         let mut out = HashMap::new();
         for ((size, after), members) in groups {
             let parents: Vec<Uuid> = members.iter().map(|(p, _)| *p).collect();
-            let mut pages =
-                child_pages(&self.db, select(parents), parent, parent_of, size, after).await?;
+            let mut pages = child_pages(&self.db, select(parents), parent, parent_of, size, after).await?;
             for (parent, key) in members {
                 out.insert(key, pages.remove(&parent).unwrap_or_default());
             }
@@ -630,27 +548,22 @@ impl Fetch<ChildCount> for Loaders {
         }
         let mut out = HashMap::new();
         if !orgs.is_empty() {
-            let select =
-                service::Entity::find().filter(service::Column::OrganisationId.is_in(orgs.clone()));
+            let select = service::Entity::find().filter(service::Column::OrganisationId.is_in(orgs.clone()));
             let counts = child_counts(&self.db, select, service::Column::OrganisationId).await?;
-            out.extend(orgs.into_iter().map(|o| {
-                (
-                    ChildCount::ServicesOf(o),
-                    counts.get(&o).copied().unwrap_or(0),
-                )
-            }));
+            out.extend(
+                orgs.into_iter().map(|o| (ChildCount::ServicesOf(o), counts.get(&o).copied().unwrap_or(0))),
+            );
         }
         if !clients.is_empty() {
             let select = referral::Entity::find()
                 .filter(referral::Column::ClientId.is_in(clients.clone()))
                 .filter(policy::referrals(&self.caller));
             let counts = child_counts(&self.db, select, referral::Column::ClientId).await?;
-            out.extend(clients.into_iter().map(|c| {
-                (
-                    ChildCount::ReferralsOfClient(c),
-                    counts.get(&c).copied().unwrap_or(0),
-                )
-            }));
+            out.extend(
+                clients
+                    .into_iter()
+                    .map(|c| (ChildCount::ReferralsOfClient(c), counts.get(&c).copied().unwrap_or(0))),
+            );
         }
         Ok(out)
     }

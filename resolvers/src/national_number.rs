@@ -12,10 +12,7 @@ impl NationalRegisterNumber {
     /// Accepts 11 digits, optionally written with the usual dots, dash and spaces
     /// (`85.07.30-033.28`), and checks the check digits.
     pub fn parse(input: &str) -> Result<Self, &'static str> {
-        let digits: String = input
-            .chars()
-            .filter(|c| !matches!(c, '.' | '-' | ' '))
-            .collect();
+        let digits: String = input.chars().filter(|c| !matches!(c, '.' | '-' | ' ')).collect();
         if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err("must be 11 digits");
         }
@@ -48,10 +45,6 @@ impl NationalRegisterNumber {
 }
 
 fn check_digits(body: u64, born_from_2000: bool) -> u64 {
-    let n = if born_from_2000 {
-        2_000_000_000 + body
-    } else {
-        body
-    };
+    let n = if born_from_2000 { 2_000_000_000 + body } else { body };
     97 - n % 97
 }

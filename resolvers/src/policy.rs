@@ -21,9 +21,7 @@
 //! | referral events | –      | of the referrals it sees         | read   | read        | –       | all   |
 
 use async_graphql::{Context, Guard};
-use entities::{
-    ConsentScope, Role, appointment, client, consent, help_request, referral, referral_event,
-};
+use entities::{ConsentScope, Role, appointment, client, consent, help_request, referral, referral_event};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
@@ -80,9 +78,8 @@ pub fn clients(caller: &Caller) -> Condition {
 pub fn help_requests(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
-        (Role::Partner, Some(org)) => Condition::all()
-            .add(help_request::Column::ClientId.in_subquery(visible_client_ids(caller)))
-            .add(
+        (Role::Partner, Some(org)) => {
+            Condition::all().add(help_request::Column::ClientId.in_subquery(visible_client_ids(caller))).add(
                 help_request::Column::ClientId.in_subquery(
                     Query::select()
                         .column(consent::Column::ClientId)
@@ -92,7 +89,8 @@ pub fn help_requests(caller: &Caller) -> Condition {
                         .and_where(consent::Column::ScopeSituation.eq(true))
                         .to_owned(),
                 ),
-            ),
+            )
+        }
         _ => nothing(),
     }
 }
@@ -137,19 +135,13 @@ pub fn referral_events(caller: &Caller) -> Condition {
 pub fn appointments(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
-        (Role::Partner, Some(org)) => {
-            Condition::all().add(appointment::Column::OrganisationId.eq(org))
-        }
+        (Role::Partner, Some(org)) => Condition::all().add(appointment::Column::OrganisationId.eq(org)),
         _ => nothing(),
     }
 }
 
 fn visible_client_ids(caller: &Caller) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(client::Column::Id)
-        .from(client::Entity)
-        .cond_where(clients(caller))
-        .to_owned()
+    Query::select().column(client::Column::Id).from(client::Entity).cond_where(clients(caller)).to_owned()
 }
 
 /// May the caller see where a confidential location (a shelter, say) is? Everyone who signs in
@@ -200,10 +192,7 @@ pub async fn may_read_client_data(
     match caller.role {
         role if works_with_clients(role) => Ok(true),
         Role::Partner => {
-            let scopes = request_loader(ctx)?
-                .load_one(ConsentScopesOf(client_id))
-                .await?
-                .unwrap_or_default();
+            let scopes = request_loader(ctx)?.load_one(ConsentScopesOf(client_id)).await?.unwrap_or_default();
             Ok(scopes.contains(&category.consent_scope()))
         }
         _ => Ok(false),
@@ -218,10 +207,7 @@ pub struct ClientData {
 
 impl ClientData {
     pub fn new(client_id: Uuid, category: Category) -> Self {
-        ClientData {
-            client_id,
-            category,
-        }
+        ClientData { client_id, category }
     }
 }
 
@@ -242,11 +228,7 @@ pub struct RoleIn(pub &'static [Role]);
 impl Guard for RoleIn {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let caller = crate::caller_of(ctx)?;
-        if self.0.contains(&caller.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden.into())
-        }
+        if self.0.contains(&caller.role) { Ok(()) } else { Err(ApiError::Forbidden.into()) }
     }
 }
 

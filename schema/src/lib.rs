@@ -66,15 +66,8 @@ impl Extension for ErrorCodes {
             if code_of(error).is_some() {
                 continue;
             }
-            let code = if is_limit(&error.message) {
-                Code::QueryTooComplex
-            } else {
-                Code::BadUserInput
-            };
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", code.as_str());
+            let code = if is_limit(&error.message) { Code::QueryTooComplex } else { Code::BadUserInput };
+            error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
         }
         response
     }
@@ -82,7 +75,5 @@ impl Extension for ErrorCodes {
 
 fn is_limit(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["too complex", "too deep", "nested too deep", "too many"]
-        .iter()
-        .any(|m| message.contains(m))
+    ["too complex", "too deep", "nested too deep", "too many"].iter().any(|m| message.contains(m))
 }

@@ -14,9 +14,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
 };
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, PathSegment, Response, ServerResult, Value, Variables};
 
 pub struct ResponseShape;
@@ -101,10 +99,7 @@ fn null_at(data: &mut Value, path: &[PathSegment]) {
     }
 }
 
-fn operation_selection<'a>(
-    document: &'a ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'a SelectionSet> {
+fn operation_selection<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option<&'a SelectionSet> {
     match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(&op.node.selection_set.node),
         (DocumentOperations::Multiple(ops), Some(name)) => {
@@ -143,8 +138,7 @@ fn fields<'a>(
                     flatten(&fragment.node.selection_set.node, document, out, depth + 1)
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
-                    {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
                         flatten(&fragment.node.selection_set.node, document, out, depth + 1);
                     }
                 }
@@ -156,9 +150,7 @@ fn fields<'a>(
     }
     for selection in ordered {
         if let Selection::Field(field) = selection {
-            let entry = keys
-                .entry(field.node.response_key().node.as_str())
-                .or_default();
+            let entry = keys.entry(field.node.response_key().node.as_str()).or_default();
             if !field.node.selection_set.node.items.is_empty() {
                 entry.push(&field.node.selection_set.node);
             }

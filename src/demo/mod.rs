@@ -11,8 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use entities::*;
 use fastrand::Rng;
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    TransactionTrait,
+    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, TransactionTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -42,50 +41,22 @@ pub async fn load_if_empty(db: &DatabaseConnection) -> anyhow::Result<Option<Sum
 pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Summary> {
     let demo = Demo::build(now.trunc_subsecs(0));
     let txn = db.begin().await?;
-    insert_all(&txn, demo.organisations.clone())
-        .await
-        .context("organisations")?;
+    insert_all(&txn, demo.organisations.clone()).await.context("organisations")?;
     insert_all(&txn, demo.users).await.context("users")?;
-    insert_all(&txn, demo.locations)
-        .await
-        .context("locations")?;
-    insert_all(&txn, demo.services.clone())
-        .await
-        .context("services")?;
-    insert_all(&txn, demo.service_life_domains)
-        .await
-        .context("service life domains")?;
-    insert_all(&txn, demo.service_languages)
-        .await
-        .context("service languages")?;
-    insert_all(&txn, demo.service_at_locations)
-        .await
-        .context("service locations")?;
-    insert_all(&txn, demo.schedules)
-        .await
-        .context("schedules")?;
-    insert_all(&txn, demo.office_hours)
-        .await
-        .context("office hours")?;
-    insert_all(&txn, demo.clients.clone())
-        .await
-        .context("clients")?;
-    insert_all(&txn, demo.help_requests)
-        .await
-        .context("help requests")?;
-    insert_all(&txn, demo.help_request_life_domains)
-        .await
-        .context("help request domains")?;
-    insert_all(&txn, demo.case_notes)
-        .await
-        .context("case notes")?;
+    insert_all(&txn, demo.locations).await.context("locations")?;
+    insert_all(&txn, demo.services.clone()).await.context("services")?;
+    insert_all(&txn, demo.service_life_domains).await.context("service life domains")?;
+    insert_all(&txn, demo.service_languages).await.context("service languages")?;
+    insert_all(&txn, demo.service_at_locations).await.context("service locations")?;
+    insert_all(&txn, demo.schedules).await.context("schedules")?;
+    insert_all(&txn, demo.office_hours).await.context("office hours")?;
+    insert_all(&txn, demo.clients.clone()).await.context("clients")?;
+    insert_all(&txn, demo.help_requests).await.context("help requests")?;
+    insert_all(&txn, demo.help_request_life_domains).await.context("help request domains")?;
+    insert_all(&txn, demo.case_notes).await.context("case notes")?;
     insert_all(&txn, demo.consents).await.context("consents")?;
-    insert_all(&txn, demo.referrals.clone())
-        .await
-        .context("referrals")?;
-    insert_all(&txn, demo.referral_events)
-        .await
-        .context("referral events")?;
+    insert_all(&txn, demo.referrals.clone()).await.context("referrals")?;
+    insert_all(&txn, demo.referral_events).await.context("referral events")?;
     txn.commit().await?;
     Ok(Summary {
         organisations: demo.organisations.len(),
@@ -101,15 +72,10 @@ where
     M: IntoActiveModel<A>,
     A: ActiveModelTrait + Send,
 {
-    let mut rows = rows
-        .into_iter()
-        .map(IntoActiveModel::into_active_model)
-        .peekable();
+    let mut rows = rows.into_iter().map(IntoActiveModel::into_active_model).peekable();
     while rows.peek().is_some() {
         let batch: Vec<A> = rows.by_ref().take(200).collect();
-        A::Entity::insert_many(batch)
-            .exec_without_returning(db)
-            .await?;
+        A::Entity::insert_many(batch).exec_without_returning(db).await?;
     }
     Ok(())
 }
@@ -137,54 +103,14 @@ struct Demo {
 
 /// The contract's demo users: (organisation key, e-mail, name, role).
 pub const USERS: &[(&str, &str, &str, Role)] = &[
-    (
-        WELFARE_HOUSE,
-        "admin@welzijnshuis.test",
-        "Annelies Vandenberghe",
-        Role::Admin,
-    ),
-    (
-        WELFARE_HOUSE,
-        "onthaal@welzijnshuis.test",
-        "Sofie Declercq",
-        Role::Intake,
-    ),
-    (
-        WELFARE_HOUSE,
-        "maatschappelijk.werker@welzijnshuis.test",
-        "Pieter Vanneste",
-        Role::CaseWorker,
-    ),
-    (
-        WELFARE_HOUSE,
-        "analist@welzijnshuis.test",
-        "Jonas Deprez",
-        Role::Analyst,
-    ),
-    (
-        "caw",
-        "medewerker@caw.test",
-        "Lien Vermeulen",
-        Role::Partner,
-    ),
-    (
-        "pension",
-        "medewerker@pensioendienst.test",
-        "Marc Lefebvre",
-        Role::Partner,
-    ),
-    (
-        "dyzo",
-        "medewerker@dyzo.test",
-        "Katrien Desmet",
-        Role::Partner,
-    ),
-    (
-        "woonclub",
-        "medewerker@woonclub.test",
-        "Youssef El Amrani",
-        Role::Partner,
-    ),
+    (WELFARE_HOUSE, "admin@welzijnshuis.test", "Annelies Vandenberghe", Role::Admin),
+    (WELFARE_HOUSE, "onthaal@welzijnshuis.test", "Sofie Declercq", Role::Intake),
+    (WELFARE_HOUSE, "maatschappelijk.werker@welzijnshuis.test", "Pieter Vanneste", Role::CaseWorker),
+    (WELFARE_HOUSE, "analist@welzijnshuis.test", "Jonas Deprez", Role::Analyst),
+    ("caw", "medewerker@caw.test", "Lien Vermeulen", Role::Partner),
+    ("pension", "medewerker@pensioendienst.test", "Marc Lefebvre", Role::Partner),
+    ("dyzo", "medewerker@dyzo.test", "Katrien Desmet", Role::Partner),
+    ("woonclub", "medewerker@woonclub.test", "Youssef El Amrani", Role::Partner),
 ];
 
 /// The partners that receive referrals, with the life domains their services answer.
@@ -199,18 +125,8 @@ const PARTNERS: &[(&str, &[LifeDomain])] = &[
             LifeDomain::AdministrationAndRights,
         ],
     ),
-    (
-        "pension",
-        &[LifeDomain::Finances, LifeDomain::AdministrationAndRights],
-    ),
-    (
-        "dyzo",
-        &[
-            LifeDomain::Work,
-            LifeDomain::Finances,
-            LifeDomain::MentalHealth,
-        ],
-    ),
+    ("pension", &[LifeDomain::Finances, LifeDomain::AdministrationAndRights]),
+    ("dyzo", &[LifeDomain::Work, LifeDomain::Finances, LifeDomain::MentalHealth]),
     ("woonclub", &[LifeDomain::Housing]),
 ];
 
@@ -279,8 +195,7 @@ impl Demo {
                 eligibility: Some(svc.eligibility.into()),
                 fees: Some(svc.fees.into()),
                 application_process: Some(
-                    "Kom langs tijdens de openingsuren of maak een afspraak via het Welzijnshuis."
-                        .into(),
+                    "Kom langs tijdens de openingsuren of maak een afspraak via het Welzijnshuis.".into(),
                 ),
                 assured_date: Some((now - Duration::days(7 + (n as i64 * 3) % 60)).date_naive()),
                 alert: None,
@@ -289,16 +204,11 @@ impl Demo {
                 updated_at: six_months_ago,
             });
             for &life_domain in svc.domains {
-                self.service_life_domains.push(service_life_domain::Model {
-                    service_id,
-                    life_domain,
-                });
+                self.service_life_domains.push(service_life_domain::Model { service_id, life_domain });
             }
             for &language in svc.languages {
-                self.service_languages.push(service_language::Model {
-                    service_id,
-                    language: language.into(),
-                });
+                self.service_languages
+                    .push(service_language::Model { service_id, language: language.into() });
             }
             for place in svc.places {
                 self.service_at_locations.push(service_at_location::Model {
@@ -389,10 +299,7 @@ impl Demo {
             };
             for &life_domain in &domains {
                 self.help_request_life_domains
-                    .push(help_request_life_domain::Model {
-                        help_request_id: help.id,
-                        life_domain,
-                    });
+                    .push(help_request_life_domain::Model { help_request_id: help.id, life_domain });
             }
             if n % 3 == 0 {
                 self.case_notes.push(case_note::Model {
@@ -445,23 +352,16 @@ impl Demo {
                     at = (at + Duration::hours(rng.i64(3..150))).min(now - Duration::minutes(5));
                 }
                 let by_sender = i == 0 || to == ReferralStatus::Cancelled;
-                let (actor_org, actor) = if by_sender {
-                    (sender, sender_user)
-                } else {
-                    (recipient, recipient_user)
-                };
+                let (actor_org, actor) =
+                    if by_sender { (sender, sender_user) } else { (recipient, recipient_user) };
                 let note = match to {
                     ReferralStatus::Completed => {
                         Some(people::OUTCOMES[n % people::OUTCOMES.len()].to_string())
                     }
-                    ReferralStatus::Rejected => Some(
-                        people::REJECTIONS[n % people::REJECTIONS.len()]
-                            .1
-                            .to_string(),
-                    ),
-                    ReferralStatus::Cancelled => {
-                        Some("Cliënt vond intussen zelf een oplossing.".to_string())
+                    ReferralStatus::Rejected => {
+                        Some(people::REJECTIONS[n % people::REJECTIONS.len()].1.to_string())
                     }
+                    ReferralStatus::Cancelled => Some("Cliënt vond intussen zelf een oplossing.".to_string()),
                     _ => None,
                 };
                 events.push(referral_event::Model {
@@ -477,10 +377,7 @@ impl Demo {
                     at,
                 });
             }
-            let last = events
-                .last()
-                .cloned()
-                .expect("a path has at least the creation");
+            let last = events.last().cloned().expect("a path has at least the creation");
             self.referrals.push(referral::Model {
                 id: referral_id,
                 client_id,
@@ -492,10 +389,7 @@ impl Demo {
                 reason: people::reason(life_domain).into(),
                 status,
                 version: events.len() as i32,
-                outcome_note: last
-                    .note
-                    .clone()
-                    .filter(|_| status != ReferralStatus::Cancelled),
+                outcome_note: last.note.clone().filter(|_| status != ReferralStatus::Cancelled),
                 rejection_reason: last.rejection_reason,
                 created_by: Some(sender_user),
                 idempotency_key: None,
@@ -505,9 +399,7 @@ impl Demo {
             self.referral_events.extend(events);
 
             // The consent that made the referral possible, given just before it.
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                consented.entry((client_id, recipient))
-            {
+            if let std::collections::hash_map::Entry::Vacant(slot) = consented.entry((client_id, recipient)) {
                 slot.insert(self.consents.len());
                 self.consents.push(consent::Model {
                     id: id(rng),
@@ -535,9 +427,7 @@ impl Demo {
             .iter()
             .filter(|s| s.organisation_id == org)
             .find(|s| {
-                self.service_life_domains
-                    .iter()
-                    .any(|d| d.service_id == s.id && d.life_domain == domain)
+                self.service_life_domains.iter().any(|d| d.service_id == s.id && d.life_domain == domain)
             })
             .map(|s| s.id)
     }
@@ -545,11 +435,8 @@ impl Demo {
     /// A help request whose referrals all reached a final status is closed.
     fn close_finished_help_requests(&mut self, now: DateTime<Utc>) {
         for help in &mut self.help_requests {
-            let referrals: Vec<_> = self
-                .referrals
-                .iter()
-                .filter(|r| r.help_request_id == Some(help.id))
-                .collect();
+            let referrals: Vec<_> =
+                self.referrals.iter().filter(|r| r.help_request_id == Some(help.id)).collect();
             if !referrals.is_empty() && referrals.iter().all(|r| r.status.is_final()) {
                 let closed = referrals.iter().map(|r| r.updated_at).max().unwrap_or(now);
                 help.status = HelpRequestStatus::Closed;
@@ -564,17 +451,13 @@ impl Demo {
             let done = self
                 .referrals
                 .iter()
-                .filter(|r| {
-                    r.client_id == consent.client_id && r.recipient_id == consent.recipient_id
-                })
+                .filter(|r| r.client_id == consent.client_id && r.recipient_id == consent.recipient_id)
                 .all(|r| r.status.is_final());
             if done && n % 4 == 1 {
                 let last = self
                     .referrals
                     .iter()
-                    .filter(|r| {
-                        r.client_id == consent.client_id && r.recipient_id == consent.recipient_id
-                    })
+                    .filter(|r| r.client_id == consent.client_id && r.recipient_id == consent.recipient_id)
                     .map(|r| r.updated_at)
                     .max();
                 consent.revoked_at = last.map(|t| t + Duration::hours(2));

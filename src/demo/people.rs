@@ -6,9 +6,9 @@ use fastrand::Rng;
 use uuid::Uuid;
 
 const GIVEN: &[&str] = &[
-    "Marie", "Jan", "Emma", "Luc", "Fatima", "Noah", "Rita", "Wim", "Elise", "Mohamed", "Griet",
-    "Tom", "Nathalie", "Ahmed", "Julie", "Koen", "Lotte", "Dirk", "Yasmina", "Bart", "Émile",
-    "Hanne", "Rudi", "Aylin",
+    "Marie", "Jan", "Emma", "Luc", "Fatima", "Noah", "Rita", "Wim", "Elise", "Mohamed", "Griet", "Tom",
+    "Nathalie", "Ahmed", "Julie", "Koen", "Lotte", "Dirk", "Yasmina", "Bart", "Émile", "Hanne", "Rudi",
+    "Aylin",
 ];
 const FAMILY: &[&str] = &[
     "Vandenbroucke",
@@ -46,21 +46,14 @@ const STREETS: &[(&str, &str, &str)] = &[
 ];
 const LANGUAGES: &[&str] = &["nl", "nl", "nl", "fr", "en", "ar", "tr"];
 
-pub const CHANNELS: &[&str] = &[
-    "DESK",
-    "DESK",
-    "PHONE",
-    "EMAIL",
-    "OUTREACH",
-    "PARTNER_OFFICE_HOUR",
-];
+pub const CHANNELS: &[&str] = &["DESK", "DESK", "PHONE", "EMAIL", "OUTREACH", "PARTNER_OFFICE_HOUR"];
 
 /// The `n`-th demo client, registered at the desk some time in the past six months.
 pub fn client(rng: &mut Rng, n: usize, registered_by: Uuid, now: DateTime<Utc>) -> client::Model {
     let given = GIVEN[(n * 5 + 3) % GIVEN.len()];
     let family = FAMILY[(n * 7 + n / 4) % FAMILY.len()];
-    let born = NaiveDate::from_ymd_opt(1940 + rng.i32(0..66), rng.u32(1..=12), rng.u32(1..=28))
-        .unwrap_or_default();
+    let born =
+        NaiveDate::from_ymd_opt(1940 + rng.i32(0..66), rng.u32(1..=12), rng.u32(1..=28)).unwrap_or_default();
     let (street, postcode, municipality) = STREETS[rng.usize(..STREETS.len())];
     let registered = now - Duration::days(rng.i64(5..182)) - Duration::hours(rng.i64(0..8));
     let mail_name = super::people::ascii(&format!("{given}.{family}")).to_lowercase();
@@ -146,27 +139,15 @@ fn situation(domain: LifeDomain) -> &'static str {
 /// The desk's summary of a help request.
 pub fn summary(rng: &mut Rng, domains: &[LifeDomain]) -> String {
     let parts: Vec<&str> = domains.iter().map(|&d| situation(d)).collect();
-    let opening = [
-        "Cliënt meldt",
-        "Aanmelding aan het onthaal:",
-        "Vraag via de buurtwerker:",
-    ];
-    format!(
-        "{} {}.",
-        opening[rng.usize(..opening.len())],
-        parts.join("; ")
-    )
+    let opening = ["Cliënt meldt", "Aanmelding aan het onthaal:", "Vraag via de buurtwerker:"];
+    format!("{} {}.", opening[rng.usize(..opening.len())], parts.join("; "))
 }
 
 /// Why the welfare house refers a client in a life domain.
 pub fn reason(domain: LifeDomain) -> &'static str {
     match domain {
-        LifeDomain::Housing => {
-            "Zoekt dringend een betaalbare woning; huidige huurovereenkomst loopt af."
-        }
-        LifeDomain::Finances => {
-            "Heeft hulp nodig bij het ordenen van schulden en het aanvragen van rechten."
-        }
+        LifeDomain::Housing => "Zoekt dringend een betaalbare woning; huidige huurovereenkomst loopt af.",
+        LifeDomain::Finances => "Heeft hulp nodig bij het ordenen van schulden en het aanvragen van rechten.",
         LifeDomain::FamilyAndFriends => "Vraagt begeleiding bij conflicten in het gezin.",
         LifeDomain::Children => "Ouder vraagt ondersteuning bij de opvoeding.",
         LifeDomain::Work => "Zelfstandige met betalingsproblemen, overweegt te stoppen.",
@@ -189,26 +170,11 @@ pub const OUTCOMES: &[&str] = &[
 ];
 
 pub const REJECTIONS: &[(RejectionReason, &str)] = &[
-    (
-        RejectionReason::NoCapacity,
-        "Wachtlijst van drie maanden; graag opnieuw aanmelden in het voorjaar.",
-    ),
-    (
-        RejectionReason::NotEligible,
-        "Cliënt valt buiten onze doelgroep (geen zelfstandige).",
-    ),
-    (
-        RejectionReason::ClientUnreachable,
-        "Drie keer gebeld en een brief gestuurd, geen reactie.",
-    ),
-    (
-        RejectionReason::ClientDeclined,
-        "Cliënt wil op dit moment geen begeleiding.",
-    ),
-    (
-        RejectionReason::Other,
-        "Vraag wordt al opgevolgd door een andere dienst.",
-    ),
+    (RejectionReason::NoCapacity, "Wachtlijst van drie maanden; graag opnieuw aanmelden in het voorjaar."),
+    (RejectionReason::NotEligible, "Cliënt valt buiten onze doelgroep (geen zelfstandige)."),
+    (RejectionReason::ClientUnreachable, "Drie keer gebeld en een brief gestuurd, geen reactie."),
+    (RejectionReason::ClientDeclined, "Cliënt wil op dit moment geen begeleiding."),
+    (RejectionReason::Other, "Vraag wordt al opgevolgd door een andere dienst."),
 ];
 
 pub const CASE_NOTES: &[&str] = &[

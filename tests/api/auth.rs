@@ -12,12 +12,7 @@ use crate::helpers::{SECRET, TestApp, Who, codes};
 const ME: &str = "{ me { role user { email } organisation { name } } }";
 
 fn token_with(secret: &str, claims: serde_json::Value) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
 fn now() -> i64 {
@@ -29,10 +24,7 @@ async fn without_a_token_the_caller_is_public() {
     let app = TestApp::spawn().await;
     let (status, body) = app.post(None, ME, json!({})).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        body["data"]["me"],
-        json!({ "role": "PUBLIC", "user": null, "organisation": null })
-    );
+    assert_eq!(body["data"]["me"], json!({ "role": "PUBLIC", "user": null, "organisation": null }));
 }
 
 #[tokio::test]
@@ -41,10 +33,7 @@ async fn a_valid_token_carries_the_users_role_and_organisation() {
     let (status, body) = app.post_as(Who::Caw, ME, json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["me"]["role"], "PARTNER");
-    assert_eq!(
-        body["data"]["me"]["organisation"]["name"],
-        "CAW Zuid-West-Vlaanderen"
-    );
+    assert_eq!(body["data"]["me"]["organisation"]["name"], "CAW Zuid-West-Vlaanderen");
     let (_, body) = app.post_as(Who::Intake, ME, json!({})).await;
     assert_eq!(body["data"]["me"]["role"], "INTAKE");
 }
@@ -60,21 +49,12 @@ async fn bad_tokens_are_refused_not_downgraded() {
         URL_SAFE_NO_PAD.encode(json!({ "sub": sub, "exp": now() + 3600 }).to_string())
     );
     let cases = [
-        (
-            "expired",
-            format!(
-                "Bearer {}",
-                token_with(SECRET, json!({ "sub": sub, "exp": now() - 3600 }))
-            ),
-        ),
+        ("expired", format!("Bearer {}", token_with(SECRET, json!({ "sub": sub, "exp": now() - 3600 })))),
         (
             "not yet valid",
             format!(
                 "Bearer {}",
-                token_with(
-                    SECRET,
-                    json!({ "sub": sub, "exp": now() + 7200, "nbf": now() + 3600 })
-                )
+                token_with(SECRET, json!({ "sub": sub, "exp": now() + 7200, "nbf": now() + 3600 }))
             ),
         ),
         (
@@ -87,33 +67,21 @@ async fn bad_tokens_are_refused_not_downgraded() {
                 )
             ),
         ),
-        (
-            "no exp",
-            format!("Bearer {}", token_with(SECRET, json!({ "sub": sub }))),
-        ),
+        ("no exp", format!("Bearer {}", token_with(SECRET, json!({ "sub": sub })))),
         ("alg none", format!("Bearer {unsigned}")),
         (
             "unknown user",
             format!(
                 "Bearer {}",
-                token_with(
-                    SECRET,
-                    json!({ "sub": uuid::Uuid::new_v4().to_string(), "exp": now() + 3600 })
-                )
+                token_with(SECRET, json!({ "sub": uuid::Uuid::new_v4().to_string(), "exp": now() + 3600 }))
             ),
         ),
         (
             "not a uuid",
-            format!(
-                "Bearer {}",
-                token_with(SECRET, json!({ "sub": "admin", "exp": now() + 3600 }))
-            ),
+            format!("Bearer {}", token_with(SECRET, json!({ "sub": "admin", "exp": now() + 3600 }))),
         ),
         ("garbage", "Bearer not.a.token".to_owned()),
-        (
-            "no scheme",
-            token_with(SECRET, json!({ "sub": sub, "exp": now() + 3600 })),
-        ),
+        ("no scheme", token_with(SECRET, json!({ "sub": sub, "exp": now() + 3600 }))),
         ("empty", "".to_owned()),
     ];
     for (case, header) in cases {
@@ -153,10 +121,7 @@ async fn a_role_change_applies_to_the_next_request() {
     analyst.update(&app.db.conn).await.unwrap();
 
     let (_, body) = app.post(Some(&header), query, json!({})).await;
-    assert!(
-        body["data"]["clients"]["totalCount"].as_i64().unwrap() > 0,
-        "{body}"
-    );
+    assert!(body["data"]["clients"]["totalCount"].as_i64().unwrap() > 0, "{body}");
 }
 
 #[test]

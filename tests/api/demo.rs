@@ -13,69 +13,29 @@ async fn the_demo_network_is_the_contracts() {
     let orgs = organisation::Entity::find().all(db).await.unwrap();
     let users = user::Entity::find().all(db).await.unwrap();
     for (org_name, kind, email, role) in [
-        (
-            "Welzijnshuis Waregem",
-            OrganisationKind::WelfareHouse,
-            "admin@welzijnshuis.test",
-            Role::Admin,
-        ),
-        (
-            "Welzijnshuis Waregem",
-            OrganisationKind::WelfareHouse,
-            "onthaal@welzijnshuis.test",
-            Role::Intake,
-        ),
+        ("Welzijnshuis Waregem", OrganisationKind::WelfareHouse, "admin@welzijnshuis.test", Role::Admin),
+        ("Welzijnshuis Waregem", OrganisationKind::WelfareHouse, "onthaal@welzijnshuis.test", Role::Intake),
         (
             "Welzijnshuis Waregem",
             OrganisationKind::WelfareHouse,
             "maatschappelijk.werker@welzijnshuis.test",
             Role::CaseWorker,
         ),
-        (
-            "Welzijnshuis Waregem",
-            OrganisationKind::WelfareHouse,
-            "analist@welzijnshuis.test",
-            Role::Analyst,
-        ),
-        (
-            "CAW Zuid-West-Vlaanderen",
-            OrganisationKind::Caw,
-            "medewerker@caw.test",
-            Role::Partner,
-        ),
+        ("Welzijnshuis Waregem", OrganisationKind::WelfareHouse, "analist@welzijnshuis.test", Role::Analyst),
+        ("CAW Zuid-West-Vlaanderen", OrganisationKind::Caw, "medewerker@caw.test", Role::Partner),
         (
             "Federale Pensioendienst",
             OrganisationKind::PensionService,
             "medewerker@pensioendienst.test",
             Role::Partner,
         ),
-        (
-            "dyzo",
-            OrganisationKind::Dyzo,
-            "medewerker@dyzo.test",
-            Role::Partner,
-        ),
-        (
-            "Woonclub Waregem",
-            OrganisationKind::Housing,
-            "medewerker@woonclub.test",
-            Role::Partner,
-        ),
+        ("dyzo", OrganisationKind::Dyzo, "medewerker@dyzo.test", Role::Partner),
+        ("Woonclub Waregem", OrganisationKind::Housing, "medewerker@woonclub.test", Role::Partner),
     ] {
-        let org = orgs
-            .iter()
-            .find(|o| o.name == org_name)
-            .unwrap_or_else(|| panic!("{org_name} missing"));
+        let org = orgs.iter().find(|o| o.name == org_name).unwrap_or_else(|| panic!("{org_name} missing"));
         assert_eq!(org.kind, kind);
-        let user = users
-            .iter()
-            .find(|u| u.email == email)
-            .unwrap_or_else(|| panic!("{email} missing"));
-        assert_eq!(
-            (user.role, user.organisation_id, user.active),
-            (role, org.id, true),
-            "{email}"
-        );
+        let user = users.iter().find(|u| u.email == email).unwrap_or_else(|| panic!("{email} missing"));
+        assert_eq!((user.role, user.organisation_id, user.active), (role, org.id, true), "{email}");
     }
 }
 
@@ -92,13 +52,8 @@ async fn the_demo_social_map_has_forty_services_with_places_and_hours() {
         .into_iter()
         .map(|l| l.service_id)
         .collect();
-    let scheduled: HashSet<_> = schedule::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.service_id)
-        .collect();
+    let scheduled: HashSet<_> =
+        schedule::Entity::find().all(db).await.unwrap().into_iter().map(|s| s.service_id).collect();
     let with_domain: HashSet<_> = service_life_domain::Entity::find()
         .all(db)
         .await
@@ -107,16 +62,8 @@ async fn the_demo_social_map_has_forty_services_with_places_and_hours() {
         .map(|d| d.service_id)
         .collect();
     for service in &services {
-        assert!(
-            scheduled.contains(&service.id),
-            "{} has no opening hours",
-            service.name
-        );
-        assert!(
-            with_domain.contains(&service.id),
-            "{} has no life domain",
-            service.name
-        );
+        assert!(scheduled.contains(&service.id), "{} has no opening hours", service.name);
+        assert!(with_domain.contains(&service.id), "{} has no life domain", service.name);
     }
     // All but phone lines have a place; every location has coordinates.
     assert!(located.len() >= services.len() - 2);
@@ -153,47 +100,27 @@ async fn the_demo_trajectories_cover_every_status_over_six_months() {
     let referrals = referral::Entity::find().all(db).await.unwrap();
     assert!(referrals.len() >= 50);
     let statuses: HashSet<_> = referrals.iter().map(|r| r.status).collect();
-    assert_eq!(
-        statuses.len(),
-        ReferralStatus::ALL.len(),
-        "every status: {statuses:?}"
-    );
+    assert_eq!(statuses.len(), ReferralStatus::ALL.len(), "every status: {statuses:?}");
     let recipients: HashSet<_> = referrals.iter().map(|r| r.recipient_id).collect();
     assert_eq!(recipients.len(), 4, "spread over the four partners");
     let now = Utc::now();
     let oldest = referrals.iter().map(|r| r.created_at).min().unwrap();
-    assert!(
-        now - oldest > Duration::days(120) && now - oldest <= Duration::days(200),
-        "oldest {oldest}"
-    );
+    assert!(now - oldest > Duration::days(120) && now - oldest <= Duration::days(200), "oldest {oldest}");
 
     let events = referral_event::Entity::find().all(db).await.unwrap();
     let consents = consent::Entity::find().all(db).await.unwrap();
     for referral in &referrals {
-        let mine: Vec<_> = events
-            .iter()
-            .filter(|e| e.referral_id == referral.id)
-            .collect();
+        let mine: Vec<_> = events.iter().filter(|e| e.referral_id == referral.id).collect();
         assert_eq!(mine.len() as i32, referral.version, "one event per version");
-        assert!(
-            mine.iter()
-                .any(|e| e.from_status.is_none() && e.to_status == ReferralStatus::Requested)
-        );
+        assert!(mine.iter().any(|e| e.from_status.is_none() && e.to_status == ReferralStatus::Requested));
         assert!(mine.iter().any(|e| e.to_status == referral.status));
-        if matches!(
-            referral.status,
-            ReferralStatus::Rejected | ReferralStatus::Completed
-        ) {
-            assert!(
-                referral.outcome_note.is_some(),
-                "closing the loop needs a note"
-            );
+        if matches!(referral.status, ReferralStatus::Rejected | ReferralStatus::Completed) {
+            assert!(referral.outcome_note.is_some(), "closing the loop needs a note");
         }
         assert!(
             consents
                 .iter()
-                .any(|c| c.client_id == referral.client_id
-                    && c.recipient_id == referral.recipient_id),
+                .any(|c| c.client_id == referral.client_id && c.recipient_id == referral.recipient_id),
             "a referral rests on a consent"
         );
     }
@@ -205,14 +132,9 @@ async fn the_demo_trajectories_cover_every_status_over_six_months() {
 async fn the_demo_is_loaded_into_an_empty_database_only() {
     let app = TestApp::spawn().await;
     let before = referral::Entity::find().count(&app.db.conn).await.unwrap();
-    let again = welzijnshuis::demo::load_if_empty(&app.db.conn)
-        .await
-        .unwrap();
+    let again = welzijnshuis::demo::load_if_empty(&app.db.conn).await.unwrap();
     assert!(again.is_none());
-    assert_eq!(
-        referral::Entity::find().count(&app.db.conn).await.unwrap(),
-        before
-    );
+    assert_eq!(referral::Entity::find().count(&app.db.conn).await.unwrap(), before);
 }
 
 #[tokio::test]

@@ -65,9 +65,7 @@ impl TestDatabase {
         let name = format!("wzh_test_{}", Uuid::new_v4().simple());
         match std::env::var("WELZIJNSHUIS_TEST_DATABASE_URL") {
             Ok(admin_url) if admin_url.starts_with("postgres") => {
-                let admin = sea_orm::Database::connect(&admin_url)
-                    .await
-                    .expect("connecting to PostgreSQL");
+                let admin = sea_orm::Database::connect(&admin_url).await.expect("connecting to PostgreSQL");
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
@@ -79,18 +77,12 @@ impl TestDatabase {
                     }
                     _ => format!("{admin_url}/{name}"),
                 };
-                TestDatabase {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
+                TestDatabase { url, cleanup: Cleanup::Postgres { admin_url, name } }
             }
             _ => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
                 let url = format!("sqlite://{}?mode=rwc", path.display());
-                TestDatabase {
-                    url,
-                    cleanup: Cleanup::SqliteFile(path),
-                }
+                TestDatabase { url, cleanup: Cleanup::SqliteFile(path) }
             }
         }
     }
@@ -108,15 +100,11 @@ impl Drop for TestDatabase {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: do the async work on a thread of its own.
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()?;
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                     runtime.block_on(async {
                         let admin = sea_orm::Database::connect(&admin_url).await?;
                         admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .await?;
                         admin.close().await
                     })?;
@@ -165,20 +153,13 @@ impl TestApp {
         let config = test_config(&database.url);
         let db = Database::connect(&database.url).await.expect("connecting");
         db.migrate().await.expect("migrating");
-        welzijnshuis::demo::load(&db.conn, chrono::Utc::now())
-            .await
-            .expect("loading the demo");
-        let app = Application::with_database(&config, db.clone())
-            .await
-            .expect("building the app");
+        welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.expect("loading the demo");
+        let app = Application::with_database(&config, db.clone()).await.expect("building the app");
         let addr = app.local_addr();
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
-        let schema = schema::build(
-            db.conn.clone(),
-            resolvers::CursorKey::derive(SECRET.as_bytes()),
-        );
+        let schema = schema::build(db.conn.clone(), resolvers::CursorKey::derive(SECRET.as_bytes()));
         TestApp {
             addr,
             db,
@@ -208,29 +189,19 @@ impl TestApp {
 
     pub async fn token(&self, who: Who) -> Option<String> {
         let user = self.user(who).await?;
-        Some(
-            self.tokens
-                .issue(user.id, chrono::Duration::hours(1))
-                .expect("signing a token"),
-        )
+        Some(self.tokens.issue(user.id, chrono::Duration::hours(1)).expect("signing a token"))
     }
 
     /// Runs a query in-process on the schema, as `who`; returns the response as JSON.
     pub async fn query(&self, who: Who, query: &str, variables: Value) -> Value {
-        let request = async_graphql::Request::new(query)
-            .variables(async_graphql::Variables::from_json(variables));
-        let response =
-            schema::execute(&self.schema, request, &self.db.conn, self.caller(who).await).await;
+        let request =
+            async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let response = schema::execute(&self.schema, request, &self.db.conn, self.caller(who).await).await;
         serde_json::to_value(&response).expect("a response serialises")
     }
 
     /// POSTs a query to the running server with an optional `Authorization` header value.
-    pub async fn post(
-        &self,
-        authorization: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> (u16, Value) {
+    pub async fn post(&self, authorization: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
         let mut request = self
             .http
             .post(format!("http://{}/graphql", self.addr))
@@ -250,11 +221,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("http://{}{path}", self.addr))
-            .send()
-            .await
-            .expect("the server answers")
+        self.http.get(format!("http://{}{path}", self.addr)).send().await.expect("the server answers")
     }
 }
 
@@ -263,15 +230,7 @@ pub fn codes(response: &Value) -> Vec<String> {
     response["errors"]
         .as_array()
         .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    e["extensions"]["code"]
-                        .as_str()
-                        .unwrap_or("<none>")
-                        .to_owned()
-                })
-                .collect()
+            errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()).collect()
         })
         .unwrap_or_default()
 }
@@ -293,13 +252,7 @@ pub fn error_paths(response: &Value) -> Vec<(String, String)> {
                                 .join(".")
                         })
                         .unwrap_or_default();
-                    (
-                        path,
-                        e["extensions"]["code"]
-                            .as_str()
-                            .unwrap_or("<none>")
-                            .to_owned(),
-                    )
+                    (path, e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
                 })
                 .collect()
         })
@@ -320,8 +273,5 @@ pub fn nodes<'a>(response: &'a Value, path: &[&str]) -> Vec<&'a Value> {
     for key in path {
         value = &value[*key];
     }
-    value["edges"]
-        .as_array()
-        .map(|e| e.iter().map(|edge| &edge["node"]).collect())
-        .unwrap_or_default()
+    value["edges"].as_array().map(|e| e.iter().map(|edge| &edge["node"]).collect()).unwrap_or_default()
 }

@@ -11,13 +11,7 @@ async fn health_readiness_graphiql_and_metrics_answer() {
     assert_eq!(app.get("/readyz").await.status(), 200);
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
-    );
+    assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
     app.post(None, "{ me { role } }", json!({})).await;
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("welzijnshuis_graphql_requests_total"));
@@ -30,21 +24,13 @@ async fn every_error_carries_a_code_and_no_internals() {
     for (query, variables, code) in [
         ("{ me { role ", json!({}), "BAD_USER_INPUT"),
         ("{ noSuchField }", json!({}), "BAD_USER_INPUT"),
-        (
-            "query($id: ID!) { service(id: $id) { name } }",
-            json!({}),
-            "BAD_USER_INPUT",
-        ),
+        ("query($id: ID!) { service(id: $id) { name } }", json!({}), "BAD_USER_INPUT"),
         (
             "query($id: ID!) { service(id: $id) { name } }",
             json!({ "id": "x'; DROP TABLE services; --" }),
             "BAD_USER_INPUT",
         ),
-        (
-            "{ services(first: 1000) { totalCount } }",
-            json!({}),
-            "QUERY_TOO_COMPLEX",
-        ),
+        ("{ services(first: 1000) { totalCount } }", json!({}), "QUERY_TOO_COMPLEX"),
         ("{ clients { totalCount } }", json!({}), "FORBIDDEN"),
     ] {
         let (_, body) = app.post(None, query, variables).await;

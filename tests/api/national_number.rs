@@ -33,14 +33,7 @@ fn generated_numbers_pass_the_check() {
 
 #[test]
 fn malformed_numbers_are_refused() {
-    for bad in [
-        "",
-        "123",
-        "8507300332",
-        "850730033288",
-        "85O73003328",
-        "abcdefghijk",
-    ] {
+    for bad in ["", "123", "8507300332", "850730033288", "85O73003328", "abcdefghijk"] {
         assert!(Nrn::parse(bad).is_err(), "{bad} should be refused");
     }
 }

@@ -1,8 +1,6 @@
 use std::collections::HashSet;
 
-use entities::{
-    LifeDomain, location, service, service_at_location, service_language, service_life_domain,
-};
+use entities::{LifeDomain, location, service, service_at_location, service_language, service_life_domain};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -13,18 +11,11 @@ const SERVICES: &str = "query($filter: ServiceFilter) { services(filter: $filter
     totalCount edges { node { id name } } } }";
 
 async fn ids(app: &TestApp, filter: Value) -> HashSet<Uuid> {
-    let response = app
-        .query(Who::Public, SERVICES, json!({ "filter": filter }))
-        .await;
+    let response = app.query(Who::Public, SERVICES, json!({ "filter": filter })).await;
     assert_ok(&response);
-    let found: HashSet<Uuid> = nodes(&response, &["services"])
-        .iter()
-        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
-        .collect();
-    assert_eq!(
-        response["data"]["services"]["totalCount"].as_u64().unwrap() as usize,
-        found.len()
-    );
+    let found: HashSet<Uuid> =
+        nodes(&response, &["services"]).iter().map(|n| n["id"].as_str().unwrap().parse().unwrap()).collect();
+    assert_eq!(response["data"]["services"]["totalCount"].as_u64().unwrap() as usize, found.len());
     found
 }
 
@@ -50,20 +41,12 @@ impl Map {
 
     fn located(&self, service: Uuid, pred: impl Fn(&location::Model) -> bool) -> bool {
         self.at.iter().any(|a| {
-            a.service_id == service
-                && self
-                    .locations
-                    .iter()
-                    .any(|l| l.id == a.location_id && pred(l))
+            a.service_id == service && self.locations.iter().any(|l| l.id == a.location_id && pred(l))
         })
     }
 
     fn matching(&self, pred: impl Fn(Uuid) -> bool) -> HashSet<Uuid> {
-        self.services
-            .iter()
-            .map(|s| s.id)
-            .filter(|&id| pred(id))
-            .collect()
+        self.services.iter().map(|s| s.id).filter(|&id| pred(id)).collect()
     }
 }
 
@@ -72,52 +55,31 @@ async fn service_filters_combine_with_and() {
     let app = TestApp::spawn().await;
     let map = Map::load(&app).await;
     let has_domain = |id: Uuid, domains: &[LifeDomain]| {
-        map.domains
-            .iter()
-            .any(|d| d.service_id == id && domains.contains(&d.life_domain))
+        map.domains.iter().any(|d| d.service_id == id && domains.contains(&d.life_domain))
     };
 
     let housing = ids(&app, json!({ "lifeDomains": ["HOUSING"] })).await;
-    assert_eq!(
-        housing,
-        map.matching(|id| has_domain(id, &[LifeDomain::Housing]))
-    );
+    assert_eq!(housing, map.matching(|id| has_domain(id, &[LifeDomain::Housing])));
     assert!(housing.len() >= 5);
 
     let either = ids(&app, json!({ "lifeDomains": ["HOUSING", "MOBILITY"] })).await;
-    assert_eq!(
-        either,
-        map.matching(|id| has_domain(id, &[LifeDomain::Housing, LifeDomain::Mobility]))
-    );
+    assert_eq!(either, map.matching(|id| has_domain(id, &[LifeDomain::Housing, LifeDomain::Mobility])));
 
     let in_8500 = ids(&app, json!({ "postcode": "8500" })).await;
-    assert_eq!(
-        in_8500,
-        map.matching(|id| map.located(id, |l| l.postcode == "8500"))
-    );
+    assert_eq!(in_8500, map.matching(|id| map.located(id, |l| l.postcode == "8500")));
     assert!(!in_8500.is_empty());
 
     let waregem = ids(&app, json!({ "municipality": "wAREGEM" })).await;
-    assert_eq!(
-        waregem,
-        map.matching(|id| map.located(id, |l| l.municipality == "Waregem"))
-    );
+    assert_eq!(waregem, map.matching(|id| map.located(id, |l| l.municipality == "Waregem")));
 
     let arabic = ids(&app, json!({ "language": "AR" })).await;
     assert_eq!(
         arabic,
-        map.matching(|id| map
-            .languages
-            .iter()
-            .any(|l| l.service_id == id && l.language == "ar"))
+        map.matching(|id| map.languages.iter().any(|l| l.service_id == id && l.language == "ar"))
     );
     assert!(!arabic.is_empty());
 
-    let combined = ids(
-        &app,
-        json!({ "lifeDomains": ["HOUSING"], "municipality": "Waregem" }),
-    )
-    .await;
+    let combined = ids(&app, json!({ "lifeDomains": ["HOUSING"], "municipality": "Waregem" })).await;
     assert_eq!(combined, housing.intersection(&waregem).copied().collect());
     assert!(!combined.is_empty() && combined.len() < housing.len());
 
@@ -131,27 +93,14 @@ async fn organisations_filter_by_kind_and_partnership() {
         totalCount edges { node { name kind isNetworkPartner services(first: 100) { totalCount edges { node { organisation { name } } } } } } } }";
     let partners = app.query(Who::Public, query, json!({ "p": true })).await;
     assert_ok(&partners);
-    let names: HashSet<&str> = nodes(&partners, &["organisations"])
-        .iter()
-        .map(|n| n["name"].as_str().unwrap())
-        .collect();
-    for name in [
-        "CAW Zuid-West-Vlaanderen",
-        "Federale Pensioendienst",
-        "dyzo",
-        "Woonclub Waregem",
-    ] {
+    let names: HashSet<&str> =
+        nodes(&partners, &["organisations"]).iter().map(|n| n["name"].as_str().unwrap()).collect();
+    for name in ["CAW Zuid-West-Vlaanderen", "Federale Pensioendienst", "dyzo", "Woonclub Waregem"] {
         assert!(names.contains(name), "{name}");
     }
-    assert!(
-        nodes(&partners, &["organisations"])
-            .iter()
-            .all(|n| n["isNetworkPartner"] == true)
-    );
+    assert!(nodes(&partners, &["organisations"]).iter().all(|n| n["isNetworkPartner"] == true));
 
-    let housing = app
-        .query(Who::Public, query, json!({ "kind": "HOUSING" }))
-        .await;
+    let housing = app.query(Who::Public, query, json!({ "kind": "HOUSING" })).await;
     for org in nodes(&housing, &["organisations"]) {
         assert_eq!(org["kind"], "HOUSING");
         for service in org["services"]["edges"].as_array().unwrap() {
@@ -164,35 +113,19 @@ async fn organisations_filter_by_kind_and_partnership() {
 async fn a_service_by_id_and_a_missing_one() {
     let app = TestApp::spawn().await;
     let map = Map::load(&app).await;
-    let query =
-        "query($id: ID!) { service(id: $id) { name organisation { name } lifeDomains languages
+    let query = "query($id: ID!) { service(id: $id) { name organisation { name } lifeDomains languages
         locations { name address { street postcode municipality } latitude longitude }
         openingHours { weekday opens closes } } }";
     let one = &map.services[0];
-    let response = app
-        .query(Who::Public, query, json!({ "id": one.id.to_string() }))
-        .await;
+    let response = app.query(Who::Public, query, json!({ "id": one.id.to_string() })).await;
     assert_ok(&response);
     assert_eq!(response["data"]["service"]["name"], one.name.as_str());
-    assert!(
-        !response["data"]["service"]["openingHours"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(!response["data"]["service"]["openingHours"].as_array().unwrap().is_empty());
 
-    let missing = app
-        .query(
-            Who::Public,
-            query,
-            json!({ "id": Uuid::new_v4().to_string() }),
-        )
-        .await;
+    let missing = app.query(Who::Public, query, json!({ "id": Uuid::new_v4().to_string() })).await;
     assert_eq!(missing["data"]["service"], Value::Null);
     assert_eq!(codes(&missing), vec!["NOT_FOUND"]);
-    let malformed = app
-        .query(Who::Public, query, json!({ "id": "not-an-id" }))
-        .await;
+    let malformed = app.query(Who::Public, query, json!({ "id": "not-an-id" })).await;
     assert_eq!(codes(&malformed), vec!["BAD_USER_INPUT"]);
 }
 
@@ -206,49 +139,27 @@ async fn nested_pages_hold_each_parents_own_rows() {
     assert_ok(&response);
     for org in nodes(&response, &["organisations"]) {
         let id: Uuid = org["id"].as_str().unwrap().parse().unwrap();
-        let mut own: Vec<&service::Model> = map
-            .services
-            .iter()
-            .filter(|s| s.organisation_id == id)
-            .collect();
+        let mut own: Vec<&service::Model> = map.services.iter().filter(|s| s.organisation_id == id).collect();
         own.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
         let page = &org["services"];
         assert_eq!(page["totalCount"].as_u64().unwrap() as usize, own.len());
-        let names: Vec<&str> = page["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"]["name"].as_str().unwrap())
-            .collect();
+        let names: Vec<&str> =
+            page["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap()).collect();
         let expected: Vec<&str> = own.iter().take(2).map(|s| s.name.as_str()).collect();
         assert_eq!(names, expected, "first page of {id}");
         assert_eq!(page["pageInfo"]["hasNextPage"], own.len() > 2);
         if own.len() > 2 {
             // The cursor continues this organisation's list.
-            let next = app
-                .query(
-                    Who::Public,
-                    query,
-                    json!({ "after": page["pageInfo"]["endCursor"] }),
-                )
-                .await;
-            let again = nodes(&next, &["organisations"])
-                .into_iter()
-                .find(|o| o["id"] == org["id"])
-                .unwrap()
-                .clone();
+            let next = app.query(Who::Public, query, json!({ "after": page["pageInfo"]["endCursor"] })).await;
+            let again =
+                nodes(&next, &["organisations"]).into_iter().find(|o| o["id"] == org["id"]).unwrap().clone();
             let names: Vec<&str> = again["services"]["edges"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|e| e["node"]["name"].as_str().unwrap())
                 .collect();
-            let expected: Vec<&str> = own
-                .iter()
-                .skip(2)
-                .take(2)
-                .map(|s| s.name.as_str())
-                .collect();
+            let expected: Vec<&str> = own.iter().skip(2).take(2).map(|s| s.name.as_str()).collect();
             assert_eq!(names, expected, "second page of {id}");
         }
     }

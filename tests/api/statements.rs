@@ -28,9 +28,7 @@ async fn statement_count_does_not_grow_with_the_page_size() {
     for who in [Who::Admin, Who::Caw] {
         let small = statements_for(&app, who, 5).await;
         let large = statements_for(&app, who, 100).await;
-        println!(
-            "{who:?}: referrals(first: 5) ran {small} statements, referrals(first: 100) ran {large}"
-        );
+        println!("{who:?}: referrals(first: 5) ran {small} statements, referrals(first: 100) ran {large}");
         assert_eq!(small, large, "{who:?}");
         assert!(large <= 12, "{who:?}: {large} statements");
     }
@@ -44,9 +42,7 @@ async fn the_public_social_map_is_cheap_too() {
     let mut counts = Vec::new();
     for first in [3, 50] {
         let before = app.db.statements();
-        let response = app
-            .query(Who::Public, query, json!({ "first": first }))
-            .await;
+        let response = app.query(Who::Public, query, json!({ "first": first })).await;
         assert_ok(&response);
         counts.push(app.db.statements() - before);
     }
@@ -72,10 +68,7 @@ async fn nested_lists_are_fetched_for_all_parents_at_once() {
             assert_ok(&response);
             counts.push(app.db.statements() - before);
         }
-        println!(
-            "{who:?}: nested lists ran {} statements for 2 parents, {} for 60",
-            counts[0], counts[1]
-        );
+        println!("{who:?}: nested lists ran {} statements for 2 parents, {} for 60", counts[0], counts[1]);
         assert_eq!(counts[0], counts[1], "{who:?}: {query}");
     }
 }

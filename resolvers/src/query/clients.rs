@@ -51,33 +51,22 @@ impl ClientQuery {
     async fn client(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Client>> {
         let id = parse_id(&id, "id")?;
         let caller = crate::caller_of(ctx)?;
-        let found = client::Entity::find_by_id(id)
-            .filter(policy::clients(caller))
-            .one(crate::db_of(ctx)?)
-            .await?;
-        found
-            .map(Client)
-            .map(Some)
-            .ok_or(ApiError::NotFound("client"))
+        let found =
+            client::Entity::find_by_id(id).filter(policy::clients(caller)).one(crate::db_of(ctx)?).await?;
+        found.map(Client).map(Some).ok_or(ApiError::NotFound("client"))
     }
 }
 
 fn client_condition(filter: ClientFilter) -> Condition {
     let mut condition = Condition::all();
-    if let Some(name) = filter
-        .name
-        .map(|n| n.trim().to_lowercase())
-        .filter(|n| !n.is_empty())
-    {
+    if let Some(name) = filter.name.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty()) {
         let pattern = format!("{}%", escape_like(&name));
         let starts = |column: client::Column| {
             Expr::expr(Func::lower(Expr::col((client::Entity, column))))
                 .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
         };
         condition = condition.add(
-            Condition::any()
-                .add(starts(client::Column::GivenName))
-                .add(starts(client::Column::FamilyName)),
+            Condition::any().add(starts(client::Column::GivenName)).add(starts(client::Column::FamilyName)),
         );
     }
     if let Some(date) = filter.date_of_birth {
@@ -88,7 +77,5 @@ fn client_condition(filter: ClientFilter) -> Condition {
 
 /// Escapes LIKE's wildcards so a name is matched literally.
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

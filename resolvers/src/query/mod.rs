@@ -12,9 +12,4 @@ pub use referrals::{Direction, ReferralFilter};
 pub use social_map::ServiceFilter;
 
 #[derive(MergedObject, Default)]
-pub struct Query(
-    me::MeQuery,
-    social_map::SocialMapQuery,
-    clients::ClientQuery,
-    referrals::ReferralQuery,
-);
+pub struct Query(me::MeQuery, social_map::SocialMapQuery, clients::ClientQuery, referrals::ReferralQuery);

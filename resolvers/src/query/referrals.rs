@@ -63,32 +63,27 @@ impl ReferralQuery {
             .filter(policy::referrals(caller))
             .one(crate::db_of(ctx)?)
             .await?;
-        found
-            .map(Referral)
-            .map(Some)
-            .ok_or(ApiError::NotFound("referral"))
+        found.map(Referral).map(Some).ok_or(ApiError::NotFound("referral"))
     }
 }
 
 fn referral_condition(caller: &Caller, filter: ReferralFilter) -> ApiResult<Condition> {
     let mut condition = Condition::all();
     if let Some(statuses) = filter.status {
-        let statuses: Vec<entities::ReferralStatus> =
-            statuses.into_iter().map(Into::into).collect();
+        let statuses: Vec<entities::ReferralStatus> = statuses.into_iter().map(Into::into).collect();
         condition = condition.add(referral::Column::Status.is_in(statuses));
     }
     if let Some(direction) = filter.direction {
-        let org = caller.organisation_id().ok_or_else(|| {
-            ApiError::bad_input("filter.direction", "you belong to no organisation")
-        })?;
+        let org = caller
+            .organisation_id()
+            .ok_or_else(|| ApiError::bad_input("filter.direction", "you belong to no organisation"))?;
         condition = condition.add(match direction {
             Direction::Incoming => referral::Column::RecipientId.eq(org),
             Direction::Outgoing => referral::Column::SenderId.eq(org),
         });
     }
     if let Some(domain) = filter.life_domain {
-        condition =
-            condition.add(referral::Column::LifeDomain.eq(entities::LifeDomain::from(domain)));
+        condition = condition.add(referral::Column::LifeDomain.eq(entities::LifeDomain::from(domain)));
     }
     if let Some(org) = filter.organisation_id {
         let org = parse_id(&org, "filter.organisationId")?;

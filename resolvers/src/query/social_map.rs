@@ -1,9 +1,7 @@
 //! The social map ("sociale kaart"): organisations and their services, readable by everyone.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use entities::{
-    location, organisation, service, service_at_location, service_language, service_life_domain,
-};
+use entities::{location, organisation, service, service_at_location, service_language, service_life_domain};
 use sea_orm::sea_query::{Expr, Func, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
 
@@ -42,8 +40,7 @@ impl SocialMapQuery {
     ) -> ApiResult<Page<Organisation>> {
         let mut select = organisation::Entity::find();
         if let Some(kind) = kind {
-            select = select
-                .filter(organisation::Column::Kind.eq(entities::OrganisationKind::from(kind)));
+            select = select.filter(organisation::Column::Kind.eq(entities::OrganisationKind::from(kind)));
         }
         if network_partners_only == Some(true) {
             select = select.filter(organisation::Column::IsNetworkPartner.eq(true));
@@ -53,13 +50,8 @@ impl SocialMapQuery {
 
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Organisation>> {
         let id = parse_id(&id, "id")?;
-        let found = organisation::Entity::find_by_id(id)
-            .one(crate::db_of(ctx)?)
-            .await?;
-        found
-            .map(Organisation)
-            .map(Some)
-            .ok_or(ApiError::NotFound("organisation"))
+        let found = organisation::Entity::find_by_id(id).one(crate::db_of(ctx)?).await?;
+        found.map(Organisation).map(Some).ok_or(ApiError::NotFound("organisation"))
     }
 
     /// The social map: who offers what, where and when, by name.
@@ -76,13 +68,8 @@ impl SocialMapQuery {
 
     async fn service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Service>> {
         let id = parse_id(&id, "id")?;
-        let found = service::Entity::find_by_id(id)
-            .one(crate::db_of(ctx)?)
-            .await?;
-        found
-            .map(Service)
-            .map(Some)
-            .ok_or(ApiError::NotFound("service"))
+        let found = service::Entity::find_by_id(id).one(crate::db_of(ctx)?).await?;
+        found.map(Service).map(Some).ok_or(ApiError::NotFound("service"))
     }
 }
 
@@ -106,11 +93,8 @@ fn service_condition(filter: ServiceFilter) -> Condition {
         condition = condition.add(service::Column::Id.in_subquery(services_at(at)));
     }
     if let Some(municipality) = filter.municipality {
-        let at = Expr::expr(Func::lower(Expr::col((
-            location::Entity,
-            location::Column::Municipality,
-        ))))
-        .eq(municipality.trim().to_lowercase());
+        let at = Expr::expr(Func::lower(Expr::col((location::Entity, location::Column::Municipality))))
+            .eq(municipality.trim().to_lowercase());
         condition = condition.add(service::Column::Id.in_subquery(services_at(at)));
     }
     if let Some(language) = filter.language {
@@ -119,9 +103,7 @@ fn service_condition(filter: ServiceFilter) -> Condition {
                 Query::select()
                     .column(service_language::Column::ServiceId)
                     .from(service_language::Entity)
-                    .and_where(
-                        service_language::Column::Language.eq(language.trim().to_lowercase()),
-                    )
+                    .and_where(service_language::Column::Language.eq(language.trim().to_lowercase()))
                     .to_owned(),
             ),
         );

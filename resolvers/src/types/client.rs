@@ -6,7 +6,7 @@ use super::consent::Consent;
 use super::help_request::HelpRequest;
 use super::referral::Referral;
 use super::{Address, id};
-use crate::connection::{Keyset, Page, PageArgs, TotalCount, child_args, connection_of};
+use crate::connection::{Keyset, Page, PageArgs, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
 use crate::loaders::{ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader};
@@ -41,11 +41,7 @@ impl Client {
     }
     #[graphql(guard = "ClientData::new(self.0.id, Contact)")]
     async fn address(&self) -> Option<Address> {
-        Address::from_parts(
-            self.0.street.clone(),
-            self.0.postcode.clone(),
-            self.0.municipality.clone(),
-        )
+        Address::from_parts(self.0.street.clone(), self.0.postcode.clone(), self.0.municipality.clone())
     }
     #[graphql(guard = "ClientData::new(self.0.id, Contact)")]
     async fn phone(&self) -> Option<&str> {
@@ -61,22 +57,13 @@ impl Client {
     }
     /// The client's help requests, oldest first (for a partner: only with SITUATION consent).
     async fn help_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<HelpRequest>>> {
-        let rows = request_loader(ctx)?
-            .load_one(HelpRequestsOf(self.0.id))
-            .await?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(HelpRequest)
-                .collect(),
-        ))
+        let rows = request_loader(ctx)?.load_one(HelpRequestsOf(self.0.id)).await?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(HelpRequest).collect()))
     }
     /// The client's consents, oldest first (for a partner: those given to its organisation).
     async fn consents(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Consent>>> {
         let rows = request_loader(ctx)?.load_one(ConsentsOf(self.0.id)).await?;
-        Ok(Some(
-            rows.unwrap_or_default().into_iter().map(Consent).collect(),
-        ))
+        Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
     }
     /// The client's referrals that you may see, newest first.
     async fn referrals(
@@ -85,26 +72,15 @@ impl Client {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<Referral>> {
-        let args = PageArgs::new(first, after);
-        let (size, after) = child_args::<referral::Entity>(ctx, &args)?;
-        let key = ClientReferralsPage {
-            client: self.0.id,
-            size,
-            after,
-        };
-        let (rows, has_next) = request_loader(ctx)?
-            .load_one(key)
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::of_children(ChildCount::ReferralsOfClient(self.0.id));
-        Ok(connection_of::<referral::Entity, _>(
-            crate::cursor_key_of(ctx)?,
-            rows,
-            args.after.is_some(),
-            has_next,
-            total,
+        let client = self.0.id;
+        nested_page::<referral::Entity, _, _>(
+            ctx,
+            PageArgs::new(first, after),
+            |size, after| ClientReferralsPage { client, size, after },
+            ChildCount::ReferralsOfClient(client),
             Referral,
-        ))
+        )
+        .await
     }
 }
 
@@ -112,11 +88,7 @@ impl Keyset for client::Entity {
     const KIND: &'static str = "client";
     const DESCENDING: bool = false;
     fn columns() -> Vec<client::Column> {
-        vec![
-            client::Column::FamilyName,
-            client::Column::GivenName,
-            client::Column::Id,
-        ]
+        vec![client::Column::FamilyName, client::Column::GivenName, client::Column::Id]
     }
     fn key(model: &client::Model) -> Vec<KeyPart> {
         vec![

@@ -31,10 +31,7 @@ impl Consent {
         id(self.0.id)
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Client>> {
-        Ok(request_loader(ctx)?
-            .load_one(ClientId(self.0.client_id))
-            .await?
-            .map(Client))
+        Ok(request_loader(ctx)?.load_one(ClientId(self.0.client_id)).await?.map(Client))
     }
     /// The organisation the client agreed to share with.
     async fn recipient(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {

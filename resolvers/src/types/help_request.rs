@@ -17,24 +17,15 @@ impl HelpRequest {
         id(self.0.id)
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Client>> {
-        Ok(request_loader(ctx)?
-            .load_one(ClientId(self.0.client_id))
-            .await?
-            .map(Client))
+        Ok(request_loader(ctx)?.load_one(ClientId(self.0.client_id)).await?.map(Client))
     }
     #[graphql(guard = "ClientData::new(self.0.client_id, Category::Situation)")]
     async fn summary(&self) -> Option<&str> {
         Some(&self.0.summary)
     }
     async fn life_domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<LifeDomain>> {
-        let domains = request_loader(ctx)?
-            .load_one(HelpRequestLifeDomainsOf(self.0.id))
-            .await?;
-        Ok(domains
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        let domains = request_loader(ctx)?.load_one(HelpRequestLifeDomainsOf(self.0.id)).await?;
+        Ok(domains.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// How the question came in: DESK, PHONE, EMAIL, OUTREACH or PARTNER_OFFICE_HOUR.
     async fn channel(&self) -> &str {
@@ -53,16 +44,8 @@ impl HelpRequest {
     /// The welfare house's case notes; never shown to partners.
     #[graphql(guard = "RoleIn(CASE_NOTE_READERS)")]
     async fn case_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<CaseNote>>> {
-        let notes = request_loader(ctx)?
-            .load_one(CaseNotesOf(self.0.id))
-            .await?;
-        Ok(Some(
-            notes
-                .unwrap_or_default()
-                .into_iter()
-                .map(CaseNote)
-                .collect(),
-        ))
+        let notes = request_loader(ctx)?.load_one(CaseNotesOf(self.0.id)).await?;
+        Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
     }
 }
 

@@ -23,10 +23,7 @@ impl Me {
         let Some(org) = self.0.organisation_id() else {
             return Ok(None);
         };
-        Ok(request_loader(ctx)?
-            .load_one(OrganisationId(org))
-            .await?
-            .map(Organisation))
+        Ok(request_loader(ctx)?.load_one(OrganisationId(org)).await?.map(Organisation))
     }
 }
 

@@ -127,10 +127,6 @@ impl Address {
         postcode: Option<String>,
         municipality: Option<String>,
     ) -> Option<Self> {
-        Some(Address {
-            street,
-            postcode: postcode?,
-            municipality: municipality?,
-        })
+        Some(Address { street, postcode: postcode?, municipality: municipality? })
     }
 }

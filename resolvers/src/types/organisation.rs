@@ -3,10 +3,10 @@ use entities::{organisation, service};
 
 use super::service::Service;
 use super::{OrganisationKind, id};
-use crate::connection::{Keyset, Page, PageArgs, TotalCount, child_args, connection_of};
+use crate::connection::{Keyset, Page, PageArgs, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
-use crate::loaders::{ChildCount, ServicesPage, request_loader};
+use crate::loaders::{ChildCount, ServicesPage};
 
 /// An organisation of the network: the welfare house or a partner.
 pub struct Organisation(pub organisation::Model);
@@ -46,26 +46,15 @@ impl Organisation {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<Service>> {
-        let args = PageArgs::new(first, after);
-        let (size, after) = child_args::<service::Entity>(ctx, &args)?;
-        let key = ServicesPage {
-            organisation: self.0.id,
-            size,
-            after,
-        };
-        let (rows, has_next) = request_loader(ctx)?
-            .load_one(key)
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::of_children(ChildCount::ServicesOf(self.0.id));
-        Ok(connection_of::<service::Entity, _>(
-            crate::cursor_key_of(ctx)?,
-            rows,
-            args.after.is_some(),
-            has_next,
-            total,
+        let organisation = self.0.id;
+        nested_page::<service::Entity, _, _>(
+            ctx,
+            PageArgs::new(first, after),
+            |size, after| ServicesPage { organisation, size, after },
+            ChildCount::ServicesOf(organisation),
             Service,
-        ))
+        )
+        .await
     }
 }
 

@@ -51,20 +51,14 @@ impl Referral {
         self.0.updated_at
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Client>> {
-        Ok(request_loader(ctx)?
-            .load_one(ClientId(self.0.client_id))
-            .await?
-            .map(Client))
+        Ok(request_loader(ctx)?.load_one(ClientId(self.0.client_id)).await?.map(Client))
     }
     /// The help request the referral answers, when the caller may see it.
     async fn help_request(&self, ctx: &Context<'_>) -> ApiResult<Option<HelpRequest>> {
         let Some(help_request) = self.0.help_request_id else {
             return Ok(None);
         };
-        Ok(request_loader(ctx)?
-            .load_one(HelpRequestId(help_request))
-            .await?
-            .map(HelpRequest))
+        Ok(request_loader(ctx)?.load_one(HelpRequestId(help_request)).await?.map(HelpRequest))
     }
     async fn sender(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         organisation(ctx, self.0.sender_id).await
@@ -77,10 +71,7 @@ impl Referral {
         let Some(service) = self.0.service_id else {
             return Ok(None);
         };
-        Ok(request_loader(ctx)?
-            .load_one(ServiceId(service))
-            .await?
-            .map(Service))
+        Ok(request_loader(ctx)?.load_one(ServiceId(service)).await?.map(Service))
     }
     /// The recipient's feedback that closes the loop (on REJECTED and COMPLETED).
     async fn outcome_note(&self) -> Option<&str> {
@@ -92,11 +83,7 @@ impl Referral {
     /// The referral's history, oldest first; creation is the first event.
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralEvent>> {
         let events = request_loader(ctx)?.load_one(EventsOf(self.0.id)).await?;
-        Ok(events
-            .unwrap_or_default()
-            .into_iter()
-            .map(ReferralEvent)
-            .collect())
+        Ok(events.unwrap_or_default().into_iter().map(ReferralEvent).collect())
     }
 }
 

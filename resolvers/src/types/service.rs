@@ -34,21 +34,12 @@ impl Service {
     }
     /// The life domains the service answers to.
     async fn life_domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<LifeDomain>> {
-        let domains = request_loader(ctx)?
-            .load_one(ServiceLifeDomainsOf(self.0.id))
-            .await?;
-        Ok(domains
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        let domains = request_loader(ctx)?.load_one(ServiceLifeDomainsOf(self.0.id)).await?;
+        Ok(domains.unwrap_or_default().into_iter().map(Into::into).collect())
     }
     /// Languages the service is offered in (ISO 639-1 codes such as `nl`, `fr`, `en`).
     async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(request_loader(ctx)?
-            .load_one(LanguagesOf(self.0.id))
-            .await?
-            .unwrap_or_default())
+        Ok(request_loader(ctx)?.load_one(LanguagesOf(self.0.id)).await?.unwrap_or_default())
     }
     async fn url(&self) -> Option<&str> {
         self.0.url.as_deref()
@@ -83,25 +74,13 @@ impl Service {
     }
     /// Where the service is offered.
     async fn locations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Location>> {
-        let locations = request_loader(ctx)?
-            .load_one(LocationsOf(self.0.id))
-            .await?;
-        Ok(locations
-            .unwrap_or_default()
-            .into_iter()
-            .map(Location)
-            .collect())
+        let locations = request_loader(ctx)?.load_one(LocationsOf(self.0.id)).await?;
+        Ok(locations.unwrap_or_default().into_iter().map(Location).collect())
     }
     /// Weekly opening hours, in Europe/Brussels local time.
     async fn opening_hours(&self, ctx: &Context<'_>) -> ApiResult<Vec<OpeningHours>> {
-        let schedules = request_loader(ctx)?
-            .load_one(SchedulesOf(self.0.id))
-            .await?;
-        Ok(schedules
-            .unwrap_or_default()
-            .iter()
-            .map(OpeningHours::from)
-            .collect())
+        let schedules = request_loader(ctx)?.load_one(SchedulesOf(self.0.id)).await?;
+        Ok(schedules.unwrap_or_default().iter().map(OpeningHours::from).collect())
     }
 }
 
