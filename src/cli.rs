@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use entities::user;
+use entities::{Role, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::{Tokens, parse_ttl};
@@ -44,8 +44,12 @@ enum Command {
         #[arg(long, default_value = "8h", value_parser = parse_ttl)]
         ttl: chrono::Duration,
     },
-    /// Print the GraphQL schema (SDL).
-    Schema,
+    /// Print the GraphQL schema (SDL); with --role, as that role sees it through introspection.
+    Schema {
+        /// PUBLIC, PARTNER, INTAKE, CASE_WORKER, ANALYST or ADMIN.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -70,8 +74,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { email, ttl } => token(&config, &email, ttl).await,
-        Command::Schema => {
+        Command::Schema { role: None } => {
             print!("{}", schema::sdl());
+            Ok(())
+        }
+        Command::Schema { role: Some(role) } => {
+            print!("{}", schema::sdl_for(role).await);
             Ok(())
         }
     }
@@ -112,4 +120,11 @@ async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::R
     let tokens = Tokens::hs256(config.secret().expose());
     println!("{}", tokens.issue(user.id, ttl)?);
     Ok(())
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(&text.to_uppercase()).ok_or_else(|| {
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("'{text}': expected one of {}", roles.join(", "))
+    })
 }

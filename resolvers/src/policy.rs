@@ -240,3 +240,25 @@ pub const CLIENT_READERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWor
 
 /// Roles that may ask for referrals at all (a partner then sees only its own).
 pub const REFERRAL_READERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWorker, Role::Admin];
+
+/// Introspection follows the same table: a role does not see the types and fields it can never
+/// read. These are `visible` functions of the schema; types only reachable through hidden fields
+/// disappear with them.
+pub mod visible {
+    use async_graphql::Context;
+    use entities::Role;
+
+    fn role(ctx: &Context<'_>) -> Role {
+        crate::caller_of(ctx).map(|caller| caller.role).unwrap_or(Role::Public)
+    }
+
+    /// Clients, their help requests and consents, referrals.
+    pub fn client_data(ctx: &Context<'_>) -> bool {
+        super::CLIENT_READERS.contains(&role(ctx))
+    }
+
+    /// Case notes.
+    pub fn case_notes(ctx: &Context<'_>) -> bool {
+        super::CASE_NOTE_READERS.contains(&role(ctx))
+    }
+}

@@ -10,6 +10,9 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 mod response_shape;
+mod role_sdl;
+
+pub use role_sdl::sdl_for;
 
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
@@ -19,7 +22,7 @@ pub const COMMITTED_SDL: &str = include_str!("../schema.graphql");
 /// The deepest selection a request may make.
 pub const MAX_DEPTH: usize = 12;
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+pub(crate) fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .extension(ErrorCodes)

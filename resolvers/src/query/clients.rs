@@ -27,7 +27,7 @@ pub struct ClientFilter {
 #[Object]
 impl ClientQuery {
     /// The clients you may see, by family name.
-    #[graphql(guard = "RoleIn(CLIENT_READERS)")]
+    #[graphql(guard = "RoleIn(CLIENT_READERS)", visible = "crate::policy::visible::client_data")]
     async fn clients(
         &self,
         ctx: &Context<'_>,
@@ -47,7 +47,7 @@ impl ClientQuery {
     }
 
     /// A client by id: `null` with NOT_FOUND when it does not exist or is not yours to see.
-    #[graphql(guard = "RoleIn(CLIENT_READERS)")]
+    #[graphql(guard = "RoleIn(CLIENT_READERS)", visible = "crate::policy::visible::client_data")]
     async fn client(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Client>> {
         let id = parse_id(&id, "id")?;
         let caller = crate::caller_of(ctx)?;

@@ -38,7 +38,7 @@ pub struct ReferralFilter {
 #[Object]
 impl ReferralQuery {
     /// The referrals you may see, newest first.
-    #[graphql(guard = "RoleIn(REFERRAL_READERS)")]
+    #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
@@ -55,7 +55,7 @@ impl ReferralQuery {
     }
 
     /// A referral by id: `null` with NOT_FOUND when it does not exist or is not yours to see.
-    #[graphql(guard = "RoleIn(REFERRAL_READERS)")]
+    #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data")]
     async fn referral(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Referral>> {
         let id = parse_id(&id, "id")?;
         let caller = crate::caller_of(ctx)?;

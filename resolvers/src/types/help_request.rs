@@ -42,7 +42,7 @@ impl HelpRequest {
         self.0.closed_at
     }
     /// The welfare house's case notes; never shown to partners.
-    #[graphql(guard = "RoleIn(CASE_NOTE_READERS)")]
+    #[graphql(guard = "RoleIn(CASE_NOTE_READERS)", visible = "crate::policy::visible::case_notes")]
     async fn case_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<CaseNote>>> {
         let notes = request_loader(ctx)?.load_one(CaseNotesOf(self.0.id)).await?;
         Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
