@@ -5,13 +5,17 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_network;
+mod m20261125_000002_audit_append_only;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_network::Migration)]
+        vec![
+            Box::new(m20261125_000001_network::Migration),
+            Box::new(m20261125_000002_audit_append_only::Migration),
+        ]
     }
 }
 

@@ -3,14 +3,16 @@
 //!
 //! Everything a resolver needs arrives through the GraphQL context:
 //! - schema data: the `DatabaseConnection` and the `CursorKey`;
-//! - request data (see [`request_data`]): the `Caller` and the request's DataLoader.
+//! - request data (see [`prepare`]): the `Caller`, the request's DataLoader and audit trail.
 
+pub mod audit;
 pub mod batch;
 pub mod caller;
 pub mod connection;
 pub mod cursor;
 pub mod error;
 pub mod loaders;
+pub mod mutation;
 pub mod national_number;
 pub mod policy;
 pub mod query;
@@ -24,19 +26,52 @@ use sea_orm::DatabaseConnection;
 pub use caller::Caller;
 pub use cursor::CursorKey;
 pub use error::{ApiError, ApiResult, Code};
+pub use mutation::Mutation;
 pub use query::Query;
 
-/// Attaches a caller and its per-request loaders to a GraphQL request. The request must then be
-/// executed under [`BatchQueue::drive`] of the returned queue, or its loaders never answer.
-pub fn request_data(
-    request: async_graphql::Request,
-    db: &DatabaseConnection,
-    caller: Caller,
-) -> (async_graphql::Request, batch::BatchQueue) {
+/// A GraphQL request made ready for one caller: its loaders, their batch queue and its audit
+/// trail. Run it with [`Prepared::run`].
+pub struct Prepared {
+    pub request: async_graphql::Request,
+    pub batches: batch::BatchQueue,
+    pub trail: Arc<audit::AuditTrail>,
+    pub caller: Arc<Caller>,
+}
+
+/// Attaches a caller, its per-request loaders and an audit trail to a GraphQL request.
+pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, caller: Caller) -> Prepared {
     let caller = Arc::new(caller);
     let batches = batch::BatchQueue::default();
+    let trail = Arc::new(audit::AuditTrail::default());
     let loader = loaders::for_request(db.clone(), caller.clone(), &batches);
-    (request.data(caller).data(loader), batches)
+    let request = request.data(caller.clone()).data(loader).data(trail.clone());
+    Prepared { request, batches, trail, caller }
+}
+
+impl Prepared {
+    /// Executes the request on `schema` and writes its audit trail; when the trail cannot be
+    /// written the response is replaced by an `INTERNAL` error.
+    pub async fn run<Q, M, S>(
+        self,
+        schema: &async_graphql::Schema<Q, M, S>,
+        db: &DatabaseConnection,
+        request_id: &str,
+    ) -> async_graphql::Response
+    where
+        Q: async_graphql::ObjectType + 'static,
+        M: async_graphql::ObjectType + 'static,
+        S: async_graphql::SubscriptionType + 'static,
+    {
+        let operation = self.request.operation_name.clone();
+        let response = self.batches.drive(schema.execute(self.request)).await;
+        match self.trail.flush(db, &self.caller, operation.as_deref(), request_id).await {
+            Ok(()) => response,
+            Err(err) => {
+                let error: async_graphql::Error = err.into();
+                async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
+            }
+        }
+    }
 }
 
 /// The caller of this request.

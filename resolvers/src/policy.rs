@@ -215,6 +215,7 @@ impl Guard for ClientData {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let caller = crate::caller_of(ctx)?;
         if may_read_client_data(ctx, caller, self.client_id, self.category).await? {
+            crate::audit::record_read(ctx, self.client_id, self.category.consent_scope().as_str())?;
             Ok(())
         } else {
             Err(ApiError::Forbidden.into())
@@ -231,6 +232,12 @@ impl Guard for RoleIn {
         if self.0.contains(&caller.role) { Ok(()) } else { Err(ApiError::Forbidden.into()) }
     }
 }
+
+/// Roles that record and revoke a client's consent.
+pub const CONSENT_RECORDERS: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
+
+/// Roles that read the audit log.
+pub const AUDIT_READERS: &[Role] = &[Role::Admin];
 
 /// Roles that read case notes.
 pub const CASE_NOTE_READERS: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
@@ -260,5 +267,20 @@ pub mod visible {
     /// Case notes.
     pub fn case_notes(ctx: &Context<'_>) -> bool {
         super::CASE_NOTE_READERS.contains(&role(ctx))
+    }
+
+    /// The `Mutation` type: shown to roles that have at least one mutation.
+    pub fn any_mutation(ctx: &Context<'_>) -> bool {
+        consent_recording(ctx)
+    }
+
+    /// Recording and revoking consent.
+    pub fn consent_recording(ctx: &Context<'_>) -> bool {
+        super::CONSENT_RECORDERS.contains(&role(ctx))
+    }
+
+    /// The audit log.
+    pub fn audit_log(ctx: &Context<'_>) -> bool {
+        super::AUDIT_READERS.contains(&role(ctx))
     }
 }

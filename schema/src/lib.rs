@@ -3,9 +3,9 @@
 //! [`sdl`] by a test.
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::{EmptyMutation, EmptySubscription, Response, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Response, Schema, SchemaBuilder};
 use resolvers::error::code_of;
-use resolvers::{Code, CursorKey, Query};
+use resolvers::{Code, CursorKey, Mutation, Query};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ mod role_sdl;
 
 pub use role_sdl::sdl_for;
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The committed SDL.
 pub const COMMITTED_SDL: &str = include_str!("../schema.graphql");
@@ -22,8 +22,8 @@ pub const COMMITTED_SDL: &str = include_str!("../schema.graphql");
 /// The deepest selection a request may make.
 pub const MAX_DEPTH: usize = 12;
 
-pub(crate) fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .extension(ErrorCodes)
         .extension(response_shape::ResponseShape)
@@ -41,8 +41,8 @@ pub async fn execute(
     db: &DatabaseConnection,
     caller: resolvers::Caller,
 ) -> Response {
-    let (request, batches) = resolvers::request_data(request, db, caller);
-    batches.drive(schema.execute(request)).await
+    let request_id = uuid::Uuid::now_v7().to_string();
+    resolvers::prepare(request, db, caller).run(schema, db, &request_id).await
 }
 
 /// The schema's SDL, as `welzijnshuis schema` prints it.

@@ -94,7 +94,13 @@ fn null_at(data: &mut Value, path: &[PathSegment]) {
             _ => return,
         };
     }
-    if let (PathSegment::Field(name), Value::Object(map)) = (last, value) {
+    let PathSegment::Field(name) = last else { return };
+    // An object all of whose selected fields failed comes back as `null` itself: it did
+    // resolve, so it becomes an object of nulls like any other.
+    if matches!(value, Value::Null) {
+        *value = Value::Object(Default::default());
+    }
+    if let Value::Object(map) = value {
         map.entry(Name::new(name)).or_insert(Value::Null);
     }
 }

@@ -231,3 +231,19 @@ async fn a_partner_cannot_reach_other_clients_through_nested_paths() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_client_whose_every_selected_field_is_forbidden_is_still_an_object() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .query(Who::Caw, "{ referrals(first: 100) { edges { node { client { givenName } } } } }", json!({}))
+        .await;
+    let errors = error_paths(&response);
+    assert!(!errors.is_empty(), "the demo has CAW referrals without IDENTITY consent");
+    for (path, code) in errors {
+        assert_eq!(code, "FORBIDDEN");
+        let index: usize = path.split('.').nth(2).unwrap().parse().unwrap();
+        let client = &response["data"]["referrals"]["edges"][index]["node"]["client"];
+        assert_eq!(client, &json!({ "givenName": null }), "{path}");
+    }
+}

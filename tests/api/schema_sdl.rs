@@ -3,7 +3,7 @@ fn the_committed_sdl_is_what_the_code_builds() {
     let built = schema::sdl();
     assert!(
         built == schema::COMMITTED_SDL,
-        "schema/schema.graphql is out of date: run `cargo run -- schema > schema/schema.graphql`"
+        "schema/schema.graphql is out of date: run `bash schema/refresh.sh`"
     );
 }
 
@@ -47,7 +47,7 @@ async fn the_committed_sdl_of_each_role_is_what_introspection_shows_it() {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == schema::sdl_for(role).await,
-            "{path} is out of date: run `cargo run -- schema --role {role} > {path}`"
+            "{path} is out of date: run `bash schema/refresh.sh`"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! The root `Query`, merged from one object per domain.
 
+mod audit;
 mod clients;
 mod me;
 mod referrals;
@@ -12,4 +13,10 @@ pub use referrals::{Direction, ReferralFilter};
 pub use social_map::ServiceFilter;
 
 #[derive(MergedObject, Default)]
-pub struct Query(me::MeQuery, social_map::SocialMapQuery, clients::ClientQuery, referrals::ReferralQuery);
+pub struct Query(
+    me::MeQuery,
+    social_map::SocialMapQuery,
+    clients::ClientQuery,
+    referrals::ReferralQuery,
+    audit::AuditQuery,
+);

@@ -24,6 +24,7 @@ impl HelpRequest {
         Some(&self.0.summary)
     }
     async fn life_domains(&self, ctx: &Context<'_>) -> ApiResult<Vec<LifeDomain>> {
+        crate::audit::record_read(ctx, self.0.client_id, "SITUATION")?;
         let domains = request_loader(ctx)?.load_one(HelpRequestLifeDomainsOf(self.0.id)).await?;
         Ok(domains.unwrap_or_default().into_iter().map(Into::into).collect())
     }
@@ -44,6 +45,7 @@ impl HelpRequest {
     /// The welfare house's case notes; never shown to partners.
     #[graphql(guard = "RoleIn(CASE_NOTE_READERS)", visible = "crate::policy::visible::case_notes")]
     async fn case_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<CaseNote>>> {
+        crate::audit::record_read(ctx, self.0.client_id, "CASE_NOTES")?;
         let notes = request_loader(ctx)?.load_one(CaseNotesOf(self.0.id)).await?;
         Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
     }

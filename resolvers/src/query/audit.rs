@@ -1,0 +1,37 @@
+//! The audit log, for ADMIN only.
+
+use async_graphql::{Context, ID, Object};
+use entities::audit_entry;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::connection::{Page, PageArgs, page};
+use crate::error::ApiResult;
+use crate::policy::{AUDIT_READERS, RoleIn};
+use crate::types::audit::AuditEntry;
+use crate::types::parse_id;
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Who read or changed what, newest first; narrowed to one client and/or one user.
+    #[graphql(guard = "RoleIn(AUDIT_READERS)", visible = "crate::policy::visible::audit_log")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        client_id: Option<ID>,
+        user_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<AuditEntry>> {
+        let mut select = audit_entry::Entity::find();
+        if let Some(client) = client_id {
+            select = select.filter(audit_entry::Column::ClientId.eq(parse_id(&client, "clientId")?));
+        }
+        if let Some(user) = user_id {
+            select = select.filter(audit_entry::Column::UserId.eq(parse_id(&user, "userId")?));
+        }
+        page(ctx, select, &PageArgs::new(first, after), AuditEntry).await
+    }
+}

@@ -1,0 +1,65 @@
+use async_graphql::{ID, Object};
+use chrono::{DateTime, Utc};
+use entities::audit_entry;
+
+use super::{Role, id};
+use crate::connection::Keyset;
+use crate::cursor::KeyPart;
+
+/// One entry of the append-only audit log: a read of client data or a change.
+pub struct AuditEntry(pub audit_entry::Model);
+
+#[Object]
+impl AuditEntry {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    async fn user_id(&self) -> Option<ID> {
+        self.0.user_id.map(id)
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn organisation_id(&self) -> Option<ID> {
+        self.0.organisation_id.map(id)
+    }
+    /// READ, CREATE, REVOKE, STATUS_CHANGE …
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn subject_type(&self) -> &str {
+        &self.0.subject_type
+    }
+    async fn subject_id(&self) -> Option<ID> {
+        self.0.subject_id.map(id)
+    }
+    /// The client whose data was read or changed.
+    async fn client_id(&self) -> Option<ID> {
+        self.0.client_id.map(id)
+    }
+    /// The data categories read (IDENTITY, CONTACT, NATIONAL_NUMBER, SITUATION, CASE_NOTES).
+    async fn categories(&self) -> Vec<String> {
+        self.0.categories.as_deref().map(|c| c.split(',').map(str::to_owned).collect()).unwrap_or_default()
+    }
+    /// The GraphQL operation name of the request, when it had one.
+    async fn operation_name(&self) -> Option<&str> {
+        self.0.operation_name.as_deref()
+    }
+    async fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+}
+
+impl Keyset for audit_entry::Entity {
+    const KIND: &'static str = "audit";
+    const DESCENDING: bool = true;
+    fn columns() -> Vec<audit_entry::Column> {
+        vec![audit_entry::Column::At, audit_entry::Column::Id]
+    }
+    fn key(model: &audit_entry::Model) -> Vec<KeyPart> {
+        vec![KeyPart::Time(model.at), KeyPart::Id(model.id)]
+    }
+}
