@@ -21,9 +21,19 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Default)]
 pub struct AuditTrail {
     reads: Mutex<BTreeMap<Uuid, BTreeSet<&'static str>>>,
+    operation: Mutex<Option<String>>,
 }
 
 impl AuditTrail {
+    /// Names the operation the request runs, unless it was named already.
+    pub fn name_operation(&self, name: Option<String>) {
+        if let Ok(mut operation) = self.operation.lock() {
+            if operation.is_none() {
+                *operation = name;
+            }
+        }
+    }
+
     /// Notes that the request read `category` of `client`.
     pub fn read(&self, client: Uuid, category: &'static str) {
         if let Ok(mut reads) = self.reads.lock() {
@@ -32,17 +42,12 @@ impl AuditTrail {
     }
 
     /// Writes the request's reads, one row per client, in one statement.
-    pub async fn flush(
-        &self,
-        db: &impl ConnectionTrait,
-        caller: &Caller,
-        operation: Option<&str>,
-        request_id: &str,
-    ) -> ApiResult<()> {
+    pub async fn flush(&self, db: &impl ConnectionTrait, caller: &Caller, request_id: &str) -> ApiResult<()> {
         let reads = self.reads.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
         if reads.is_empty() {
             return Ok(());
         }
+        let operation = self.operation.lock().ok().and_then(|o| o.clone());
         let at = Utc::now().trunc_subsecs(6);
         let rows = reads.into_iter().map(|(client, categories)| audit_entry::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -55,7 +60,7 @@ impl AuditTrail {
             subject_id: Set(Some(client)),
             client_id: Set(Some(client)),
             categories: Set(Some(categories.into_iter().collect::<Vec<_>>().join(","))),
-            operation_name: Set(operation.map(str::to_owned)),
+            operation_name: Set(operation.clone()),
             request_id: Set(Some(request_id.to_owned())),
         });
         audit_entry::Entity::insert_many(rows).exec_without_returning(db).await?;

@@ -43,6 +43,7 @@ pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, caller:
     let caller = Arc::new(caller);
     let batches = batch::BatchQueue::default();
     let trail = Arc::new(audit::AuditTrail::default());
+    trail.name_operation(request.operation_name.clone());
     let loader = loaders::for_request(db.clone(), caller.clone(), &batches);
     let request = request.data(caller.clone()).data(loader).data(trail.clone());
     Prepared { request, batches, trail, caller }
@@ -62,9 +63,8 @@ impl Prepared {
         M: async_graphql::ObjectType + 'static,
         S: async_graphql::SubscriptionType + 'static,
     {
-        let operation = self.request.operation_name.clone();
         let response = self.batches.drive(schema.execute(self.request)).await;
-        match self.trail.flush(db, &self.caller, operation.as_deref(), request_id).await {
+        match self.trail.flush(db, &self.caller, request_id).await {
             Ok(()) => response,
             Err(err) => {
                 let error: async_graphql::Error = err.into();

@@ -9,6 +9,7 @@ use resolvers::{Code, CursorKey, Mutation, Query};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+mod operation_name;
 mod response_shape;
 mod role_sdl;
 
@@ -27,6 +28,7 @@ pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_depth(MAX_DEPTH)
         .extension(ErrorCodes)
         .extension(response_shape::ResponseShape)
+        .extension(operation_name::OperationName)
 }
 
 /// The schema, served over `db`, sealing cursors with `cursor_key`.
