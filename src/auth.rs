@@ -1,10 +1,13 @@
-//! Access tokens: HS256 JWTs whose `sub` is a user's id. The token only says who; the role and
+//! Access tokens: JWTs whose `sub` is a user's id — HS256 signed by this service (the `token`
+//! command), and optionally RS256 or ES256 signed by an external identity provider whose public
+//! key is configured. The token's `alg` header picks the key; any other algorithm, `none`
+//! included, is refused. The token only says who; the role and
 //! organisation are read from the user's row on every request, so deactivating a user or
 //! changing a role takes effect at once.
 
 use chrono::{Duration, Utc};
 use entities::user;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use resolvers::{ApiError, Caller};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -14,42 +17,76 @@ use uuid::Uuid;
 struct Claims {
     sub: String,
     exp: i64,
-    iat: i64,
-    nbf: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
 }
 
 /// Signs and checks tokens.
 #[derive(Clone)]
 pub struct Tokens {
     encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    verifiers: Vec<(DecodingKey, Validation)>,
+}
+
+fn validation(algorithm: Algorithm) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    validation.leeway = 30;
+    validation.validate_nbf = true;
+    validation
 }
 
 impl Tokens {
+    /// Tokens signed and checked with a shared HS256 secret.
     pub fn hs256(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 30;
-        validation.validate_nbf = true;
         Tokens {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+            verifiers: vec![(DecodingKey::from_secret(secret), validation(Algorithm::HS256))],
+        }
+    }
+
+    /// Also accepts tokens of an external identity provider, checked with its public key
+    /// (PEM) for `algorithm` (RS256 or ES256).
+    pub fn with_public_key(mut self, algorithm: &str, pem: &[u8]) -> anyhow::Result<Self> {
+        let (algorithm, key) = match algorithm.to_ascii_uppercase().as_str() {
+            "RS256" => (Algorithm::RS256, DecodingKey::from_rsa_pem(pem)?),
+            "ES256" => (Algorithm::ES256, DecodingKey::from_ec_pem(pem)?),
+            other => anyhow::bail!("unsupported token algorithm {other}: use RS256 or ES256"),
+        };
+        self.verifiers.push((key, validation(algorithm)));
+        Ok(self)
+    }
+
+    /// The token checker a configuration asks for.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        let tokens = Tokens::hs256(config.secret().expose());
+        match &config.jwt_public_key {
+            None => Ok(tokens),
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("reading the token public key {}: {e}", path.display()))?;
+                tokens.with_public_key(&config.jwt_algorithm, &pem)
+            }
         }
     }
 
     /// A token for `user` valid for `ttl`.
     pub fn issue(&self, user: Uuid, ttl: Duration) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
-        let claims = Claims { sub: user.to_string(), iat: now, nbf: now, exp: now + ttl.num_seconds() };
+        let claims =
+            Claims { sub: user.to_string(), iat: Some(now), nbf: Some(now), exp: now + ttl.num_seconds() };
         Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     /// The user id a token names, if the token is valid.
     pub fn verify(&self, token: &str) -> Result<Uuid, ApiError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::Unauthenticated("invalid or expired token"))?;
+        let invalid = || ApiError::Unauthenticated("invalid or expired token");
+        let header = decode_header(token).map_err(|_| invalid())?;
+        let (key, validation) =
+            self.verifiers.iter().find(|(_, v)| v.algorithms == [header.alg]).ok_or_else(invalid)?;
+        let data = decode::<Claims>(token, key, validation).map_err(|_| invalid())?;
         Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated("invalid token subject"))
     }
 

@@ -24,6 +24,20 @@ pub struct Config {
     /// HS256 key that signs and checks access tokens.
     #[arg(long = "jwt-secret", env = "WELZIJNSHUIS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Secret>,
+
+    /// PEM file with the public key of an external identity provider whose RS256 or ES256
+    /// tokens are accepted too (their `sub` must be a user's id).
+    #[arg(long = "jwt-public-key", env = "WELZIJNSHUIS_JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<std::path::PathBuf>,
+
+    /// The algorithm of that key: RS256 or ES256.
+    #[arg(
+        long = "jwt-algorithm",
+        env = "WELZIJNSHUIS_JWT_ALGORITHM",
+        default_value = "RS256",
+        global = true
+    )]
+    pub jwt_algorithm: String,
 }
 
 impl Config {

@@ -49,7 +49,7 @@ impl Application {
         let state = AppState {
             schema,
             db,
-            tokens: Tokens::hs256(secret.expose()),
+            tokens: Tokens::from_config(config)?,
             requests: Arc::new(Default::default()),
         };
         let listener =

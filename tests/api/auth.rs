@@ -134,3 +134,79 @@ fn token_lifetimes_parse() {
         assert!(parse_ttl(bad).is_err(), "{bad}");
     }
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn signed(algorithm: Algorithm, private_pem: &str, claims: serde_json::Value) -> String {
+    let pem = std::fs::read(fixture(private_pem)).unwrap();
+    let key = match algorithm {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem).unwrap(),
+        _ => EncodingKey::from_ec_pem(&pem).unwrap(),
+    };
+    encode(&Header::new(algorithm), &claims, &key).unwrap()
+}
+
+#[tokio::test]
+async fn tokens_of_an_external_identity_provider_are_accepted_with_its_key() {
+    for (algorithm, name, private, other_private) in [
+        (Algorithm::RS256, "RS256", "rs256-private.pem", "es256-private.pem"),
+        (Algorithm::ES256, "ES256", "es256-private.pem", "rs256-private.pem"),
+    ] {
+        let public = fixture(&format!("{}-public.pem", name.to_lowercase()));
+        let app = TestApp::spawn_with(|config| {
+            config.jwt_public_key = Some(public);
+            config.jwt_algorithm = name.into();
+        })
+        .await;
+        let sub = app.user(Who::Dyzo).await.unwrap().id.to_string();
+        let good = signed(algorithm, private, json!({ "sub": sub, "exp": now() + 600 }));
+        let (status, body) = app.post(Some(&format!("Bearer {good}")), ME, json!({})).await;
+        assert_eq!(status, 200, "{name}: {body}");
+        assert_eq!(body["data"]["me"]["organisation"]["name"], "dyzo");
+
+        // The service's own HS256 tokens still work beside it.
+        let (status, _) = app.post_as(Who::Dyzo, ME, json!({})).await;
+        assert_eq!(status, 200);
+
+        let other_alg = if algorithm == Algorithm::RS256 { Algorithm::ES256 } else { Algorithm::RS256 };
+        for (case, token) in [
+            ("expired", signed(algorithm, private, json!({ "sub": sub, "exp": now() - 600 }))),
+            (
+                "another key, another algorithm",
+                signed(other_alg, other_private, json!({ "sub": sub, "exp": now() + 600 })),
+            ),
+            (
+                "unknown user",
+                signed(
+                    algorithm,
+                    private,
+                    json!({ "sub": uuid::Uuid::new_v4().to_string(), "exp": now() + 600 }),
+                ),
+            ),
+        ] {
+            let (status, body) = app.post(Some(&format!("Bearer {token}")), ME, json!({})).await;
+            assert_eq!((status, codes(&body)), (401, vec!["UNAUTHENTICATED".to_owned()]), "{name}: {case}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_a_configured_key_rs256_tokens_are_refused() {
+    let app = TestApp::spawn().await;
+    let sub = app.user(Who::Dyzo).await.unwrap().id.to_string();
+    let token = signed(Algorithm::RS256, "rs256-private.pem", json!({ "sub": sub, "exp": now() + 600 }));
+    let (status, body) = app.post(Some(&format!("Bearer {token}")), ME, json!({})).await;
+    assert_eq!((status, codes(&body)), (401, vec!["UNAUTHENTICATED".to_owned()]));
+}
+
+#[test]
+fn a_bad_key_configuration_is_refused_at_start() {
+    use welzijnshuis::auth::Tokens;
+    let pem = std::fs::read(fixture("rs256-public.pem")).unwrap();
+    assert!(Tokens::hs256(b"secret").with_public_key("HS512", &pem).is_err());
+    assert!(Tokens::hs256(b"secret").with_public_key("ES256", &pem).is_err(), "an RSA key is no EC key");
+    assert!(Tokens::hs256(b"secret").with_public_key("RS256", b"not a pem").is_err());
+    assert!(Tokens::hs256(b"secret").with_public_key("rs256", &pem).is_ok());
+}

@@ -139,18 +139,26 @@ pub fn test_config(database_url: &str) -> Config {
         database_url: database_url.to_owned(),
         addr: "127.0.0.1:0".parse().expect("a loopback address"),
         jwt_secret: Some(welzijnshuis::config::Secret::new(SECRET)),
+        jwt_public_key: None,
+        jwt_algorithm: "RS256".into(),
     }
 }
 
 impl TestApp {
     /// A running service over a fresh database holding the demo network.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The same, with the configuration adjusted first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,sqlx=error".into()))
             .try_init();
         let database = TestDatabase::create().await;
-        let config = test_config(&database.url);
+        let mut config = test_config(&database.url);
+        adjust(&mut config);
         let db = Database::connect(&database.url).await.expect("connecting");
         db.migrate().await.expect("migrating");
         welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.expect("loading the demo");
