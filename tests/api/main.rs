@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod demo;
 mod http;
+mod matrix;
 mod national_number;
 mod pagination;
 mod schema_sdl;

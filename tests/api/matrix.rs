@@ -1,0 +1,242 @@
+//! The contract's "Who may see what" as a matrix: every role against every root field, the
+//! nested paths that reach client data, connection totals and mutations. The expectations are
+//! written here from the contract's table, and the scoped totals are counted straight from the
+//! database, independently of the policy module.
+
+use std::collections::HashSet;
+
+use entities::{Role, client, referral};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, Who, codes};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Ok,
+    Forbidden,
+    NotFound,
+}
+use Expect::*;
+
+fn role_of(who: Who) -> Role {
+    match who {
+        Who::Public => Role::Public,
+        Who::Admin => Role::Admin,
+        Who::Intake => Role::Intake,
+        Who::CaseWorker => Role::CaseWorker,
+        Who::Analyst => Role::Analyst,
+        _ => Role::Partner,
+    }
+}
+
+const EVERYONE: [Who; 9] = [
+    Who::Public,
+    Who::Admin,
+    Who::Intake,
+    Who::CaseWorker,
+    Who::Analyst,
+    Who::Caw,
+    Who::Pension,
+    Who::Dyzo,
+    Who::Woonclub,
+];
+
+fn staff(role: Role) -> bool {
+    matches!(role, Role::Intake | Role::CaseWorker | Role::Admin)
+}
+
+fn reads_clients(role: Role) -> bool {
+    staff(role) || role == Role::Partner
+}
+
+struct Fixture {
+    client_of_all: Uuid,
+    referrals: Vec<referral::Model>,
+    clients: Vec<client::Model>,
+}
+
+#[tokio::test]
+async fn every_role_against_every_root_field_and_mutation() {
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let referrals = referral::Entity::find().all(db).await.unwrap();
+    let clients = client::Entity::find().all(db).await.unwrap();
+    let fixture = Fixture { client_of_all: referrals[0].client_id, referrals, clients };
+    let org_id = app.user(Who::Caw).await.unwrap().organisation_id;
+    let service_id =
+        nodes_first_id(&app, "{ services(first: 1) { edges { node { id } } } }", "services").await;
+
+    let mut table = Vec::new();
+    for who in EVERYONE {
+        let role = role_of(who);
+        let org = app.user(who).await.map(|u| u.organisation_id);
+        let mine = |r: &&referral::Model| Some(r.sender_id) == org || Some(r.recipient_id) == org;
+        let own_referral = fixture.referrals.iter().find(mine).map(|r| r.id).filter(|_| reads_clients(role));
+        let foreign_referral = fixture.referrals.iter().find(|r| !mine(r)).map(|r| r.id).unwrap();
+        let visible_referrals =
+            if staff(role) { fixture.referrals.len() } else { fixture.referrals.iter().filter(mine).count() };
+        let visible_clients: HashSet<Uuid> = if staff(role) {
+            fixture.clients.iter().map(|c| c.id).collect()
+        } else {
+            fixture.referrals.iter().filter(mine).map(|r| r.client_id).collect()
+        };
+        let a_client =
+            if staff(role) { Some(fixture.client_of_all) } else { visible_clients.iter().next().copied() }
+                .filter(|_| reads_clients(role));
+        let hidden_client = fixture.clients.iter().map(|c| c.id).find(|c| !visible_clients.contains(c));
+
+        let read_clients = if reads_clients(role) { Ok } else { Forbidden };
+        let mut cases: Vec<(&str, String, Value, Expect)> = vec![
+            ("me", "{ me { role } }".into(), json!({}), Ok),
+            ("organisations", "{ organisations { totalCount } }".into(), json!({}), Ok),
+            ("organisation(id)", "query($id: ID!) { organisation(id: $id) { name services { totalCount } } }".into(), json!({ "id": org_id }), Ok),
+            ("services", "{ services { totalCount edges { node { organisation { name } } } } }".into(), json!({}), Ok),
+            ("service(id)", "query($id: ID!) { service(id: $id) { name locations { name } } }".into(), json!({ "id": service_id }), Ok),
+            ("clients", "{ clients { totalCount } }".into(), json!({}), read_clients),
+            ("referrals", "{ referrals { totalCount } }".into(), json!({}), read_clients),
+            ("referral(foreign id)", "query($id: ID!) { referral(id: $id) { id } }".into(), json!({ "id": foreign_referral }),
+                if staff(role) { Ok } else if role == Role::Partner { NotFound } else { Forbidden }),
+            ("referral(made-up id)", "query($id: ID!) { referral(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
+                if reads_clients(role) { NotFound } else { Forbidden }),
+            ("client(made-up id)", "query($id: ID!) { client(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
+                if reads_clients(role) { NotFound } else { Forbidden }),
+            ("auditLog", "{ auditLog { totalCount } }".into(), json!({}), if role == Role::Admin { Ok } else { Forbidden }),
+            ("recordConsent", "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY] }) { id } }".into(),
+                json!({ "c": fixture.client_of_all, "o": org_id }), if staff(role) { Ok } else { Forbidden }),
+            ("revokeConsent(made-up id)", "mutation($id: ID!) { revokeConsent(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
+                if staff(role) { NotFound } else { Forbidden }),
+        ];
+        if let Some(id) = own_referral {
+            cases.push(("referral(own id) with events and organisations", "query($id: ID!) { referral(id: $id) { id events { toStatus referral { id } } sender { name } recipient { name } client { id } } }".into(), json!({ "id": id }), Ok));
+        }
+        if let Some(client) = a_client {
+            cases.push((
+                "client(id) with referrals total",
+                "query($id: ID!) { client(id: $id) { id referrals { totalCount } consents { id } } }".into(),
+                json!({ "id": client }),
+                Ok,
+            ));
+            cases.push((
+                "client.helpRequests.caseNotes",
+                "query($id: ID!) { client(id: $id) { helpRequests { caseNotes { body } } } }".into(),
+                json!({ "id": client }),
+                Ok,
+            ));
+        }
+        if let Some(client) = hidden_client {
+            cases.push((
+                "client(someone else's id)",
+                "query($id: ID!) { client(id: $id) { id } }".into(),
+                json!({ "id": client }),
+                if reads_clients(role) { NotFound } else { Forbidden },
+            ));
+        }
+
+        for (name, query, variables, expect) in cases {
+            let response = app.query(who, &query, variables).await;
+            let got = codes(&response);
+            let outcome = match got.first().map(String::as_str) {
+                None => Ok,
+                Some("FORBIDDEN") => Forbidden,
+                Some("NOT_FOUND") => NotFound,
+                Some(other) => panic!("{who:?} {name}: unexpected {other}: {response}"),
+            };
+            if name == "client.helpRequests.caseNotes" && role == Role::Partner {
+                // A partner never reads a case note: each help request it sees refuses them.
+                assert!(got.iter().all(|c| c == "FORBIDDEN"), "{who:?}: {response}");
+                assert!(!response.to_string().contains("\"body\""));
+                table.push(format!("{who:?} {name}: FORBIDDEN per note"));
+                continue;
+            }
+            assert_eq!(outcome, expect, "{who:?} {name}: {response}");
+            table.push(format!("{who:?} {name}: {outcome:?}"));
+            if expect == Ok {
+                assert!(got.is_empty(), "{who:?} {name}: {response}");
+            } else {
+                assert!(
+                    response["data"].is_null()
+                        || response["data"]
+                            .as_object()
+                            .map(|m| m.values().all(Value::is_null))
+                            .unwrap_or(true),
+                    "{who:?} {name}: nothing else answered: {response}"
+                );
+            }
+            // Totals count exactly the rows in scope.
+            if name == "referrals" && expect == Ok {
+                assert_eq!(
+                    response["data"]["referrals"]["totalCount"].as_u64().unwrap() as usize,
+                    visible_referrals,
+                    "{who:?}"
+                );
+            }
+            if name == "clients" && expect == Ok {
+                assert_eq!(
+                    response["data"]["clients"]["totalCount"].as_u64().unwrap() as usize,
+                    visible_clients.len(),
+                    "{who:?}"
+                );
+            }
+        }
+    }
+    println!("{}", table.join("\n"));
+}
+
+async fn nodes_first_id(app: &TestApp, query: &str, field: &str) -> Value {
+    let response = app.query(Who::Public, query, json!({})).await;
+    response["data"][field]["edges"][0]["node"]["id"].clone()
+}
+
+#[tokio::test]
+async fn aliases_and_fragments_do_not_open_a_way_around() {
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let org = app.user(Who::Pension).await.unwrap().organisation_id;
+    let referrals = referral::Entity::find().all(db).await.unwrap();
+    let foreign = referrals.iter().find(|r| r.sender_id != org && r.recipient_id != org).unwrap();
+    let own = referrals.iter().find(|r| r.recipient_id == org).unwrap();
+    let query = "query($a: ID!, $b: ID!) {
+        mine: referral(id: $a) { ...R }
+        theirs: referral(id: $b) { ...R }
+        again: referrals(first: 100) { totalCount edges { node { ... on Referral { id } } } }
+    }
+    fragment R on Referral { id client { ... on Client { id nationalRegisterNumber referrals(first: 100) { totalCount } } } }";
+    let response = app.query(Who::Pension, query, json!({ "a": own.id, "b": foreign.id })).await;
+    assert!(response["data"]["mine"]["id"].is_string());
+    assert_eq!(response["data"]["theirs"], Value::Null);
+    let own_total = referrals.iter().filter(|r| r.sender_id == org || r.recipient_id == org).count();
+    assert_eq!(response["data"]["again"]["totalCount"].as_u64().unwrap() as usize, own_total);
+    let seen: Vec<&str> = response["data"]["again"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    assert!(!seen.contains(&foreign.id.to_string().as_str()));
+    let text = response.to_string();
+    assert!(!text.contains(&foreign.client_id.to_string()), "the foreign client's id never shows");
+    assert_eq!(codes(&response).iter().filter(|c| *c == "NOT_FOUND").count(), 1);
+}
+
+#[tokio::test]
+async fn error_messages_never_confirm_existence() {
+    let app = TestApp::spawn().await;
+    let org = app.user(Who::Dyzo).await.unwrap().organisation_id;
+    let referrals = referral::Entity::find().all(&app.db.conn).await.unwrap();
+    let foreign = referrals.iter().find(|r| r.sender_id != org && r.recipient_id != org).unwrap();
+    let mut messages = HashSet::new();
+    for (query, id) in [
+        ("query($id: ID!) { referral(id: $id) { id } }", foreign.id),
+        ("query($id: ID!) { referral(id: $id) { id } }", Uuid::new_v4()),
+        ("query($id: ID!) { client(id: $id) { id } }", foreign.client_id),
+        ("query($id: ID!) { client(id: $id) { id } }", Uuid::new_v4()),
+    ] {
+        let response = app.query(Who::Dyzo, query, json!({ "id": id })).await;
+        let mut error = response["errors"][0].clone();
+        error.as_object_mut().unwrap().remove("locations");
+        messages.insert(error.to_string());
+    }
+    assert_eq!(messages.len(), 2, "one answer for referrals, one for clients: {messages:?}");
+}
