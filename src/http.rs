@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use resolvers::ApiError;
+use resolvers::mutation::IdempotencyKey;
 use schema::AppSchema;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -52,7 +53,11 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
         Ok(caller) => caller,
         Err(err) => return refused(err),
     };
-    let response = schema::execute(&state.schema, request.into_inner(), &state.db.conn, caller).await;
+    let mut request = request.into_inner();
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        request = request.data(IdempotencyKey(key.to_owned()));
+    }
+    let response = schema::execute(&state.schema, request, &state.db.conn, caller).await;
     GraphQLResponse::from(response).into_response()
 }
 

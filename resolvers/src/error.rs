@@ -53,6 +53,8 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     /// The caller's role or the client's consent does not cover this.
     Forbidden,
+    /// A referral to an organisation the client gave no active consent for (names it).
+    ConsentMissing(String),
     /// No such row *for this caller*: the same answer whether it does not exist or is out of scope.
     NotFound(&'static str),
     /// Input that cannot be accepted, naming the field.
@@ -81,7 +83,7 @@ impl ApiError {
     pub fn code(&self) -> Code {
         match self {
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
-            ApiError::Forbidden => Code::Forbidden,
+            ApiError::Forbidden | ApiError::ConsentMissing(_) => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::BadUserInput { .. } => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
@@ -94,6 +96,9 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(why) => format!("not authenticated: {why}"),
             ApiError::Forbidden => "your role or the client's consent does not allow this".into(),
+            ApiError::ConsentMissing(recipient) => {
+                format!("the client has no active consent to share data with {recipient}: record it first")
+            }
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::Conflict(message) | ApiError::QueryTooComplex(message) => message.clone(),

@@ -11,6 +11,7 @@ pub mod caller;
 pub mod connection;
 pub mod cursor;
 pub mod error;
+pub mod lifecycle;
 pub mod loaders;
 pub mod mutation;
 pub mod national_number;
@@ -89,4 +90,16 @@ pub fn db_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
 /// The key cursors are sealed with.
 pub fn cursor_key_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a CursorKey> {
     ctx.data::<CursorKey>().map_err(|_| ApiError::internal("schema without cursor key"))
+}
+
+/// Starts the transaction of a mutation. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a transaction that reads and then writes would otherwise fail with "database is
+/// locked" when another writer got in between, instead of waiting its turn.
+pub async fn write_transaction(ctx: &Context<'_>) -> ApiResult<sea_orm::DatabaseTransaction> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db_of(ctx)?.begin_with_options(options).await?)
 }

@@ -234,7 +234,11 @@ impl Guard for RoleIn {
 }
 
 /// Roles that record and revoke a client's consent.
-pub const CONSENT_RECORDERS: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
+pub const CONSENT_RECORDERS: &[Role] = INTAKE_STAFF;
+
+/// The welfare house's staff who take clients in: register clients, open help requests, create
+/// and cancel referrals.
+pub const INTAKE_STAFF: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
 
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Role::Admin];
@@ -271,7 +275,12 @@ pub mod visible {
 
     /// The `Mutation` type: shown to roles that have at least one mutation.
     pub fn any_mutation(ctx: &Context<'_>) -> bool {
-        consent_recording(ctx)
+        client_data(ctx)
+    }
+
+    /// Registering clients, opening help requests, creating referrals.
+    pub fn intake(ctx: &Context<'_>) -> bool {
+        super::INTAKE_STAFF.contains(&role(ctx))
     }
 
     /// Recording and revoking consent.

@@ -222,6 +222,29 @@ impl TestApp {
         (status, response.json().await.expect("a JSON body"))
     }
 
+    /// POSTs a query as `who` with extra headers.
+    pub async fn post_with(
+        &self,
+        who: Who,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("http://{}/graphql", self.addr))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = self.token(who).await {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
     /// POSTs a query as `who`, with a freshly signed token.
     pub async fn post_as(&self, who: Who, query: &str, variables: Value) -> (u16, Value) {
         let header = self.token(who).await.map(|t| format!("Bearer {t}"));

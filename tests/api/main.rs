@@ -12,6 +12,7 @@ mod http;
 mod matrix;
 mod national_number;
 mod pagination;
+mod referrals;
 mod schema_sdl;
 mod social_map;
 mod statements;

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{SubsecRound, Utc};
 use entities::{client, consent, organisation};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::audit::record_change;
@@ -47,7 +47,7 @@ impl ConsentMutation {
             return Err(ApiError::bad_input("input.purpose", "must be 1 to 500 characters"));
         }
 
-        let txn = crate::db_of(ctx)?.begin().await?;
+        let txn = crate::write_transaction(ctx).await?;
         client::Entity::find_by_id(client_id)
             .filter(policy::clients(caller))
             .one(&txn)
@@ -84,7 +84,7 @@ impl ConsentMutation {
     async fn revoke_consent(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Consent> {
         let caller = crate::caller_of(ctx)?;
         let id = parse_id(&id, "id")?;
-        let txn = crate::db_of(ctx)?.begin().await?;
+        let txn = crate::write_transaction(ctx).await?;
         let found = consent::Entity::find_by_id(id)
             .filter(policy::consents(caller))
             .one(&txn)

@@ -2,11 +2,37 @@
 //! transaction, together with its audit entry: it happens entirely or not at all.
 
 mod consents;
+mod intake;
+mod referrals;
 
 use async_graphql::MergedObject;
 
+use crate::error::{ApiError, ApiResult};
+
 pub use consents::RecordConsentInput;
+pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
+pub use referrals::{CreateReferralInput, IdempotencyKey};
 
 #[derive(MergedObject, Default)]
 #[graphql(visible = "crate::policy::visible::any_mutation")]
-pub struct Mutation(consents::ConsentMutation);
+pub struct Mutation(consents::ConsentMutation, intake::IntakeMutation, referrals::ReferralMutation);
+
+/// A required text field: trimmed, not empty, at most `max` characters.
+pub(crate) fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::bad_input(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::bad_input(field, format!("at most {max} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// A unique-constraint violation as CONFLICT; any other database error as INTERNAL.
+pub(crate) fn conflict_on_unique(err: sea_orm::DbErr, message: &str) -> ApiError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(message.to_owned()),
+        _ => ApiError::from(err),
+    }
+}

@@ -1,0 +1,221 @@
+//! Intake at the desk: registering a client and opening a help request.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{NaiveDate, SubsecRound, Utc};
+use entities::{HelpRequestStatus, client, help_request, help_request_life_domain};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ExprTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{conflict_on_unique, text};
+use crate::audit::record_change;
+use crate::error::{ApiError, ApiResult};
+use crate::national_number::NationalRegisterNumber;
+use crate::policy::{self, INTAKE_STAFF, RoleIn};
+use crate::types::client::Client;
+use crate::types::help_request::HelpRequest;
+use crate::types::{LifeDomain, parse_id};
+
+#[derive(Default)]
+pub struct IntakeMutation;
+
+/// A postal address.
+#[derive(InputObject)]
+pub struct AddressInput {
+    pub street: Option<String>,
+    pub postcode: String,
+    pub municipality: String,
+}
+
+/// A new client, as the desk takes them in.
+#[derive(InputObject)]
+pub struct RegisterClientInput {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    /// 11 digits, dots and dashes allowed (`85.07.30-033.28`); the check digits are verified.
+    pub national_register_number: Option<String>,
+    pub address: Option<AddressInput>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// ISO 639-1 code, such as `nl`, `fr`, `en`.
+    pub preferred_language: Option<String>,
+}
+
+/// A client's welfare question.
+#[derive(InputObject)]
+pub struct OpenHelpRequestInput {
+    pub client_id: ID,
+    pub summary: String,
+    /// At least one.
+    pub life_domains: Vec<LifeDomain>,
+    /// DESK (default), PHONE, EMAIL, OUTREACH or PARTNER_OFFICE_HOUR.
+    pub channel: Option<String>,
+}
+
+/// How a help request can come in.
+pub const CHANNELS: &[&str] = &["DESK", "PHONE", "EMAIL", "OUTREACH", "PARTNER_OFFICE_HOUR"];
+
+#[Object]
+impl IntakeMutation {
+    /// Registers a client. A likely duplicate — the same national register number, or the same
+    /// name and date of birth — is refused with CONFLICT naming the existing client.
+    #[graphql(guard = "RoleIn(INTAKE_STAFF)", visible = "crate::policy::visible::intake")]
+    async fn register_client(&self, ctx: &Context<'_>, input: RegisterClientInput) -> ApiResult<Client> {
+        let caller = crate::caller_of(ctx)?;
+        let given = text("input.givenName", &input.given_name, 100)?;
+        let family = text("input.familyName", &input.family_name, 100)?;
+        let today = Utc::now().date_naive();
+        if let Some(born) = input.date_of_birth {
+            if born > today || born < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(born) {
+                return Err(ApiError::bad_input("input.dateOfBirth", "must lie between 1900 and today"));
+            }
+        }
+        let number = match input.national_register_number.as_deref().map(str::trim).filter(|n| !n.is_empty())
+        {
+            Some(n) => Some(
+                NationalRegisterNumber::parse(n)
+                    .map_err(|why| ApiError::bad_input("input.nationalRegisterNumber", why))?
+                    .into_string(),
+            ),
+            None => None,
+        };
+        let email = optional("input.email", input.email, 200)?;
+        if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(' ')) {
+            return Err(ApiError::bad_input("input.email", "not an e-mail address"));
+        }
+        let phone = optional("input.phone", input.phone, 40)?;
+        if phone.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || " +()./-".contains(c))) {
+            return Err(ApiError::bad_input("input.phone", "only digits, spaces and + ( ) . / -"));
+        }
+        let language =
+            optional("input.preferredLanguage", input.preferred_language, 10)?.map(|l| l.to_lowercase());
+        let (street, postcode, municipality) = match input.address {
+            Some(a) => (
+                optional("input.address.street", a.street, 200)?,
+                Some(text("input.address.postcode", &a.postcode, 10)?),
+                Some(text("input.address.municipality", &a.municipality, 100)?),
+            ),
+            None => (None, None, None),
+        };
+
+        let txn = crate::write_transaction(ctx).await?;
+        if let Some(existing) =
+            likely_duplicate(&txn, &given, &family, input.date_of_birth, number.as_deref()).await?
+        {
+            return Err(ApiError::Conflict(format!(
+                "this client seems registered already: client {existing}"
+            )));
+        }
+        let now = Utc::now().trunc_subsecs(6);
+        let row = client::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            given_name: Set(given),
+            family_name: Set(family),
+            date_of_birth: Set(input.date_of_birth),
+            national_register_number: Set(number),
+            street: Set(street),
+            postcode: Set(postcode),
+            municipality: Set(municipality),
+            phone: Set(phone),
+            email: Set(email),
+            preferred_language: Set(language),
+            created_by: Set(caller.user_id()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this national register number is registered already"))?;
+        record_change(&txn, caller, "CREATE", "Client", row.id, Some(row.id)).await?;
+        txn.commit().await?;
+        Ok(Client(row))
+    }
+
+    /// Opens a help request for a client, across one or more life domains.
+    #[graphql(guard = "RoleIn(INTAKE_STAFF)", visible = "crate::policy::visible::intake")]
+    async fn open_help_request(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenHelpRequestInput,
+    ) -> ApiResult<HelpRequest> {
+        let caller = crate::caller_of(ctx)?;
+        let client_id = parse_id(&input.client_id, "input.clientId")?;
+        let summary = text("input.summary", &input.summary, 4000)?;
+        let mut domains: Vec<entities::LifeDomain> = input.life_domains.into_iter().map(Into::into).collect();
+        domains.sort();
+        domains.dedup();
+        if domains.is_empty() {
+            return Err(ApiError::bad_input("input.lifeDomains", "name at least one life domain"));
+        }
+        let channel = input.channel.map(|c| c.trim().to_uppercase()).unwrap_or_else(|| "DESK".into());
+        if !CHANNELS.contains(&channel.as_str()) {
+            return Err(ApiError::bad_input("input.channel", format!("one of {}", CHANNELS.join(", "))));
+        }
+
+        let txn = crate::write_transaction(ctx).await?;
+        client::Entity::find_by_id(client_id)
+            .filter(policy::clients(caller))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+        let row = help_request::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            client_id: Set(client_id),
+            summary: Set(summary),
+            channel: Set(channel),
+            status: Set(HelpRequestStatus::Open),
+            opened_by: Set(caller.user_id()),
+            opened_at: Set(Utc::now().trunc_subsecs(6)),
+            closed_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        help_request_life_domain::Entity::insert_many(domains.into_iter().map(|life_domain| {
+            help_request_life_domain::ActiveModel {
+                help_request_id: Set(row.id),
+                life_domain: Set(life_domain),
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+        record_change(&txn, caller, "CREATE", "HelpRequest", row.id, Some(client_id)).await?;
+        txn.commit().await?;
+        Ok(HelpRequest(row))
+    }
+}
+
+/// An optional text field: trimmed, empty as none, at most `max` characters.
+fn optional(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => text(field, v, max).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// An existing client with the same national register number, or the same name and birth date.
+async fn likely_duplicate(
+    db: &impl sea_orm::ConnectionTrait,
+    given: &str,
+    family: &str,
+    born: Option<NaiveDate>,
+    number: Option<&str>,
+) -> ApiResult<Option<Uuid>> {
+    let lower = |column: client::Column| Expr::expr(Func::lower(Expr::col((client::Entity, column))));
+    let mut same = sea_orm::Condition::any();
+    if let Some(number) = number {
+        same = same.add(client::Column::NationalRegisterNumber.eq(number));
+    }
+    if let Some(born) = born {
+        same = same.add(
+            sea_orm::Condition::all()
+                .add(lower(client::Column::GivenName).eq(given.to_lowercase()))
+                .add(lower(client::Column::FamilyName).eq(family.to_lowercase()))
+                .add(client::Column::DateOfBirth.eq(born)),
+        );
+    }
+    if number.is_none() && born.is_none() {
+        return Ok(None);
+    }
+    Ok(client::Entity::find().filter(same).one(db).await?.map(|c| c.id))
+}
