@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod loaders;
 pub mod mutation;
 pub mod national_number;
+pub mod office_hours;
 pub mod policy;
 pub mod query;
 pub mod types;

@@ -240,6 +240,9 @@ pub const CONSENT_RECORDERS: &[Role] = INTAKE_STAFF;
 /// and cancel referrals.
 pub const INTAKE_STAFF: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
 
+/// Roles that book and cancel appointments (a partner only in its own office hours).
+pub const BOOKERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWorker, Role::Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Role::Admin];
 
@@ -276,6 +279,11 @@ pub mod visible {
     /// The `Mutation` type: shown to roles that have at least one mutation.
     pub fn any_mutation(ctx: &Context<'_>) -> bool {
         client_data(ctx)
+    }
+
+    /// Booking and cancelling appointments.
+    pub fn booking(ctx: &Context<'_>) -> bool {
+        super::BOOKERS.contains(&role(ctx))
     }
 
     /// Registering clients, opening help requests, creating referrals.

@@ -11,6 +11,7 @@ mod demo;
 mod http;
 mod matrix;
 mod national_number;
+mod office_hours;
 mod pagination;
 mod referrals;
 mod schema_sdl;

@@ -114,6 +114,9 @@ async fn every_role_against_every_root_field_and_mutation() {
                 json!({ "c": Uuid::new_v4(), "o": org_id }), if staff(role) { BadInput } else { Forbidden }),
             ("changeReferralStatus(made-up id)", "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1) { id } }".into(),
                 json!({ "id": Uuid::new_v4() }), if reads_clients(role) { NotFound } else { Forbidden }),
+            ("officeHours", "{ officeHours(from: \"2030-01-07T00:00:00Z\", to: \"2030-01-14T00:00:00Z\") { startsAt free } }".into(), json!({}), Ok),
+            ("cancelAppointment(made-up id)", "mutation($id: ID!) { cancelAppointment(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
+                if reads_clients(role) { NotFound } else { Forbidden }),
             ("revokeConsent(made-up id)", "mutation($id: ID!) { revokeConsent(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
                 if staff(role) { NotFound } else { Forbidden }),
         ];

@@ -1,6 +1,7 @@
 //! The root `Mutation`, merged from one object per domain. Every mutation runs in one
 //! transaction, together with its audit entry: it happens entirely or not at all.
 
+mod appointments;
 mod consents;
 mod intake;
 mod referrals;
@@ -9,13 +10,19 @@ use async_graphql::MergedObject;
 
 use crate::error::{ApiError, ApiResult};
 
+pub use appointments::BookAppointmentInput;
 pub use consents::RecordConsentInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
 pub use referrals::{CreateReferralInput, IdempotencyKey};
 
 #[derive(MergedObject, Default)]
 #[graphql(visible = "crate::policy::visible::any_mutation")]
-pub struct Mutation(consents::ConsentMutation, intake::IntakeMutation, referrals::ReferralMutation);
+pub struct Mutation(
+    consents::ConsentMutation,
+    intake::IntakeMutation,
+    referrals::ReferralMutation,
+    appointments::AppointmentMutation,
+);
 
 /// A required text field: trimmed, not empty, at most `max` characters.
 pub(crate) fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {

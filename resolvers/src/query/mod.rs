@@ -3,6 +3,7 @@
 mod audit;
 mod clients;
 mod me;
+mod office_hours;
 mod referrals;
 mod social_map;
 
@@ -19,4 +20,5 @@ pub struct Query(
     clients::ClientQuery,
     referrals::ReferralQuery,
     audit::AuditQuery,
+    office_hours::OfficeHoursQuery,
 );

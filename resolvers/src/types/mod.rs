@@ -1,5 +1,6 @@
 //! The GraphQL types, one module per domain object, and the enums they share.
 
+pub mod appointment;
 pub mod audit;
 pub mod client;
 pub mod consent;

@@ -1,0 +1,139 @@
+//! Booking a client into a partner's office hours at the welfare house.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use entities::{Role, appointment, client, office_hour, referral};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::conflict_on_unique;
+use crate::audit::record_change;
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::office_hours::slots;
+use crate::policy::{self, BOOKERS, RoleIn};
+use crate::types::appointment::Appointment;
+use crate::types::parse_id;
+
+#[derive(Default)]
+pub struct AppointmentMutation;
+
+/// A booking of one slot.
+#[derive(InputObject)]
+pub struct BookAppointmentInput {
+    pub client_id: ID,
+    /// The partner whose office hours the slot belongs to.
+    pub organisation_id: ID,
+    /// The start of the slot, as `officeHours` lists it.
+    pub starts_at: DateTime<Utc>,
+    /// The referral the appointment follows up, if any: it must be this client's, to this partner.
+    pub referral_id: Option<ID>,
+}
+
+#[Object]
+impl AppointmentMutation {
+    /// Books a free slot for a client. A taken slot is CONFLICT (two bookings of one slot: exactly
+    /// one wins); the slot must lie in the future and in the partner's office hours.
+    #[graphql(guard = "RoleIn(BOOKERS)", visible = "crate::policy::visible::booking")]
+    async fn book_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: BookAppointmentInput,
+    ) -> ApiResult<Appointment> {
+        let caller = crate::caller_of(ctx)?;
+        let client_id = parse_id(&input.client_id, "input.clientId")?;
+        let organisation_id = parse_id(&input.organisation_id, "input.organisationId")?;
+        let referral_id =
+            input.referral_id.as_ref().map(|id| parse_id(id, "input.referralId")).transpose()?;
+        if !may_book_for(caller, organisation_id) {
+            return Err(ApiError::Forbidden);
+        }
+        if input.starts_at <= Utc::now() {
+            return Err(ApiError::bad_input("input.startsAt", "must lie in the future"));
+        }
+
+        let txn = crate::write_transaction(ctx).await?;
+        let hours = office_hour::Entity::find()
+            .filter(office_hour::Column::OrganisationId.eq(organisation_id))
+            .all(&txn)
+            .await?;
+        let slot = slots(&hours, input.starts_at, input.starts_at + Duration::minutes(1))
+            .into_iter()
+            .find(|s| s.starts_at == input.starts_at)
+            .ok_or_else(|| {
+                ApiError::bad_input(
+                    "input.startsAt",
+                    "not the start of a slot in this organisation's office hours",
+                )
+            })?;
+        client::Entity::find_by_id(client_id)
+            .filter(policy::clients(caller))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+        if let Some(referral_id) = referral_id {
+            referral::Entity::find_by_id(referral_id)
+                .filter(policy::referrals(caller))
+                .filter(referral::Column::ClientId.eq(client_id))
+                .filter(referral::Column::RecipientId.eq(organisation_id))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "input.referralId",
+                        "not a referral of this client to this organisation",
+                    )
+                })?;
+        }
+        let row = appointment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(organisation_id),
+            client_id: Set(client_id),
+            referral_id: Set(referral_id),
+            starts_at: Set(slot.starts_at),
+            ends_at: Set(slot.ends_at),
+            active_slot: Set(Some(slot.starts_at)),
+            booked_by: Set(caller.user_id()),
+            created_at: Set(Utc::now().trunc_subsecs(6)),
+            cancelled_at: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this slot is taken"))?;
+        record_change(&txn, caller, "CREATE", "Appointment", row.id, Some(client_id)).await?;
+        txn.commit().await?;
+        Ok(Appointment(row))
+    }
+
+    /// Cancels an appointment; its slot is free again.
+    #[graphql(guard = "RoleIn(BOOKERS)", visible = "crate::policy::visible::booking")]
+    async fn cancel_appointment(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Appointment> {
+        let caller = crate::caller_of(ctx)?;
+        let id = parse_id(&id, "id")?;
+        let txn = crate::write_transaction(ctx).await?;
+        let found = appointment::Entity::find_by_id(id)
+            .filter(policy::appointments(caller))
+            .one(&txn)
+            .await?
+            .ok_or(ApiError::NotFound("appointment"))?;
+        if found.cancelled_at.is_some() {
+            return Err(ApiError::Conflict("this appointment is already cancelled".into()));
+        }
+        let client_id = found.client_id;
+        let mut row = found.into_active_model();
+        row.cancelled_at = Set(Some(Utc::now().trunc_subsecs(6)));
+        row.active_slot = Set(None);
+        let row = row.update(&txn).await?;
+        record_change(&txn, caller, "CANCEL", "Appointment", row.id, Some(client_id)).await?;
+        txn.commit().await?;
+        Ok(Appointment(row))
+    }
+}
+
+/// The welfare house's staff book for any partner; a partner only in its own office hours.
+fn may_book_for(caller: &Caller, organisation: Uuid) -> bool {
+    match caller.role {
+        Role::Partner => caller.organisation_id() == Some(organisation),
+        role => policy::INTAKE_STAFF.contains(&role),
+    }
+}

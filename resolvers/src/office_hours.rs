@@ -1,0 +1,62 @@
+//! Partners' office hours ("zitdagen") at the welfare house, cut into bookable slots.
+//!
+//! Office hours are kept as weekly local times (Europe/Brussels); slots are computed for a
+//! window of real time, so they stay at 9:00 on the wall clock across a daylight-saving change.
+//! A local time that does not exist (the spring-forward hour) yields no slot; one that exists
+//! twice (the autumn hour) yields the first.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Brussels;
+use entities::office_hour;
+use uuid::Uuid;
+
+/// One bookable slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub organisation_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// The slots of `hours` that start in `[from, to)`, in time order.
+pub fn slots(hours: &[office_hour::Model], from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Slot> {
+    let mut out = Vec::new();
+    let first_day = from.with_timezone(&Brussels).date_naive();
+    let last_day = to.with_timezone(&Brussels).date_naive();
+    let mut day = first_day;
+    while day <= last_day {
+        for hour in hours.iter().filter(|h| holds_on(h, day)) {
+            let mut minute = hour.starts_minute;
+            while minute + hour.slot_minutes <= hour.ends_minute {
+                if let Some(starts_at) = local(day, minute) {
+                    if starts_at >= from && starts_at < to {
+                        out.push(Slot {
+                            organisation_id: hour.organisation_id,
+                            starts_at,
+                            ends_at: starts_at + Duration::minutes(hour.slot_minutes.into()),
+                        });
+                    }
+                }
+                minute += hour.slot_minutes;
+            }
+        }
+        day = day.succ_opt().unwrap_or(day);
+        if day == NaiveDate::MAX {
+            break;
+        }
+    }
+    out.sort_by_key(|s| (s.starts_at, s.organisation_id));
+    out
+}
+
+fn holds_on(hour: &office_hour::Model, day: NaiveDate) -> bool {
+    hour.weekday == day.weekday().number_from_monday() as i32
+        && hour.valid_from.is_none_or(|from| from <= day)
+        && hour.valid_to.is_none_or(|to| day <= to)
+}
+
+/// `minute` after local midnight of `day` in Brussels, as UTC.
+fn local(day: NaiveDate, minute: i32) -> Option<DateTime<Utc>> {
+    let naive = day.and_hms_opt(0, 0, 0)? + Duration::minutes(minute.into());
+    Brussels.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
+}
