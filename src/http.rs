@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::State;
+use axum::extract::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -32,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -59,6 +62,32 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     }
     let response = schema::execute(&state.schema, request, &state.db.conn, caller).await;
     GraphQLResponse::from(response).into_response()
+}
+
+/// Subscriptions over graphql-transport-ws (and the older graphql-ws). The caller is
+/// authenticated once, from the `Authorization` value of the `connection_init` payload; a bad
+/// token refuses the connection, no token makes the caller PUBLIC.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        let schema = state.schema.clone();
+        GraphQLWebSocket::new(socket, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let authorization = ["Authorization", "authorization"]
+                    .iter()
+                    .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
+                let caller = state
+                    .tokens
+                    .caller(&state.db.conn, authorization.as_deref())
+                    .await
+                    .map_err(async_graphql::Error::from)?;
+                Ok(resolvers::subscription_data(&state.db.conn, caller))
+            })
+            .serve()
+    })
 }
 
 /// A request refused before execution, as a GraphQL error response.

@@ -8,5 +8,6 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod notify;
 pub mod startup;
 pub mod telemetry;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use resolvers::CursorKey;
+use resolvers::events::EventBus;
 use tokio::net::TcpListener;
 
 use crate::auth::Tokens;
@@ -45,7 +46,11 @@ impl Application {
     /// Binds the listener over an already prepared database.
     pub async fn with_database(config: &Config, db: Database) -> anyhow::Result<Self> {
         let secret = config.secret();
-        let schema = schema::build(db.conn.clone(), CursorKey::derive(secret.expose()));
+        let events = EventBus::default();
+        if !config.is_sqlite() {
+            crate::notify::listen(&config.database_url, events.clone()).await?;
+        }
+        let schema = schema::build(db.conn.clone(), CursorKey::derive(secret.expose()), events);
         let state = AppState {
             schema,
             db,
@@ -63,6 +68,11 @@ impl Application {
 
     pub fn database(&self) -> &Database {
         &self.state.db
+    }
+
+    /// The schema the server runs (tests execute requests on it in-process).
+    pub fn schema(&self) -> schema::AppSchema {
+        self.state.schema.clone()
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 /// What one request read, per client.
 #[derive(Default)]
 pub struct AuditTrail {
+    // Reads not yet written, per client.
     reads: Mutex<BTreeMap<Uuid, BTreeSet<&'static str>>>,
     operation: Mutex<Option<String>>,
 }

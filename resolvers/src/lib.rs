@@ -11,6 +11,7 @@ pub mod caller;
 pub mod connection;
 pub mod cursor;
 pub mod error;
+pub mod events;
 pub mod lifecycle;
 pub mod loaders;
 pub mod mutation;
@@ -18,6 +19,7 @@ pub mod national_number;
 pub mod office_hours;
 pub mod policy;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub use cursor::CursorKey;
 pub use error::{ApiError, ApiResult, Code};
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::Subscription;
 
 /// A GraphQL request made ready for one caller: its loaders, their batch queue and its audit
 /// trail. Run it with [`Prepared::run`].
@@ -49,6 +52,16 @@ pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, caller:
     let loader = loaders::for_request(db.clone(), caller.clone(), &batches);
     let request = request.data(caller.clone()).data(loader).data(trail.clone());
     Prepared { request, batches, trail, caller }
+}
+
+/// The connection data of a subscription (WebSocket) for one caller.
+pub fn subscription_data(db: &DatabaseConnection, caller: Caller) -> async_graphql::Data {
+    let caller = Arc::new(caller);
+    let mut data = async_graphql::Data::default();
+    data.insert(loaders::for_subscription(db.clone(), caller.clone()));
+    data.insert(Arc::new(audit::AuditTrail::default()));
+    data.insert(caller);
+    data
 }
 
 impl Prepared {

@@ -3,9 +3,10 @@
 //! [`sdl`] by a test.
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::{EmptySubscription, Response, Schema, SchemaBuilder};
+use async_graphql::{Response, Schema, SchemaBuilder};
 use resolvers::error::code_of;
-use resolvers::{Code, CursorKey, Mutation, Query};
+use resolvers::events::EventBus;
+use resolvers::{Code, CursorKey, Mutation, Query, Subscription};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ mod role_sdl;
 
 pub use role_sdl::sdl_for;
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The committed SDL.
 pub const COMMITTED_SDL: &str = include_str!("../schema.graphql");
@@ -23,17 +24,18 @@ pub const COMMITTED_SDL: &str = include_str!("../schema.graphql");
 /// The deepest selection a request may make.
 pub const MAX_DEPTH: usize = 12;
 
-pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(MAX_DEPTH)
         .extension(ErrorCodes)
         .extension(response_shape::ResponseShape)
         .extension(operation_name::OperationName)
 }
 
-/// The schema, served over `db`, sealing cursors with `cursor_key`.
-pub fn build(db: DatabaseConnection, cursor_key: CursorKey) -> AppSchema {
-    builder().data(db).data(cursor_key).finish()
+/// The schema, served over `db`, sealing cursors with `cursor_key` and handing referral events
+/// to subscribers through `events`.
+pub fn build(db: DatabaseConnection, cursor_key: CursorKey, events: EventBus) -> AppSchema {
+    builder().data(db).data(cursor_key).data(events).finish()
 }
 
 /// Executes a request for `caller`, with its per-request loaders.

@@ -88,6 +88,12 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
@@ -125,7 +131,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
     // Last: the database goes after the server and pool are gone.
-    _database: TestDatabase,
+    pub database: TestDatabase,
 }
 
 impl Drop for TestApp {
@@ -164,10 +170,10 @@ impl TestApp {
         welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.expect("loading the demo");
         let app = Application::with_database(&config, db.clone()).await.expect("building the app");
         let addr = app.local_addr();
+        let schema = app.schema();
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
-        let schema = schema::build(db.conn.clone(), resolvers::CursorKey::derive(SECRET.as_bytes()));
         TestApp {
             addr,
             db,
@@ -175,7 +181,7 @@ impl TestApp {
             tokens: Tokens::hs256(SECRET.as_bytes()),
             http: reqwest::Client::new(),
             server,
-            _database: database,
+            database,
         }
     }
 

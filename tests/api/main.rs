@@ -17,3 +17,4 @@ mod referrals;
 mod schema_sdl;
 mod social_map;
 mod statements;
+mod subscriptions;

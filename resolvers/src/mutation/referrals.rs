@@ -18,6 +18,7 @@ use super::{conflict_on_unique, text};
 use crate::audit::record_change;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::events::EventBus;
 use crate::lifecycle::{Side, needs_note, needs_reason, side_for};
 use crate::policy::{self, INTAKE_STAFF, REFERRAL_READERS, RoleIn};
 use crate::types::referral::Referral;
@@ -109,9 +110,9 @@ impl ReferralMutation {
                 return Err(err);
             }
         };
-        event(&txn, caller, row.id, None, Status::Requested, None, None, now).await?;
+        let event_id = event(&txn, caller, row.id, None, Status::Requested, None, None, now).await?;
         record_change(&txn, caller, "CREATE", "Referral", row.id, Some(client_id)).await?;
-        txn.commit().await?;
+        announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
     }
 
@@ -176,13 +177,13 @@ impl ReferralMutation {
                 current.version
             )));
         }
-        event(&txn, caller, id, Some(from), to, note, reason, now).await?;
+        let event_id = event(&txn, caller, id, Some(from), to, note, reason, now).await?;
         record_change(&txn, caller, "STATUS_CHANGE", "Referral", id, Some(current.client_id)).await?;
         if to.is_final() {
             close_finished_help_request(&txn, current.help_request_id, now).await?;
         }
         let row = referral::Entity::find_by_id(id).one(&txn).await?.ok_or(ApiError::Internal)?;
-        txn.commit().await?;
+        announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
     }
 }
@@ -293,7 +294,17 @@ async fn check_referral(
     Ok(())
 }
 
-/// Appends an event to a referral's history.
+/// Commits a change with its event, announcing the event to subscribers on every replica.
+async fn announce_and_commit(ctx: &Context<'_>, txn: DatabaseTransaction, event: Uuid) -> ApiResult<()> {
+    let bus = ctx.data::<EventBus>().map_err(|_| ApiError::internal("schema without event bus"))?;
+    let backend = txn.get_database_backend();
+    bus.announce(&txn, event).await?;
+    txn.commit().await?;
+    bus.committed(backend, event);
+    Ok(())
+}
+
+/// Appends an event to a referral's history; returns its id.
 #[allow(clippy::too_many_arguments)]
 async fn event(
     txn: &DatabaseTransaction,
@@ -304,9 +315,10 @@ async fn event(
     note: Option<String>,
     reason: Option<entities::RejectionReason>,
     at: chrono::DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<Uuid> {
+    let id = Uuid::now_v7();
     referral_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         referral_id: Set(referral_id),
         from_status: Set(from),
         to_status: Set(to),
@@ -318,7 +330,7 @@ async fn event(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// A help request all of whose referrals reached a final status is closed.

@@ -1,0 +1,285 @@
+//! referralEvents over graphql-transport-ws, against the real server: authenticated in
+//! connection_init, filtered by the row policy, with fresh rights for every event, and heard by
+//! every replica over one PostgreSQL database.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::{SECRET, TestApp, Who, assert_ok, codes};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const EVENTS: &str = "subscription { referralEvents { fromStatus toStatus note referral { id status recipient { name } client { givenName } } } }";
+
+/// Opens a graphql-transport-ws connection; returns the socket, or the server's refusal.
+async fn connect(addr: &str, token: Option<&str>) -> Result<Socket, String> {
+    let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+    let payload = token.map(|t| json!({ "Authorization": format!("Bearer {t}") })).unwrap_or(json!({}));
+    socket
+        .send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string()))
+        .await
+        .unwrap();
+    match next_message(&mut socket, Duration::from_secs(10)).await {
+        Some(message) if message["type"] == "connection_ack" => Ok(socket),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+async fn subscribe(addr: &str, who_token: Option<&str>, id: &str) -> Socket {
+    let mut socket = connect(addr, who_token).await.expect("connected");
+    let message = json!({ "id": id, "type": "subscribe", "payload": { "query": EVENTS } });
+    socket.send(Message::text(message.to_string())).await.unwrap();
+    socket
+}
+
+/// The next protocol message (pings answered), or `None` on close or timeout.
+async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(wait, socket.next()).await.ok()??.ok()?;
+        match message {
+            Message::Text(text) => {
+                let value: Value = serde_json::from_str(&text).ok()?;
+                if value["type"] == "ping" {
+                    socket.send(Message::text(json!({ "type": "pong" }).to_string())).await.ok()?;
+                    continue;
+                }
+                return Some(value);
+            }
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// The payload of the next event delivered to a subscription, or `None` if none comes in time.
+async fn next_event(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    let message = next_message(socket, wait).await?;
+    assert_eq!(message["type"], "next", "{message}");
+    Some(message["payload"].clone())
+}
+
+const CREATE: &str = "mutation($input: CreateReferralInput!) { createReferral(input: $input) { id } }";
+
+/// A demo client with an active consent for `partner` that includes IDENTITY.
+async fn consented_client(app: &TestApp, partner: Who) -> (String, String) {
+    use entities::consent;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let org = app.user(partner).await.unwrap().organisation_id;
+    let consent = consent::Entity::find()
+        .filter(consent::Column::RecipientId.eq(org))
+        .filter(consent::Column::RevokedAt.is_null())
+        .filter(consent::Column::ScopeIdentity.eq(true))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .expect("the demo has one");
+    (consent.client_id.to_string(), consent.id.to_string())
+}
+
+async fn refer(app: &TestApp, partner: Who, domain: &str) -> String {
+    let (client, _) = consented_client(app, partner).await;
+    let org = app.user(partner).await.unwrap().organisation_id.to_string();
+    let response = app
+        .query(Who::Intake, CREATE, json!({ "input": { "clientId": client, "recipientId": org, "lifeDomain": domain, "reason": "Live" } }))
+        .await;
+    assert_ok(&response);
+    response["data"]["createReferral"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_partner_hears_the_events_of_its_own_referrals_only() {
+    let app = TestApp::spawn().await;
+    let addr = app.addr.to_string();
+    let mut woonclub = subscribe(&addr, app.token(Who::Woonclub).await.as_deref(), "w").await;
+    let mut dyzo = subscribe(&addr, app.token(Who::Dyzo).await.as_deref(), "d").await;
+    let mut staff = subscribe(&addr, app.token(Who::CaseWorker).await.as_deref(), "s").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let for_woonclub = refer(&app, Who::Woonclub, "HOUSING").await;
+    let for_dyzo = refer(&app, Who::Dyzo, "WORK").await;
+
+    let heard =
+        next_event(&mut woonclub, Duration::from_secs(10)).await.expect("Woonclub hears its referral");
+    let event = &heard["data"]["referralEvents"];
+    assert_eq!(event["referral"]["id"], for_woonclub.as_str());
+    assert_eq!((event["fromStatus"].clone(), event["toStatus"].clone()), (Value::Null, json!("REQUESTED")));
+    assert!(event["referral"]["client"]["givenName"].is_string(), "consented data: {heard}");
+
+    // dyzo's first event is its own: Woonclub's, created before, was never delivered to it.
+    let heard = next_event(&mut dyzo, Duration::from_secs(10)).await.expect("dyzo hears its referral");
+    assert_eq!(heard["data"]["referralEvents"]["referral"]["id"], for_dyzo.as_str());
+    // Nor does Woonclub hear dyzo's.
+    assert!(next_event(&mut woonclub, Duration::from_millis(500)).await.is_none());
+
+    // The welfare house hears both, in order.
+    let first = next_event(&mut staff, Duration::from_secs(10)).await.unwrap();
+    let second = next_event(&mut staff, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(first["data"]["referralEvents"]["referral"]["id"], for_woonclub.as_str());
+    assert_eq!(second["data"]["referralEvents"]["referral"]["id"], for_dyzo.as_str());
+
+    // A status change is an event too, with its note.
+    let change = "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1, note: \"Gezien\") { version } }";
+    assert_ok(&app.query(Who::Woonclub, change, json!({ "id": for_woonclub })).await);
+    let heard = next_event(&mut woonclub, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(heard["data"]["referralEvents"]["toStatus"], "RECEIVED");
+    assert_eq!(heard["data"]["referralEvents"]["note"], "Gezien");
+}
+
+#[tokio::test]
+async fn a_consent_revoked_mid_stream_applies_to_the_next_event() {
+    let app = TestApp::spawn().await;
+    let addr = app.addr.to_string();
+    let mut woonclub = subscribe(&addr, app.token(Who::Woonclub).await.as_deref(), "w").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (client, consent) = consented_client(&app, Who::Woonclub).await;
+    let org = app.user(Who::Woonclub).await.unwrap().organisation_id.to_string();
+    let created = app
+        .query(Who::Intake, CREATE, json!({ "input": { "clientId": client, "recipientId": org, "lifeDomain": "HOUSING", "reason": "Live" } }))
+        .await;
+    let id = created["data"]["createReferral"]["id"].clone();
+    let heard = next_event(&mut woonclub, Duration::from_secs(10)).await.unwrap();
+    assert!(heard["data"]["referralEvents"]["referral"]["client"]["givenName"].is_string());
+
+    // The client withdraws every consent to Woonclub.
+    use entities::consent;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let all = consent::Entity::find()
+        .filter(consent::Column::RecipientId.eq(org.parse::<uuid::Uuid>().unwrap()))
+        .filter(consent::Column::ClientId.eq(client.parse::<uuid::Uuid>().unwrap()))
+        .filter(consent::Column::RevokedAt.is_null())
+        .all(&app.db.conn)
+        .await
+        .unwrap();
+    assert!(all.iter().any(|c| c.id.to_string() == consent));
+    for c in all {
+        let revoke = "mutation($id: ID!) { revokeConsent(id: $id) { active } }";
+        assert_ok(&app.query(Who::Intake, revoke, json!({ "id": c.id.to_string() })).await);
+    }
+    let change = "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1) { version } }";
+    assert_ok(&app.query(Who::Woonclub, change, json!({ "id": id })).await);
+    let heard = next_event(&mut woonclub, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(heard["data"]["referralEvents"]["toStatus"], "RECEIVED");
+    assert_eq!(heard["data"]["referralEvents"]["referral"]["client"]["givenName"], Value::Null, "{heard}");
+    assert_eq!(codes(&heard), vec!["FORBIDDEN"]);
+}
+
+#[tokio::test]
+async fn subscribing_needs_a_good_token_and_a_role_that_reads_referrals() {
+    let app = TestApp::spawn().await;
+    let addr = app.addr.to_string();
+    assert!(connect(&addr, Some("not-a-token")).await.is_err(), "a bad token is refused, not made PUBLIC");
+    for who in [Who::Public, Who::Analyst] {
+        let mut socket = subscribe(&addr, app.token(who).await.as_deref(), "x").await;
+        let message = next_message(&mut socket, Duration::from_secs(10)).await.expect("an answer");
+        // The refusal comes as the subscription's one result: no data, a FORBIDDEN error.
+        assert_eq!(message["type"], "next", "{who:?}: {message}");
+        assert_eq!(message["payload"]["data"], Value::Null);
+        assert_eq!(codes(&message["payload"]), vec!["FORBIDDEN"], "{who:?}: {message}");
+    }
+}
+
+/// A `welzijnshuis serve` process of its own; killed when dropped.
+struct Replica {
+    child: tokio::process::Child,
+    addr: String,
+}
+
+impl Replica {
+    async fn start(database_url: &str) -> Replica {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("WELZIJNSHUIS_ADDR", "127.0.0.1:0")
+            .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("listens on http://").nth(1) {
+                    return rest.split('/').next().map(str::to_owned);
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .expect("the replica prints its address");
+        // Keep reading what it prints, or its next line would meet a closed pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Replica { child, addr }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_behave_as_one_service() {
+    let app = TestApp::spawn().await;
+    if !app.database.is_postgres() {
+        println!(
+            "replicas share events through PostgreSQL: run with WELZIJNSHUIS_TEST_DATABASE_URL=postgres://…"
+        );
+        return;
+    }
+    let (a, b) = (Replica::start(&app.database.url).await, Replica::start(&app.database.url).await);
+    let mut on_a = subscribe(&a.addr, app.token(Who::Woonclub).await.as_deref(), "a").await;
+    let mut on_b = subscribe(&b.addr, app.token(Who::Woonclub).await.as_deref(), "b").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A referral created through replica B ...
+    let (client, _) = consented_client(&app, Who::Woonclub).await;
+    let org = app.user(Who::Woonclub).await.unwrap().organisation_id.to_string();
+    let token = format!("Bearer {}", app.token(Who::Intake).await.unwrap());
+    let body = json!({ "query": CREATE, "variables": { "input": { "clientId": client, "recipientId": org, "lifeDomain": "HOUSING", "reason": "Twee replica's" } } });
+    let created: Value = app
+        .http
+        .post(format!("http://{}/graphql", b.addr))
+        .header("Authorization", &token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ok(&created);
+    let id = created["data"]["createReferral"]["id"].clone();
+    // ... is heard by the subscribers of both.
+    for socket in [&mut on_a, &mut on_b] {
+        let heard = next_event(socket, Duration::from_secs(10)).await.expect("every replica hears it");
+        assert_eq!(heard["data"]["referralEvents"]["referral"]["id"], id);
+    }
+    // And a change through A reaches B's subscriber.
+    let token = format!("Bearer {}", app.token(Who::Woonclub).await.unwrap());
+    let change = json!({ "query": "mutation($id: ID!) { changeReferralStatus(id: $id, status: ACCEPTED, expectedVersion: 1) { version } }", "variables": { "id": id } });
+    let changed: Value = app
+        .http
+        .post(format!("http://{}/graphql", a.addr))
+        .header("Authorization", &token)
+        .json(&change)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ok(&changed);
+    let heard = next_event(&mut on_b, Duration::from_secs(10)).await.expect("B hears A's change");
+    assert_eq!(heard["data"]["referralEvents"]["toStatus"], "ACCEPTED");
+}
