@@ -104,7 +104,13 @@ fn refused(err: ApiError) -> Response {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("welzijnshuis").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("welzijnshuis")
+            .finish(),
+    )
 }
 
 async fn healthz() -> &'static str {
