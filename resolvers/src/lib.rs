@@ -20,6 +20,7 @@ pub mod office_hours;
 pub mod policy;
 pub mod query;
 pub mod subscription;
+pub mod suppression;
 pub mod types;
 
 use std::sync::Arc;

@@ -19,9 +19,12 @@
 //! | consents        | –      | those given to its org           | read   | read        | –       | all   |
 //! | referrals       | –      | sent to or by its org            | read   | read        | –       | all   |
 //! | referral events | –      | of the referrals it sees         | read   | read        | –       | all   |
+//! | dashboards      | –      | own org's figures                | –      | –           | network, small counts withheld | all |
 
 use async_graphql::{Context, Guard};
-use entities::{ConsentScope, Role, appointment, client, consent, help_request, referral, referral_event};
+use entities::{
+    ConsentScope, Role, appointment, client, consent, help_request, organisation, referral, referral_event,
+};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
@@ -49,9 +52,12 @@ fn works_with_clients(role: Role) -> bool {
 pub fn referrals(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
-        (Role::Partner, Some(org)) => Condition::any()
-            .add(referral::Column::SenderId.eq(org))
-            .add(referral::Column::RecipientId.eq(org)),
+        // Wrapped in an AND, so that a caller adding to this scope narrows it.
+        (Role::Partner, Some(org)) => Condition::all().add(
+            Condition::any()
+                .add(referral::Column::SenderId.eq(org))
+                .add(referral::Column::RecipientId.eq(org)),
+        ),
         _ => nothing(),
     }
 }
@@ -249,6 +255,42 @@ pub const AUDIT_READERS: &[Role] = &[Role::Admin];
 /// Roles that read case notes.
 pub const CASE_NOTE_READERS: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
 
+/// Dashboards: the referrals counted — the network for ANALYST and ADMIN, those sent to or by
+/// its organisation for a partner; `None` for roles without dashboards.
+pub fn dashboard_referrals(caller: &Caller) -> Option<Condition> {
+    match caller.role {
+        Role::Admin | Role::Analyst => Some(everything()),
+        Role::Partner => Some(referrals(caller)),
+        _ => None,
+    }
+}
+
+/// Dashboards: the help requests counted (life domains only, never who).
+pub fn dashboard_help_requests(caller: &Caller) -> Option<Condition> {
+    match caller.role {
+        Role::Admin | Role::Analyst => Some(everything()),
+        Role::Partner => Some(help_requests(caller)),
+        _ => None,
+    }
+}
+
+/// Dashboards: whose partner figures are shown — every network partner, or a partner's own.
+pub fn dashboard_partners(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (Role::Admin | Role::Analyst, _) => {
+            Condition::all().add(organisation::Column::IsNetworkPartner.eq(true))
+        }
+        (Role::Partner, Some(org)) => Condition::all().add(organisation::Column::Id.eq(org)),
+        _ => nothing(),
+    }
+}
+
+/// Analysts see network figures with counts from 1 to 4 withheld; ADMIN sees every count, and a
+/// partner its own organisation's.
+pub fn suppresses_small_counts(caller: &Caller) -> bool {
+    caller.role == Role::Analyst
+}
+
 /// Roles that may ask for clients at all (a partner then sees only its own).
 pub const CLIENT_READERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWorker, Role::Admin];
 
@@ -294,6 +336,11 @@ pub mod visible {
     /// Recording and revoking consent.
     pub fn consent_recording(ctx: &Context<'_>) -> bool {
         super::CONSENT_RECORDERS.contains(&role(ctx))
+    }
+
+    /// Dashboards.
+    pub fn dashboard(ctx: &Context<'_>) -> bool {
+        matches!(role(ctx), Role::Admin | Role::Analyst | Role::Partner)
     }
 
     /// The audit log.

@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod audit;
 mod auth;
+mod dashboard;
 mod demo;
 mod http;
 mod matrix;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod clients;
+mod dashboard;
 mod me;
 mod office_hours;
 mod referrals;
@@ -21,4 +22,5 @@ pub struct Query(
     referrals::ReferralQuery,
     audit::AuditQuery,
     office_hours::OfficeHoursQuery,
+    dashboard::DashboardQuery,
 );

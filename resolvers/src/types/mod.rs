@@ -4,6 +4,7 @@ pub mod appointment;
 pub mod audit;
 pub mod client;
 pub mod consent;
+pub mod dashboard;
 pub mod help_request;
 pub mod me;
 pub mod organisation;

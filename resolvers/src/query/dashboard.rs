@@ -1,0 +1,337 @@
+//! Dashboards: where referrals stall and which life domains lack an answer. Every figure is a SQL
+//! `GROUP BY` over the caller's scope (see `policy::dashboard_*`); for analysts, small counts are
+//! then withheld (see `suppression`).
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Object};
+use chrono::{DateTime, Duration, Utc};
+use entities::{
+    LifeDomain, OrganisationKind, ReferralStatus as Status, RejectionReason, help_request,
+    help_request_life_domain, organisation, referral, referral_event,
+};
+use sea_orm::sea_query::{Alias, CaseStatement, Expr, Func, Order, Query, SimpleExpr, WindowStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::policy;
+use crate::suppression::{CellRef, Table};
+use crate::types::dashboard::{Dashboard, LifeDomainCount, PartnerFigures, RejectionCount, StatusCount};
+
+#[derive(Default)]
+pub struct DashboardQuery;
+
+/// A referral open this long without a change is stalled.
+const STALLED_AFTER_DAYS: i64 = 14;
+
+#[Object]
+impl DashboardQuery {
+    /// Referral and help-request figures over referrals created (and help requests opened) in
+    /// `[from, to)`; all time when not given. Analysts see the network with counts from 1 to 4
+    /// withheld; a partner sees its own organisation's figures; ADMIN sees all.
+    #[graphql(visible = "crate::policy::visible::dashboard")]
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> ApiResult<Dashboard> {
+        let caller = crate::caller_of(ctx)?;
+        let (Some(referrals), Some(help_requests)) =
+            (policy::dashboard_referrals(caller), policy::dashboard_help_requests(caller))
+        else {
+            return Err(ApiError::Forbidden);
+        };
+        if let (Some(from), Some(to)) = (from, to) {
+            if to <= from {
+                return Err(ApiError::bad_input("to", "must be after from"));
+            }
+        }
+        let db = crate::db_of(ctx)?;
+        // A scope may be an OR of conditions: AND the window onto it, never add it inside.
+        let referrals = Condition::all().add(referrals).add(window(referral::Column::CreatedAt, from, to));
+        let help_requests =
+            Condition::all().add(help_requests).add(window(help_request::Column::OpenedAt, from, to));
+
+        let by_status: HashMap<Status, i64> = referral::Entity::find()
+            .filter(referrals.clone())
+            .select_only()
+            .column(referral::Column::Status)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(referral::Column::Status)
+            .into_tuple::<(Status, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let by_domain: HashMap<LifeDomain, i64> = referral::Entity::find()
+            .filter(referrals.clone())
+            .select_only()
+            .column(referral::Column::LifeDomain)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(referral::Column::LifeDomain)
+            .into_tuple::<(LifeDomain, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let rejections: HashMap<(LifeDomain, RejectionReason), i64> = referral::Entity::find()
+            .filter(referrals.clone())
+            .filter(referral::Column::Status.eq(Status::Rejected))
+            .select_only()
+            .column(referral::Column::LifeDomain)
+            .column(referral::Column::RejectionReason)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(referral::Column::LifeDomain)
+            .group_by(referral::Column::RejectionReason)
+            .into_tuple::<(LifeDomain, RejectionReason, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(domain, reason, n)| ((domain, reason), n))
+            .collect();
+        let help_by_domain: HashMap<LifeDomain, i64> = help_request_life_domain::Entity::find()
+            .filter(
+                help_request_life_domain::Column::HelpRequestId.in_subquery(
+                    Query::select()
+                        .column(help_request::Column::Id)
+                        .from(help_request::Entity)
+                        .cond_where(help_requests)
+                        .to_owned(),
+                ),
+            )
+            .select_only()
+            .column(help_request_life_domain::Column::LifeDomain)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(help_request_life_domain::Column::LifeDomain)
+            .into_tuple::<(LifeDomain, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let partners = organisation::Entity::find()
+            .filter(policy::dashboard_partners(caller))
+            .filter(organisation::Column::Kind.ne(OrganisationKind::WelfareHouse))
+            .order_by_asc(organisation::Column::Name)
+            .all(db)
+            .await?;
+        let figures = partner_figures(db, referrals.clone()).await?;
+        let medians = median_hours_to_accept(db, referrals).await?;
+
+        Ok(assemble(
+            by_status,
+            by_domain,
+            help_by_domain,
+            rejections,
+            partners.iter().map(|p| {
+                (p.id, figures.get(&p.id).copied().unwrap_or_default(), medians.get(&p.id).copied())
+            }),
+            policy::suppresses_small_counts(caller),
+        ))
+    }
+}
+
+/// `column` in `[from, to)`.
+fn window(column: impl ColumnTrait, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(from) = from {
+        condition = condition.add(column.gte(from));
+    }
+    if let Some(to) = to {
+        condition = condition.add(column.lt(to));
+    }
+    condition
+}
+
+/// Per recipient: received, accepted, rejected, completed, stalled.
+type Figures = [i64; 5];
+
+async fn partner_figures(db: &DatabaseConnection, scope: Condition) -> ApiResult<HashMap<Uuid, Figures>> {
+    let count_where = |condition: SimpleExpr| {
+        Expr::from(Func::sum(CaseStatement::new().case(condition, Expr::cust("1")).finally(Expr::cust("0"))))
+    };
+    let stalled_since = Utc::now() - Duration::days(STALLED_AFTER_DAYS);
+    let rows: Vec<(Uuid, i64, i64, i64, i64, i64)> = referral::Entity::find()
+        .filter(scope)
+        .select_only()
+        .column(referral::Column::RecipientId)
+        .column_as(Expr::cust("COUNT(*)"), "received")
+        .column_as(
+            count_where(referral::Column::Status.is_in([
+                Status::Accepted,
+                Status::InProgress,
+                Status::Completed,
+            ])),
+            "accepted",
+        )
+        .column_as(count_where(referral::Column::Status.eq(Status::Rejected)), "rejected")
+        .column_as(count_where(referral::Column::Status.eq(Status::Completed)), "completed")
+        .column_as(
+            count_where(
+                referral::Column::Status
+                    .is_in(Status::OPEN.to_vec())
+                    .and(referral::Column::UpdatedAt.lt(stalled_since)),
+            ),
+            "stalled",
+        )
+        .group_by(referral::Column::RecipientId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(org, a, b, c, d, e)| (org, [a, b, c, d, e])).collect())
+}
+
+/// Per recipient, the median hours from request to acceptance, in SQL on both databases: the
+/// middle one or two of the ordered durations (window functions), averaged.
+async fn median_hours_to_accept(db: &DatabaseConnection, scope: Condition) -> ApiResult<HashMap<Uuid, f64>> {
+    let hours = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "EXTRACT(EPOCH FROM (\"referral_events\".\"at\" - \"referrals\".\"created_at\")) / 3600.0"
+        }
+        _ => "(julianday(\"referral_events\".\"at\") - julianday(\"referrals\".\"created_at\")) * 24.0",
+    };
+    let partition = (referral::Entity, referral::Column::RecipientId);
+    let mut ordered = WindowStatement::partition_by(partition);
+    ordered.order_by_expr(Expr::cust(hours), Order::Asc);
+    let durations = Query::select()
+        .expr_as(Expr::col(partition), Alias::new("recipient"))
+        .expr_as(Expr::cust(hours), Alias::new("hours"))
+        .expr_window_as(Expr::cust("ROW_NUMBER()"), ordered, Alias::new("position"))
+        .expr_window_as(Expr::cust("COUNT(*)"), WindowStatement::partition_by(partition), Alias::new("total"))
+        .from(referral::Entity)
+        .inner_join(
+            referral_event::Entity,
+            Expr::col((referral_event::Entity, referral_event::Column::ReferralId))
+                .equals((referral::Entity, referral::Column::Id)),
+        )
+        .and_where(Expr::col((referral_event::Entity, referral_event::Column::ToStatus)).eq(Status::Accepted))
+        .cond_where(scope)
+        .to_owned();
+    let median = Query::select()
+        .column(Alias::new("recipient"))
+        .expr_as(Expr::cust("AVG(hours)"), Alias::new("median"))
+        .from_subquery(durations, Alias::new("durations"))
+        .and_where(Expr::cust("position IN ((total + 1) / 2, (total + 2) / 2)"))
+        .group_by_col(Alias::new("recipient"))
+        .to_owned();
+    let rows = db.query_all(&median).await?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let recipient: Uuid = row.try_get("", "recipient")?;
+        let median: f64 = row.try_get("", "median")?;
+        out.insert(recipient, (median * 10.0).round() / 10.0);
+    }
+    Ok(out)
+}
+
+/// Puts the figures together, withholding small counts when `suppress`.
+fn assemble(
+    by_status: HashMap<Status, i64>,
+    by_domain: HashMap<LifeDomain, i64>,
+    help_by_domain: HashMap<LifeDomain, i64>,
+    rejections: HashMap<(LifeDomain, RejectionReason), i64>,
+    partners: impl Iterator<Item = (Uuid, Figures, Option<f64>)>,
+    suppress: bool,
+) -> Dashboard {
+    let mut table = Table::default();
+    let total = table.add(by_status.values().sum());
+    let statuses: Vec<(Status, CellRef)> =
+        Status::ALL.iter().map(|&s| (s, table.add(by_status.get(&s).copied().unwrap_or(0)))).collect();
+    let domains: Vec<(LifeDomain, CellRef)> =
+        LifeDomain::ALL.iter().map(|&d| (d, table.add(by_domain.get(&d).copied().unwrap_or(0)))).collect();
+    let help: Vec<(LifeDomain, CellRef)> = LifeDomain::ALL
+        .iter()
+        .map(|&d| (d, table.add(help_by_domain.get(&d).copied().unwrap_or(0))))
+        .collect();
+    let mut rejected: Vec<((LifeDomain, RejectionReason), CellRef)> = Vec::new();
+    for &domain in LifeDomain::ALL {
+        for &reason in RejectionReason::ALL {
+            if let Some(&n) = rejections.get(&(domain, reason)) {
+                rejected.push(((domain, reason), table.add(n)));
+            }
+        }
+    }
+    let partners: Vec<(Uuid, [CellRef; 5], Option<f64>)> =
+        partners.map(|(org, figures, median)| (org, figures.map(|n| table.add(n)), median)).collect();
+
+    // What adds up to what: every group whose total is shown must not give away a hidden part.
+    let status_cell = |s: Status| statuses.iter().find(|(x, _)| *x == s).map(|(_, c)| *c).unwrap_or(total);
+    table.group(vec![total], statuses.iter().map(|(_, c)| *c).collect());
+    table.group(vec![total], domains.iter().map(|(_, c)| *c).collect());
+    table.group(vec![status_cell(Status::Rejected)], rejected.iter().map(|(_, c)| *c).collect());
+    if partners.len() > 1 {
+        table.group(vec![total], partners.iter().map(|(_, f, _)| f[0]).collect());
+        table.group(
+            vec![
+                status_cell(Status::Accepted),
+                status_cell(Status::InProgress),
+                status_cell(Status::Completed),
+            ],
+            partners.iter().map(|(_, f, _)| f[1]).collect(),
+        );
+        table.group(vec![status_cell(Status::Rejected)], partners.iter().map(|(_, f, _)| f[2]).collect());
+        table.group(vec![status_cell(Status::Completed)], partners.iter().map(|(_, f, _)| f[3]).collect());
+    }
+    if suppress {
+        table.suppress();
+    }
+    let cell = |c: CellRef| table.cells[c];
+    Dashboard {
+        referrals_by_status: statuses
+            .iter()
+            .map(|&(status, c)| StatusCount {
+                status: status.into(),
+                count: cell(c).shown(),
+                suppressed: cell(c).suppressed,
+            })
+            .collect(),
+        referrals_by_life_domain: domains
+            .iter()
+            .map(|&(d, c)| LifeDomainCount {
+                life_domain: d.into(),
+                count: cell(c).shown(),
+                suppressed: cell(c).suppressed,
+            })
+            .collect(),
+        help_requests_by_life_domain: help
+            .iter()
+            .map(|&(d, c)| LifeDomainCount {
+                life_domain: d.into(),
+                count: cell(c).shown(),
+                suppressed: cell(c).suppressed,
+            })
+            .collect(),
+        rejections: rejected
+            .iter()
+            .map(|&((d, r), c)| RejectionCount {
+                life_domain: d.into(),
+                reason: r.into(),
+                count: cell(c).shown(),
+                suppressed: cell(c).suppressed,
+            })
+            .collect(),
+        partners: partners
+            .iter()
+            .map(|&(org, [received, accepted, rejected, completed, stalled], median)| {
+                let any =
+                    [received, accepted, rejected, completed, stalled].iter().any(|&c| cell(c).suppressed);
+                PartnerFigures {
+                    organisation_id: org,
+                    received: cell(received).shown(),
+                    accepted: cell(accepted).shown(),
+                    rejected: cell(rejected).shown(),
+                    completed: cell(completed).shown(),
+                    stalled: cell(stalled).shown(),
+                    // A median over a withheld number of acceptances would describe few people.
+                    median_hours_to_accept: median.filter(|_| !cell(accepted).suppressed),
+                    suppressed: any,
+                }
+            })
+            .collect(),
+        total_referrals: cell(total).shown(),
+    }
+}
