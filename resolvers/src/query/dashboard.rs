@@ -213,7 +213,8 @@ async fn median_hours_to_accept(db: &DatabaseConnection, scope: Condition) -> Ap
         .to_owned();
     let median = Query::select()
         .column(Alias::new("recipient"))
-        .expr_as(Expr::cust("AVG(hours)"), Alias::new("median"))
+        // PostgreSQL averages to NUMERIC: ask for a float on both databases.
+        .expr_as(Expr::cust("CAST(AVG(hours) AS DOUBLE PRECISION)"), Alias::new("median"))
         .from_subquery(durations, Alias::new("durations"))
         .and_where(Expr::cust("position IN ((total + 1) / 2, (total + 2) / 2)"))
         .group_by_col(Alias::new("recipient"))
