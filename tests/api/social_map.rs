@@ -186,3 +186,60 @@ async fn a_confidential_address_is_kept_from_the_public() {
     let shelter = find_shelter(&partner);
     assert!(shelter["latitude"].is_f64() && shelter["address"]["street"].is_string());
 }
+
+#[tokio::test]
+async fn open_at_reads_the_weekly_hours_on_the_brussels_clock() {
+    use chrono::{Datelike, TimeZone, Timelike};
+    use chrono_tz::Europe::Brussels;
+    use entities::schedule;
+    let app = TestApp::spawn().await;
+    let map = Map::load(&app).await;
+    let schedules = schedule::Entity::find().all(&app.db.conn).await.unwrap();
+    let local = |y, m, d, h, min| {
+        Brussels.with_ymd_and_hms(y, m, d, h, min, 0).earliest().unwrap().with_timezone(&chrono::Utc)
+    };
+    let names = |ids: &HashSet<Uuid>| -> HashSet<String> {
+        map.services.iter().filter(|s| ids.contains(&s.id)).map(|s| s.name.clone()).collect()
+    };
+    for (label, moment) in [
+        ("Friday 23:30", local(2027, 1, 8, 23, 30)),
+        ("Saturday 00:10", local(2027, 1, 9, 0, 10)),
+        ("Monday 10:00", local(2027, 1, 11, 10, 0)),
+        ("Monday 07:59", local(2027, 1, 11, 7, 59)),
+        (
+            "Sunday 03:30, the night summer time starts",
+            chrono::DateTime::parse_from_rfc3339("2027-03-28T01:30:00Z").unwrap().with_timezone(&chrono::Utc),
+        ),
+        (
+            "Sunday 02:30, the night winter time returns",
+            chrono::DateTime::parse_from_rfc3339("2027-10-31T00:30:00Z").unwrap().with_timezone(&chrono::Utc),
+        ),
+    ] {
+        let at = moment.with_timezone(&Brussels);
+        let (weekday, minute) =
+            (at.weekday().number_from_monday() as i32, (at.hour() * 60 + at.minute()) as i32);
+        let expected: HashSet<Uuid> = map.matching(|id| {
+            schedules.iter().any(|s| {
+                s.service_id == id
+                    && s.weekday == weekday
+                    && s.opens_minute <= minute
+                    && minute < s.closes_minute
+            })
+        });
+        let found = ids(&app, json!({ "openAt": moment })).await;
+        assert_eq!(names(&found), names(&expected), "{label}");
+        assert!(!found.is_empty(), "{label}: something is always open (crisis lines)");
+    }
+    let friday_night = names(&ids(&app, json!({ "openAt": local(2027, 1, 8, 23, 30) })).await);
+    assert!(friday_night.contains("Huisarts van wacht"));
+    assert!(!friday_night.contains("Onthaal Welzijnshuis"));
+    let friday_evening = names(&ids(&app, json!({ "openAt": local(2027, 1, 8, 18, 0) })).await);
+    assert!(!friday_evening.contains("Huisarts van wacht"), "the doctor on call starts at 19:00");
+    // Combined with another filter, AND.
+    let housing_now =
+        ids(&app, json!({ "openAt": local(2027, 1, 11, 10, 0), "lifeDomains": ["HOUSING"] })).await;
+    assert!(
+        !housing_now.is_empty()
+            && housing_now.len() < ids(&app, json!({ "lifeDomains": ["HOUSING"] })).await.len()
+    );
+}

@@ -1,7 +1,10 @@
 //! The social map ("sociale kaart"): organisations and their services, readable by everyone.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use entities::{location, organisation, service, service_at_location, service_language, service_life_domain};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use entities::{
+    location, organisation, schedule, service, service_at_location, service_language, service_life_domain,
+};
 use sea_orm::sea_query::{Expr, Func, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
 
@@ -25,6 +28,9 @@ pub struct ServiceFilter {
     pub municipality: Option<String>,
     /// Services offered in this language (ISO 639-1 code, such as `nl` or `fr`).
     pub language: Option<String>,
+    /// Services open at this moment by their weekly hours (Europe/Brussels time); a service that
+    /// is not active (closed for now, inactive, defunct) is never open.
+    pub open_at: Option<DateTime<Utc>>,
 }
 
 #[Object]
@@ -108,7 +114,35 @@ fn service_condition(filter: ServiceFilter) -> Condition {
             ),
         );
     }
+    if let Some(moment) = filter.open_at {
+        condition = condition
+            .add(service::Column::Status.eq(entities::ServiceStatus::Active))
+            .add(service::Column::Id.in_subquery(open_at(moment)));
+    }
     condition
+}
+
+/// Ids of the services whose weekly hours include `moment`, read on the Brussels wall clock.
+fn open_at(moment: DateTime<Utc>) -> SelectStatement {
+    let local = moment.with_timezone(&chrono_tz::Europe::Brussels);
+    let weekday = local.weekday().number_from_monday() as i32;
+    let minute = (local.hour() * 60 + local.minute()) as i32;
+    let day = local.date_naive();
+    Query::select()
+        .column(schedule::Column::ServiceId)
+        .from(schedule::Entity)
+        .and_where(schedule::Column::Weekday.eq(weekday))
+        .and_where(schedule::Column::OpensMinute.lte(minute))
+        .and_where(schedule::Column::ClosesMinute.gt(minute))
+        .cond_where(
+            Condition::any()
+                .add(schedule::Column::ValidFrom.is_null())
+                .add(schedule::Column::ValidFrom.lte(day)),
+        )
+        .cond_where(
+            Condition::any().add(schedule::Column::ValidTo.is_null()).add(schedule::Column::ValidTo.gte(day)),
+        )
+        .to_owned()
 }
 
 /// Ids of the services offered at a location meeting `location_condition`.
