@@ -70,6 +70,13 @@ enum Total {
     Children(ChildCount),
 }
 
+impl TotalCount {
+    /// The total of a root list: a `COUNT(*)` over its scoped, filtered query.
+    pub fn of_query(db: DatabaseConnection, query: SelectStatement) -> Self {
+        TotalCount(Total::Query { db, query })
+    }
+}
+
 #[Object]
 impl TotalCount {
     /// How many items the list holds for you, over all pages.

@@ -22,6 +22,8 @@ pub enum KeyPart {
     Text(String),
     Time(DateTime<Utc>),
     Id(Uuid),
+    /// A float, by its bits (so that the key keeps `Eq` and `Hash`).
+    Float(u64),
 }
 
 impl From<KeyPart> for sea_orm::Value {
@@ -30,6 +32,7 @@ impl From<KeyPart> for sea_orm::Value {
             KeyPart::Text(text) => text.into(),
             KeyPart::Time(time) => time.into(),
             KeyPart::Id(id) => id.into(),
+            KeyPart::Float(bits) => f64::from_bits(bits).into(),
         }
     }
 }

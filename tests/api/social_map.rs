@@ -243,3 +243,92 @@ async fn open_at_reads_the_weekly_hours_on_the_brussels_clock() {
             && housing_now.len() < ids(&app, json!({ "lifeDomains": ["HOUSING"] })).await.len()
     );
 }
+
+fn km(lat0: f64, lon0: f64, lat: f64, lon: f64) -> f64 {
+    // Haversine, as an independent check of the service's approximation.
+    let (p1, p2) = (lat0.to_radians(), lat.to_radians());
+    let (dp, dl) = ((lat - lat0).to_radians(), (lon - lon0).to_radians());
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    6371.0 * 2.0 * a.sqrt().asin()
+}
+
+#[tokio::test]
+async fn near_finds_services_within_the_radius_nearest_first() {
+    let app = TestApp::spawn().await;
+    let map = Map::load(&app).await;
+    let (lat, lon) = (50.8890, 3.4260); // Waregem, the market square
+    let query = "query($filter: ServiceFilter, $first: Int, $after: String) { services(filter: $filter, first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { id name distanceKm } } } }";
+    let filter = json!({ "near": { "latitude": lat, "longitude": lon, "radiusKm": 5.0 } });
+    let response = app.query(Who::Public, query, json!({ "filter": filter, "first": 100 })).await;
+    assert_ok(&response);
+    let found = nodes(&response, &["services"]);
+    let nearest = |id: Uuid| {
+        map.at
+            .iter()
+            .filter(|a| a.service_id == id)
+            .filter_map(|a| map.locations.iter().find(|l| l.id == a.location_id && !l.confidential))
+            .filter_map(|l| Some(km(lat, lon, l.latitude?, l.longitude?)))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let expected: HashSet<Uuid> = map.matching(|id| nearest(id) <= 5.0);
+    let got: HashSet<Uuid> = found.iter().map(|n| n["id"].as_str().unwrap().parse().unwrap()).collect();
+    assert_eq!(got, expected);
+    assert!(!got.is_empty() && got.len() < map.services.len());
+    let distances: Vec<f64> = found.iter().map(|n| n["distanceKm"].as_f64().unwrap()).collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "nearest first: {distances:?}");
+    for node in &found {
+        let id: Uuid = node["id"].as_str().unwrap().parse().unwrap();
+        assert!((node["distanceKm"].as_f64().unwrap() - nearest(id)).abs() < 0.05, "{node}");
+    }
+    assert_eq!(response["data"]["services"]["totalCount"].as_u64().unwrap() as usize, expected.len());
+
+    // Paging walks the same order.
+    let mut walked = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page =
+            app.query(Who::Public, query, json!({ "filter": filter, "first": 3, "after": after })).await;
+        assert_ok(&page);
+        walked.extend(nodes(&page, &["services"]).iter().map(|n| n["id"].clone()));
+        if page["data"]["services"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["data"]["services"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(walked, found.iter().map(|n| n["id"].clone()).collect::<Vec<_>>());
+
+    // With another filter, AND; without near, no distance.
+    let housing = app
+        .query(
+            Who::Public,
+            query,
+            json!({ "filter": { "near": filter["near"], "lifeDomains": ["HOUSING"] }, "first": 100 }),
+        )
+        .await;
+    assert!(nodes(&housing, &["services"]).len() < found.len());
+    let plain = app.query(Who::Public, query, json!({ "first": 1 })).await;
+    assert_eq!(nodes(&plain, &["services"])[0]["distanceKm"], Value::Null);
+}
+
+#[tokio::test]
+async fn near_never_points_the_public_at_a_shelter() {
+    let app = TestApp::spawn().await;
+    let query =
+        "query($filter: ServiceFilter) { services(filter: $filter, first: 100) { edges { node { name } } } }";
+    let at_shelter =
+        json!({ "filter": { "near": { "latitude": 50.8300, "longitude": 3.2700, "radiusKm": 0.5 } } });
+    let staff = app.query(Who::Caw, query, at_shelter.clone()).await;
+    let names: Vec<&str> = nodes(&staff, &["services"]).iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"Vluchthuis"), "{names:?}");
+    let public = app.query(Who::Public, query, at_shelter).await;
+    assert!(nodes(&public, &["services"]).iter().all(|n| n["name"] != "Vluchthuis"));
+    for (near, field) in [
+        (json!({ "latitude": 91.0, "longitude": 3.0, "radiusKm": 1.0 }), "filter.near.latitude"),
+        (json!({ "latitude": 50.0, "longitude": 3.0, "radiusKm": 0.0 }), "filter.near.radiusKm"),
+        (json!({ "latitude": 50.0, "longitude": 3.0, "radiusKm": 500.0 }), "filter.near.radiusKm"),
+    ] {
+        let response = app.query(Who::Public, query, json!({ "filter": { "near": near } })).await;
+        assert_eq!(response["errors"][0]["extensions"]["field"], field);
+    }
+}

@@ -5,8 +5,10 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use entities::{
     location, organisation, schedule, service, service_at_location, service_language, service_life_domain,
 };
-use sea_orm::sea_query::{Expr, Func, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect, QueryTrait,
+};
 
 use crate::connection::{Page, PageArgs, page};
 use crate::error::{ApiError, ApiResult};
@@ -28,9 +30,20 @@ pub struct ServiceFilter {
     pub municipality: Option<String>,
     /// Services offered in this language (ISO 639-1 code, such as `nl` or `fr`).
     pub language: Option<String>,
+    /// Services with a location within a radius, nearest first (each with its `distanceKm`).
+    pub near: Option<NearInput>,
     /// Services open at this moment by their weekly hours (Europe/Brussels time); a service that
     /// is not active (closed for now, inactive, defunct) is never open.
     pub open_at: Option<DateTime<Utc>>,
+}
+
+/// A point and a radius.
+#[derive(InputObject, Clone, Copy)]
+pub struct NearInput {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// At most 200 km.
+    pub radius_km: f64,
 }
 
 #[Object]
@@ -68,14 +81,24 @@ impl SocialMapQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Page<Service>> {
-        let select = service::Entity::find().filter(service_condition(filter.unwrap_or_default()));
-        page(ctx, select, &PageArgs::new(first, after), Service).await
+        let filter = filter.unwrap_or_default();
+        let args = PageArgs::new(first, after);
+        match filter.near {
+            None => {
+                page(ctx, service::Entity::find().filter(service_condition(filter)), &args, Service::of).await
+            }
+            Some(near) => {
+                let near = Near::check(near, crate::caller_of(ctx)?)?;
+                let select = service::Entity::find().filter(service_condition(filter)).filter(near.within());
+                nearest_first(ctx, select, near, &args).await
+            }
+        }
     }
 
     async fn service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Service>> {
         let id = parse_id(&id, "id")?;
         let found = service::Entity::find_by_id(id).one(crate::db_of(ctx)?).await?;
-        found.map(Service).map(Some).ok_or(ApiError::NotFound("service"))
+        found.map(Service::of).map(Some).ok_or(ApiError::NotFound("service"))
     }
 }
 
@@ -160,4 +183,149 @@ fn services_at(location_condition: impl Into<Condition>) -> SelectStatement {
             ),
         )
         .to_owned()
+}
+
+/// A checked `near` filter, and the distance arithmetic it needs.
+///
+/// Distances use the equirectangular approximation — plain arithmetic that SQLite and
+/// PostgreSQL compute alike, within a fraction of a percent over the tens of kilometres of a
+/// region. The public never matches a confidential location (a shelter): a radius search would
+/// otherwise point at it.
+#[derive(Clone, Copy)]
+struct Near {
+    input: NearInput,
+    /// Kilometres per degree of longitude at this latitude, and of latitude.
+    km_per_lon: f64,
+    km_per_lat: f64,
+    include_confidential: bool,
+}
+
+impl Near {
+    fn check(input: NearInput, caller: &crate::caller::Caller) -> ApiResult<Near> {
+        if !(-90.0..=90.0).contains(&input.latitude) {
+            return Err(ApiError::bad_input("filter.near.latitude", "between -90 and 90"));
+        }
+        if !(-180.0..=180.0).contains(&input.longitude) {
+            return Err(ApiError::bad_input("filter.near.longitude", "between -180 and 180"));
+        }
+        if !(input.radius_km > 0.0 && input.radius_km <= 200.0) {
+            return Err(ApiError::bad_input("filter.near.radiusKm", "more than 0 and at most 200"));
+        }
+        Ok(Near {
+            input,
+            km_per_lon: 111.320 * input.latitude.to_radians().cos(),
+            km_per_lat: 110.574,
+            include_confidential: crate::policy::may_see_confidential_location(caller),
+        })
+    }
+
+    /// The squared distance (km²) from the point to a location, in SQL.
+    fn distance2(&self) -> sea_orm::sea_query::SimpleExpr {
+        let dx = Expr::col((location::Entity, location::Column::Longitude))
+            .sub(self.input.longitude)
+            .mul(self.km_per_lon);
+        let dy = Expr::col((location::Entity, location::Column::Latitude))
+            .sub(self.input.latitude)
+            .mul(self.km_per_lat);
+        dx.clone().mul(dx).add(dy.clone().mul(dy))
+    }
+
+    /// Locations within the radius that the caller may match.
+    fn locations(&self) -> Condition {
+        let mut condition = Condition::all()
+            .add(location::Column::Latitude.is_not_null())
+            .add(location::Column::Longitude.is_not_null())
+            .add(self.distance2().lte(self.input.radius_km * self.input.radius_km));
+        if !self.include_confidential {
+            condition = condition.add(location::Column::Confidential.eq(false));
+        }
+        condition
+    }
+
+    /// Services with such a location.
+    fn within(&self) -> Condition {
+        Condition::all().add(service::Column::Id.in_subquery(services_at(self.locations())))
+    }
+
+    /// Per service (correlated), the squared distance of its nearest such location.
+    fn nearest(&self) -> sea_orm::sea_query::SimpleExpr {
+        let min = Query::select()
+            .expr(Func::min(self.distance2()))
+            .from(service_at_location::Entity)
+            .inner_join(
+                location::Entity,
+                Expr::col((location::Entity, location::Column::Id))
+                    .equals((service_at_location::Entity, service_at_location::Column::LocationId)),
+            )
+            .and_where(
+                Expr::col((service_at_location::Entity, service_at_location::Column::ServiceId))
+                    .equals((service::Entity, service::Column::Id)),
+            )
+            .cond_where(self.locations())
+            .to_owned();
+        use sea_orm::sea_query::QueryStatementBuilder;
+        sea_orm::sea_query::SimpleExpr::SubQuery(None, Box::new(min.into_sub_query_statement()))
+    }
+}
+
+/// A page of services nearest first: `(distance, id)` keyset over the filtered services, then the
+/// page's rows by id — two statements whatever the page size.
+async fn nearest_first(
+    ctx: &Context<'_>,
+    select: sea_orm::Select<service::Entity>,
+    near: Near,
+    args: &PageArgs,
+) -> ApiResult<crate::connection::Page<Service>> {
+    use crate::connection::TotalCount;
+    use crate::cursor::KeyPart;
+    use async_graphql::connection::{Connection, Edge};
+    const KIND: &str = "service-near";
+    let size = args.size()?;
+    let db = crate::db_of(ctx)?;
+    let cursors = crate::cursor_key_of(ctx)?;
+    let total = TotalCount::of_query(db.clone(), select.clone().into_query());
+    let ranked =
+        select.select_only().column(service::Column::Id).expr_as(near.nearest(), "distance2").into_query();
+    let mut paged = Query::select()
+        .column(Alias::new("id"))
+        .column(Alias::new("distance2"))
+        .from_subquery(ranked, Alias::new("ranked"))
+        .order_by(Alias::new("distance2"), Order::Asc)
+        .order_by(Alias::new("id"), Order::Asc)
+        .limit(size + 1)
+        .to_owned();
+    if let Some(after) = &args.after {
+        let key = cursors.open(KIND, after)?;
+        let [KeyPart::Float(bits), KeyPart::Id(id)] = key.as_slice() else {
+            return Err(ApiError::bad_input("after", "not a cursor of this list"));
+        };
+        let (d, id) = (f64::from_bits(*bits), *id);
+        paged.cond_where(
+            Condition::any()
+                .add(Expr::col(Alias::new("distance2")).gt(d))
+                .add(Expr::col(Alias::new("distance2")).eq(d).and(Expr::col(Alias::new("id")).gt(id))),
+        );
+    }
+    let mut ranks: Vec<(uuid::Uuid, f64)> = Vec::new();
+    for row in db.query_all(&paged).await? {
+        ranks.push((row.try_get("", "id")?, row.try_get("", "distance2")?));
+    }
+    let has_next = ranks.len() as u64 > size;
+    ranks.truncate(size as usize);
+    let ids: Vec<uuid::Uuid> = ranks.iter().map(|(id, _)| *id).collect();
+    let mut rows: std::collections::HashMap<uuid::Uuid, service::Model> = service::Entity::find()
+        .filter(service::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut connection = Connection::with_additional_fields(args.after.is_some(), has_next, total);
+    for (id, d2) in ranks {
+        if let Some(model) = rows.remove(&id) {
+            let cursor = cursors.seal(KIND, &[KeyPart::Float(d2.to_bits()), KeyPart::Id(id)]);
+            connection.edges.push(Edge::new(cursor, Service(model, Some(d2.sqrt()))));
+        }
+    }
+    Ok(connection)
 }

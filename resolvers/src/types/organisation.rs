@@ -52,7 +52,7 @@ impl Organisation {
             PageArgs::new(first, after),
             |size, after| ServicesPage { organisation, size, after },
             ChildCount::ServicesOf(organisation),
-            Service,
+            Service::of,
         )
         .await
     }

@@ -71,7 +71,7 @@ impl Referral {
         let Some(service) = self.0.service_id else {
             return Ok(None);
         };
-        Ok(request_loader(ctx)?.load_one(ServiceId(service)).await?.map(Service))
+        Ok(request_loader(ctx)?.load_one(ServiceId(service)).await?.map(Service::of))
     }
     /// The recipient's feedback that closes the loop (on REJECTED and COMPLETED).
     async fn outcome_note(&self) -> Option<&str> {

@@ -12,7 +12,14 @@ use crate::loaders::{
 };
 
 /// A service on the social map: who offers what, where and when.
-pub struct Service(pub service::Model);
+pub struct Service(pub service::Model, pub Option<f64>);
+
+impl Service {
+    /// A service as a list or lookup returns it (no distance asked for).
+    pub fn of(model: service::Model) -> Self {
+        Service(model, None)
+    }
+}
 
 #[Object]
 impl Service {
@@ -24,6 +31,10 @@ impl Service {
     }
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
+    }
+    /// With a `near` filter: how far (km, as the crow flies) its nearest location is.
+    async fn distance_km(&self) -> Option<f64> {
+        self.1.map(|d| (d * 100.0).round() / 100.0)
     }
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         request_loader(ctx)?
