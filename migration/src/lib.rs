@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_network;
 mod m20261125_000002_audit_append_only;
+mod m20261125_000003_service_search;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_network::Migration),
             Box::new(m20261125_000002_audit_append_only::Migration),
+            Box::new(m20261125_000003_service_search::Migration),
         ]
     }
 }

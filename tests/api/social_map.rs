@@ -332,3 +332,117 @@ async fn near_never_points_the_public_at_a_shelter() {
         assert_eq!(response["errors"][0]["extensions"]["field"], field);
     }
 }
+
+/// Lower case without accents, as both search engines fold words.
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ä' => 'a',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
+fn words(text: &str) -> Vec<String> {
+    fold(text).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn search_finds_words_and_word_starts_whatever_the_accents_and_case() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::spawn().await;
+    let org = app.user(Who::Intake).await.unwrap().organisation_id;
+    let now = chrono::Utc::now();
+    service::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organisation_id: Set(org),
+        name: Set("Ontmoetingshuis Émile".into()),
+        description: Set(Some("Koffie, kaarten en een praatje in de buurt.".into())),
+        url: Set(None),
+        email: Set(None),
+        phone: Set(None),
+        status: Set(entities::ServiceStatus::Active),
+        eligibility: Set(None),
+        fees: Set(None),
+        application_process: Set(None),
+        assured_date: Set(None),
+        alert: Set(None),
+        hsds_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db.conn)
+    .await
+    .unwrap();
+    let map = Map::load(&app).await;
+    let expect = |query: &str| -> HashSet<Uuid> {
+        let wanted = words(query);
+        map.matching(|id| {
+            let s = map.services.iter().find(|s| s.id == id).unwrap();
+            let have = words(&format!("{} {}", s.name, s.description.clone().unwrap_or_default()));
+            wanted.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+        })
+    };
+    for query in [
+        "emile",
+        "ÉMILE",
+        "Emil",
+        "schulden",
+        "schuld",
+        "SCHULD",
+        "sociale huur",
+        "huur",
+        "geindividualiseerd",
+        "e-mail",
+        "pensioen",
+        "kinderen",
+    ] {
+        let found = ids(&app, json!({ "search": query })).await;
+        assert_eq!(found, expect(query), "search {query:?}");
+        assert!(!found.is_empty(), "search {query:?} finds something in the demo");
+    }
+    assert!(ids(&app, json!({ "search": "xyzzy" })).await.is_empty());
+    // Combined with other filters, AND.
+    let in_waregem = ids(&app, json!({ "search": "huur", "municipality": "Waregem" })).await;
+    assert!(in_waregem.len() < expect("huur").len());
+    // Nothing to search for is a clear error; operators are just text.
+    for bad in ["", "  ", "!!!"] {
+        let response = app.query(Who::Public, SERVICES, json!({ "filter": { "search": bad } })).await;
+        assert_eq!(response["errors"][0]["extensions"]["field"], "filter.search", "{bad:?}");
+    }
+    assert!(ids(&app, json!({ "search": "schuld' OR 1=1 --" })).await.len() <= expect("schuld").len());
+}
+
+#[tokio::test]
+async fn search_ranks_name_hits_above_description_hits() {
+    let app = TestApp::spawn().await;
+    let map = Map::load(&app).await;
+    let query =
+        "query($filter: ServiceFilter, $after: String) { services(filter: $filter, first: 4, after: $after) {
+        pageInfo { hasNextPage endCursor } edges { node { id name } } } }";
+    let mut order = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page =
+            app.query(Who::Public, query, json!({ "filter": { "search": "huur" }, "after": after })).await;
+        assert_ok(&page);
+        order.extend(nodes(&page, &["services"]).iter().map(|n| n["name"].as_str().unwrap().to_owned()));
+        if page["data"]["services"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["data"]["services"]["pageInfo"]["endCursor"].clone();
+    }
+    let in_name = |name: &String| words(name).iter().any(|w| w.starts_with("huur"));
+    let first_description_hit = order.iter().position(|n| !in_name(n)).unwrap_or(order.len());
+    assert!(first_description_hit > 0, "{order:?}");
+    assert!(order[first_description_hit..].iter().all(|n| !in_name(n)), "name hits first: {order:?}");
+    assert_eq!(order.iter().collect::<HashSet<_>>().len(), order.len(), "paging repeats nothing");
+    let _ = map;
+}

@@ -7,7 +7,8 @@ use entities::{
 };
 use sea_orm::sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 
 use crate::connection::{Page, PageArgs, page};
@@ -30,6 +31,9 @@ pub struct ServiceFilter {
     pub municipality: Option<String>,
     /// Services offered in this language (ISO 639-1 code, such as `nl` or `fr`).
     pub language: Option<String>,
+    /// Words (or the start of words) to find in the name or description, accents and case aside;
+    /// all must occur. Results come most relevant first (name hits before description hits).
+    pub search: Option<String>,
     /// Services with a location within a radius, nearest first (each with its `distanceKm`).
     pub near: Option<NearInput>,
     /// Services open at this moment by their weekly hours (Europe/Brussels time); a service that
@@ -83,15 +87,31 @@ impl SocialMapQuery {
     ) -> ApiResult<Page<Service>> {
         let filter = filter.unwrap_or_default();
         let args = PageArgs::new(first, after);
-        match filter.near {
-            None => {
-                page(ctx, service::Entity::find().filter(service_condition(filter)), &args, Service::of).await
+        let db = crate::db_of(ctx)?;
+        let search = filter
+            .search
+            .as_deref()
+            .map(|text| Search::parse(text, db.get_database_backend()))
+            .transpose()?;
+        let near = filter.near.map(|near| Near::check(near, crate::caller_of(ctx)?)).transpose()?;
+        let mut select = service::Entity::find().filter(service_condition(filter));
+        if let Some(search) = &search {
+            select = select.filter(search.matches());
+        }
+        if let Some(near) = &near {
+            select = select.filter(near.within());
+        }
+        match (near, search) {
+            (Some(near), _) => {
+                ranked_page(ctx, select, near.nearest(), "service-near", &args, |m, d2| {
+                    Service(m, Some(d2.sqrt()))
+                })
+                .await
             }
-            Some(near) => {
-                let near = Near::check(near, crate::caller_of(ctx)?)?;
-                let select = service::Entity::find().filter(service_condition(filter)).filter(near.within());
-                nearest_first(ctx, select, near, &args).await
+            (None, Some(search)) => {
+                ranked_page(ctx, select, search.rank(), "service-search", &args, |m, _| Service::of(m)).await
             }
+            (None, None) => page(ctx, select, &args, Service::of).await,
         }
     }
 
@@ -268,24 +288,25 @@ impl Near {
     }
 }
 
-/// A page of services nearest first: `(distance, id)` keyset over the filtered services, then the
-/// page's rows by id — two statements whatever the page size.
-async fn nearest_first(
+/// A page of services by a computed rank, lowest first (distance, or negated relevance): an
+/// `(rank, id)` keyset over the filtered services, then the page's rows by id — two statements
+/// whatever the page size.
+async fn ranked_page(
     ctx: &Context<'_>,
     select: sea_orm::Select<service::Entity>,
-    near: Near,
+    rank: sea_orm::sea_query::SimpleExpr,
+    kind: &'static str,
     args: &PageArgs,
+    node: impl Fn(service::Model, f64) -> Service,
 ) -> ApiResult<crate::connection::Page<Service>> {
     use crate::connection::TotalCount;
     use crate::cursor::KeyPart;
     use async_graphql::connection::{Connection, Edge};
-    const KIND: &str = "service-near";
     let size = args.size()?;
     let db = crate::db_of(ctx)?;
     let cursors = crate::cursor_key_of(ctx)?;
     let total = TotalCount::of_query(db.clone(), select.clone().into_query());
-    let ranked =
-        select.select_only().column(service::Column::Id).expr_as(near.nearest(), "distance2").into_query();
+    let ranked = select.select_only().column(service::Column::Id).expr_as(rank, "distance2").into_query();
     let mut paged = Query::select()
         .column(Alias::new("id"))
         .column(Alias::new("distance2"))
@@ -295,7 +316,7 @@ async fn nearest_first(
         .limit(size + 1)
         .to_owned();
     if let Some(after) = &args.after {
-        let key = cursors.open(KIND, after)?;
+        let key = cursors.open(kind, after)?;
         let [KeyPart::Float(bits), KeyPart::Id(id)] = key.as_slice() else {
             return Err(ApiError::bad_input("after", "not a cursor of this list"));
         };
@@ -323,9 +344,68 @@ async fn nearest_first(
     let mut connection = Connection::with_additional_fields(args.after.is_some(), has_next, total);
     for (id, d2) in ranks {
         if let Some(model) = rows.remove(&id) {
-            let cursor = cursors.seal(KIND, &[KeyPart::Float(d2.to_bits()), KeyPart::Id(id)]);
-            connection.edges.push(Edge::new(cursor, Service(model, Some(d2.sqrt()))));
+            let cursor = cursors.seal(kind, &[KeyPart::Float(d2.to_bits()), KeyPart::Id(id)]);
+            connection.edges.push(Edge::new(cursor, node(model, d2)));
         }
     }
     Ok(connection)
+}
+
+/// A checked `search`: the words to find, as each database's full-text engine reads them.
+struct Search {
+    backend: DbBackend,
+    /// PostgreSQL `to_tsquery` text, or SQLite FTS5 `MATCH` text: every word as a prefix.
+    query: String,
+}
+
+impl Search {
+    fn parse(text: &str, backend: DbBackend) -> ApiResult<Search> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        if words.is_empty() {
+            return Err(ApiError::bad_input("filter.search", "give at least one word"));
+        }
+        if words.len() > 10 || words.iter().any(|w| w.chars().count() > 60) {
+            return Err(ApiError::bad_input("filter.search", "at most 10 words of at most 60 letters"));
+        }
+        // Only letters and digits remain, so neither syntax can be broken out of.
+        let query = match backend {
+            DbBackend::Postgres => words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
+            _ => words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" "),
+        };
+        Ok(Search { backend, query })
+    }
+
+    /// Services whose name or description holds every word.
+    fn matches(&self) -> Condition {
+        let expr = match self.backend {
+            DbBackend::Postgres => Expr::cust_with_values(
+                "\"services\".\"search\" @@ to_tsquery('wzh_dutch', $1)",
+                [self.query.clone()],
+            ),
+            _ => Expr::cust_with_values(
+                "\"services\".\"id\" IN (SELECT service_id FROM services_fts WHERE services_fts MATCH ?)",
+                [self.query.clone()],
+            ),
+        };
+        Condition::all().add(expr)
+    }
+
+    /// Lower is more relevant; a word in the name weighs more than one in the description.
+    fn rank(&self) -> sea_orm::sea_query::SimpleExpr {
+        match self.backend {
+            DbBackend::Postgres => Expr::cust_with_values(
+                "-CAST(ts_rank('{0.1, 0.2, 0.4, 1.0}', \"services\".\"search\", to_tsquery('wzh_dutch', $1)) AS DOUBLE PRECISION)",
+                [self.query.clone()],
+            ),
+            _ => Expr::cust_with_values(
+                "(SELECT bm25(services_fts, 0.0, 10.0, 1.0) FROM services_fts
+                  WHERE services_fts MATCH ? AND services_fts.service_id = \"services\".\"id\")",
+                [self.query.clone()],
+            ),
+        }
+    }
 }
