@@ -44,12 +44,26 @@ enum Command {
         #[arg(long, default_value = "8h", value_parser = parse_ttl)]
         ttl: chrono::Duration,
     },
+    /// The social map as Open Referral HSDS 3.0 JSON.
+    Socialmap {
+        #[command(subcommand)]
+        action: SocialmapAction,
+    },
     /// Print the GraphQL schema (SDL); with --role, as that role sees it through introspection.
     Schema {
         /// PUBLIC, PARTNER, INTAKE, CASE_WORKER, ANALYST or ADMIN.
         #[arg(long, value_parser = parse_role)]
         role: Option<Role>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum SocialmapAction {
+    /// Load services from an HSDS 3.0 JSON file (an array, or {"services": [...]}): all checked
+    /// first, all or nothing, idempotent by HSDS id.
+    Import { file: std::path::PathBuf },
+    /// Print the social map as HSDS 3.0 JSON that `import` reads back.
+    Export,
 }
 
 pub async fn run() -> ExitCode {
@@ -74,6 +88,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { email, ttl } => token(&config, &email, ttl).await,
+        Command::Socialmap { action } => socialmap(&config, action).await,
         Command::Schema { role: None } => {
             print!("{}", schema::sdl());
             Ok(())
@@ -127,4 +142,23 @@ fn parse_role(text: &str) -> Result<Role, String> {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("'{text}': expected one of {}", roles.join(", "))
     })
+}
+
+async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<()> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    match action {
+        SocialmapAction::Import { file } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let services = crate::socialmap::parse(&text)?;
+            let summary = crate::socialmap::import(&db.conn, services).await?;
+            println!("imported: {} new, {} updated", summary.created, summary.updated);
+        }
+        SocialmapAction::Export => {
+            let services = crate::socialmap::export(&db.conn).await?;
+            println!("{}", serde_json::to_string_pretty(&services)?);
+        }
+    }
+    Ok(())
 }

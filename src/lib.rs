@@ -9,5 +9,6 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod notify;
+pub mod socialmap;
 pub mod startup;
 pub mod telemetry;

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod dashboard;
 mod demo;
+mod hsds;
 mod http;
 mod matrix;
 mod national_number;

@@ -1,0 +1,157 @@
+//! The social map in and out as HSDS 3.0 JSON.
+
+use entities::{service, service_language, service_life_domain};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use welzijnshuis::socialmap::{export, import, parse};
+
+use crate::helpers::{SECRET, TestApp, Who, assert_ok, nodes};
+
+fn new_service(id: &str) -> Value {
+    json!({
+        "id": id,
+        "name": "Repair Café Waregem",
+        "description": "Samen kapotte spullen herstellen, met vrijwilligers.",
+        "status": "active",
+        "fees_description": "Gratis, een vrije bijdrage mag",
+        "assured_date": "2026-11-01",
+        "organization": { "id": "hsds-org-repair", "name": "Repair Café vzw", "website": "https://www.repaircafe.be" },
+        "phones": [{ "number": "056 00 00 00" }],
+        "languages": [{ "code": "NL" }, { "code": "fr" }],
+        "attributes": [
+            { "taxonomy_term": { "code": "PARTICIPATION", "vocabulary": "welzijnshuis-life-domain" } },
+            { "taxonomy_term": { "code": "FINANCES" } }
+        ],
+        "schedules": [{ "byday": "SA", "opens_at": "10:00", "closes_at": "13:00" }],
+        "service_at_locations": [{ "location": {
+            "id": "hsds-loc-repair", "name": "Ontmoetingscentrum", "latitude": 50.885, "longitude": 3.43,
+            "addresses": [{ "address_1": "Kerkstraat 1", "city": "Waregem", "postal_code": "8790", "country": "BE" }]
+        } }]
+    })
+}
+
+#[tokio::test]
+async fn an_import_adds_services_the_api_then_shows() {
+    let app = TestApp::spawn().await;
+    let before = service::Entity::find().count(&app.db.conn).await.unwrap();
+    let file = json!({ "services": [new_service("hsds-repair-1")] }).to_string();
+    let summary = import(&app.db.conn, parse(&file).unwrap()).await.unwrap();
+    assert_eq!((summary.created, summary.updated), (1, 0));
+    assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), before + 1);
+    let query = r#"{ services(filter: { search: "repair" }) { edges { node { name fees languages lifeDomains
+        organisation { name kind isNetworkPartner } locations { address { municipality } } openingHours { weekday opens closes } } } } }"#;
+    let response = app.query(Who::Public, query, json!({})).await;
+    assert_ok(&response);
+    let node = nodes(&response, &["services"])[0].clone();
+    assert_eq!(node["languages"], json!(["fr", "nl"]));
+    assert_eq!(node["lifeDomains"], json!(["FINANCES", "PARTICIPATION"]));
+    assert_eq!(
+        node["organisation"],
+        json!({ "name": "Repair Café vzw", "kind": "OTHER", "isNetworkPartner": false })
+    );
+    assert_eq!(node["openingHours"], json!([{ "weekday": 6, "opens": "10:00", "closes": "13:00" }]));
+
+    // Importing the same file again changes nothing (idempotent by HSDS id).
+    let again = import(&app.db.conn, parse(&file).unwrap()).await.unwrap();
+    assert_eq!((again.created, again.updated), (0, 1));
+    assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), before + 1);
+    let repair = service::Entity::find()
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.hsds_id.as_deref() == Some("hsds-repair-1"))
+        .unwrap();
+    let languages = service_language::Entity::find()
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.service_id == repair.id)
+        .count();
+    assert_eq!(languages, 2, "the lists are replaced, not appended to");
+}
+
+#[tokio::test]
+async fn one_bad_record_rejects_the_whole_file_naming_it() {
+    let app = TestApp::spawn().await;
+    let (services, domains) = (
+        service::Entity::find().count(&app.db.conn).await.unwrap(),
+        service_life_domain::Entity::find().count(&app.db.conn).await.unwrap(),
+    );
+    let mut bad = new_service("hsds-bad-7");
+    bad["status"] = json!("open");
+    bad["schedules"][0]["opens_at"] = json!("25:00");
+    bad["attributes"][0]["taxonomy_term"]["code"] = json!("GARDENING");
+    let mut nameless = new_service("hsds-bad-8");
+    nameless["name"] = json!(" ");
+    let file = json!([new_service("hsds-good-1"), bad, nameless]).to_string();
+    let error = import(&app.db.conn, parse(&file).unwrap()).await.unwrap_err().to_string();
+    for needle in [
+        "service hsds-bad-7: status",
+        "service hsds-bad-7: schedules[0]",
+        "hsds-bad-7: attributes[0].taxonomy_term.code",
+        "service hsds-bad-8: name",
+    ] {
+        assert!(error.contains(needle), "{needle} in: {error}");
+    }
+    assert!(!error.contains("hsds-good-1"), "{error}");
+    assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), services, "nothing written");
+    assert_eq!(service_life_domain::Entity::find().count(&app.db.conn).await.unwrap(), domains);
+    assert!(parse("{ \"not\": \"hsds\" }").is_err());
+}
+
+#[tokio::test]
+async fn export_then_import_reads_back_exactly() {
+    let app = TestApp::spawn().await;
+    import(&app.db.conn, parse(&json!([new_service("hsds-repair-2")]).to_string()).unwrap()).await.unwrap();
+    let first = export(&app.db.conn).await.unwrap();
+    assert!(first.len() >= 46);
+    assert!(
+        first.iter().any(|s| s.service_at_locations.iter().any(|l| !l.location.attributes.is_empty())),
+        "the shelter stays confidential"
+    );
+    // Into a database that has never seen them: the same map comes out.
+    let other = TestApp::spawn().await;
+    let text = serde_json::to_string(&first).unwrap();
+    import(&other.db.conn, parse(&text).unwrap()).await.unwrap();
+    let second = export(&other.db.conn).await.unwrap();
+    assert_eq!(serde_json::to_value(&first).unwrap(), serde_json::to_value(&second).unwrap());
+    // And into the same database again: unchanged.
+    import(&app.db.conn, parse(&text).unwrap()).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(export(&app.db.conn).await.unwrap()).unwrap(),
+        serde_json::to_value(&first).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_command_line_imports_and_reports_problems() {
+    let app = TestApp::spawn().await;
+    let dir = std::env::temp_dir().join(format!("wzh-hsds-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.json");
+    std::fs::write(&good, json!([new_service("hsds-cli-1")]).to_string()).unwrap();
+    let mut bad_service = new_service("hsds-cli-2");
+    bad_service["service_at_locations"][0]["location"]["addresses"] = json!([]);
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, json!([bad_service]).to_string()).unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"))
+            .args(["socialmap", "import"])
+            .arg(file)
+            .env("DATABASE_URL", &app.database.url)
+            .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let ok = run(&good);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("1 new"));
+    let refused = run(&bad);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("hsds-cli-2") && stderr.contains("addresses"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
