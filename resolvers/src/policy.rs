@@ -10,7 +10,7 @@
 //!
 //! | data            | PUBLIC | PARTNER                          | INTAKE | CASE_WORKER | ANALYST | ADMIN |
 //! |-----------------|--------|----------------------------------|--------|-------------|---------|-------|
-//! | social map      | read   | read                             | read   | read        | read    | read  |
+//! | social map      | read   | read; edit own org's services    | read   | read        | read    | read, edit |
 //! | confidential location address | – | read                  | read   | read        | read    | read  |
 //! | clients         | –      | of referrals sent to/by its org  | read   | read        | –       | all   |
 //! | client fields   | –      | per active consent to its org    | all    | all         | –       | all   |
@@ -249,6 +249,9 @@ pub const INTAKE_STAFF: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin]
 /// Roles that book and cancel appointments (a partner only in its own office hours).
 pub const BOOKERS: &[Role] = &[Role::Partner, Role::Intake, Role::CaseWorker, Role::Admin];
 
+/// Roles that edit services on the social map (a partner only its own organisation's).
+pub const SERVICE_EDITORS: &[Role] = &[Role::Partner, Role::Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Role::Admin];
 
@@ -321,6 +324,11 @@ pub mod visible {
     /// The `Mutation` type: shown to roles that have at least one mutation.
     pub fn any_mutation(ctx: &Context<'_>) -> bool {
         client_data(ctx)
+    }
+
+    /// Editing services on the social map.
+    pub fn service_editing(ctx: &Context<'_>) -> bool {
+        super::SERVICE_EDITORS.contains(&role(ctx))
     }
 
     /// Booking and cancelling appointments.

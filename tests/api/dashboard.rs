@@ -15,6 +15,7 @@ const DASHBOARD: &str = "query($from: DateTime, $to: DateTime) { dashboard(from:
     referralsByStatus { status count suppressed }
     referralsByLifeDomain { lifeDomain count suppressed }
     helpRequestsByLifeDomain { lifeDomain count suppressed }
+    referralsPerMonth { month count suppressed }
     rejections { lifeDomain reason count suppressed }
     partners { organisation { name } received accepted rejected completed stalled medianHoursToAccept suppressed } } }";
 
@@ -144,7 +145,13 @@ async fn analysts_see_no_small_count_nor_one_they_could_work_back() {
     assert_ok(&analyst);
     let (full, shown) = (&admin["data"]["dashboard"], &analyst["data"]["dashboard"]);
     let mut suppressed = 0;
-    for list in ["referralsByStatus", "referralsByLifeDomain", "helpRequestsByLifeDomain", "rejections"] {
+    for list in [
+        "referralsByStatus",
+        "referralsByLifeDomain",
+        "helpRequestsByLifeDomain",
+        "rejections",
+        "referralsPerMonth",
+    ] {
         for (a, s) in full[list].as_array().unwrap().iter().zip(shown[list].as_array().unwrap()) {
             let n = a["count"].as_i64().unwrap();
             if (1..=4).contains(&n) {
@@ -166,7 +173,7 @@ async fn analysts_see_no_small_count_nor_one_they_could_work_back() {
     // Secondary suppression: in each list that adds up to the shown total, never exactly one
     // withheld cell, so no withheld count is the total minus the others.
     let total = shown["totalReferrals"].as_i64();
-    for list in ["referralsByStatus", "referralsByLifeDomain"] {
+    for list in ["referralsByStatus", "referralsByLifeDomain", "referralsPerMonth"] {
         let hidden = shown[list].as_array().unwrap().iter().filter(|c| c["suppressed"] == true).count();
         if total.is_some() {
             assert_ne!(hidden, 1, "{list}: one withheld cell is the total minus the rest");

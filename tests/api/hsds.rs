@@ -155,3 +155,63 @@ async fn the_command_line_imports_and_reports_problems() {
     assert!(stderr.contains("hsds-cli-2") && stderr.contains("addresses"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+const CREATE_SERVICE: &str = "mutation($org: ID!, $input: ServiceInput!) { createService(organisationId: $org, input: $input) { id name lifeDomains languages status assuredDate } }";
+const UPDATE_SERVICE: &str = "mutation($id: ID!, $input: ServiceInput!) { updateService(id: $id, input: $input) { id name lifeDomains languages status alert } }";
+
+#[tokio::test]
+async fn a_partner_edits_its_own_services_and_admin_any() {
+    let app = TestApp::spawn().await;
+    let dyzo = app.user(Who::Dyzo).await.unwrap().organisation_id.to_string();
+    let input = json!({ "name": "Startersatelier", "description": "Begeleiding voor wie herstart als zelfstandige.",
+        "lifeDomains": ["WORK"], "languages": ["nl", "EN"], "url": "https://www.dyzo.be/herstart" });
+    let created = app.query(Who::Dyzo, CREATE_SERVICE, json!({ "org": dyzo, "input": input })).await;
+    assert_ok(&created);
+    let service = &created["data"]["createService"];
+    assert_eq!(
+        (service["lifeDomains"].clone(), service["languages"].clone(), service["status"].clone()),
+        (json!(["WORK"]), json!(["en", "nl"]), json!("ACTIVE"))
+    );
+    let id = service["id"].clone();
+    // Found by the search right away.
+    let found = app
+        .query(
+            Who::Public,
+            r#"{ services(filter: { search: "startersatelier" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["data"]["services"]["totalCount"], 1);
+
+    let mut changed = input.clone();
+    changed["name"] = json!("Startersatelier dyzo");
+    changed["status"] = json!("TEMPORARILY_CLOSED");
+    changed["alert"] = json!("Gesloten tijdens de kerstvakantie");
+    let updated = app.query(Who::Dyzo, UPDATE_SERVICE, json!({ "id": id, "input": changed })).await;
+    assert_ok(&updated);
+    assert_eq!(updated["data"]["updateService"]["status"], "TEMPORARILY_CLOSED");
+    assert_ok(&app.query(Who::Admin, UPDATE_SERVICE, json!({ "id": id, "input": input })).await);
+
+    // Another partner, staff without the role, the public: refused. Bad input names its field.
+    for who in [Who::Caw, Who::Intake, Who::Analyst, Who::Public] {
+        let response = app.query(who, UPDATE_SERVICE, json!({ "id": id, "input": input })).await;
+        assert_eq!(crate::helpers::codes(&response), vec!["FORBIDDEN"], "{who:?}");
+    }
+    assert_eq!(
+        crate::helpers::codes(
+            &app.query(Who::Caw, CREATE_SERVICE, json!({ "org": dyzo, "input": input })).await
+        ),
+        vec!["FORBIDDEN"]
+    );
+    for (key, value, field) in [
+        ("name", json!(""), "input.name"),
+        ("lifeDomains", json!([]), "input.lifeDomains"),
+        ("languages", json!(["dutch"]), "input.languages"),
+        ("url", json!("dyzo.be"), "input.url"),
+    ] {
+        let mut bad = input.clone();
+        bad[key] = value;
+        let response = app.query(Who::Dyzo, CREATE_SERVICE, json!({ "org": dyzo, "input": bad })).await;
+        assert_eq!(response["errors"][0]["extensions"]["field"], field);
+    }
+}

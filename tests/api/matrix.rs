@@ -117,6 +117,8 @@ async fn every_role_against_every_root_field_and_mutation() {
             ("officeHours", "{ officeHours(from: \"2030-01-07T00:00:00Z\", to: \"2030-01-14T00:00:00Z\") { startsAt free } }".into(), json!({}), Ok),
             ("cancelAppointment(made-up id)", "mutation($id: ID!) { cancelAppointment(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
                 if reads_clients(role) { NotFound } else { Forbidden }),
+            ("createService(for CAW)", "mutation($o: ID!) { createService(organisationId: $o, input: { name: \"Matrix\", lifeDomains: [HOUSING], languages: [\"nl\"] }) { id } }".into(),
+                json!({ "o": org_id }), if role == Role::Admin || who == Who::Caw { Ok } else { Forbidden }),
             ("dashboard", "{ dashboard { totalReferrals partners { received } } }".into(), json!({}),
                 if matches!(role, Role::Admin | Role::Analyst | Role::Partner) { Ok } else { Forbidden }),
             ("revokeConsent(made-up id)", "mutation($id: ID!) { revokeConsent(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),

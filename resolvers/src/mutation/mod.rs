@@ -5,6 +5,7 @@ mod appointments;
 mod consents;
 mod intake;
 mod referrals;
+mod services;
 
 use async_graphql::MergedObject;
 
@@ -14,6 +15,7 @@ pub use appointments::BookAppointmentInput;
 pub use consents::RecordConsentInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
 pub use referrals::{CreateReferralInput, IdempotencyKey};
+pub use services::ServiceInput;
 
 #[derive(MergedObject, Default)]
 #[graphql(visible = "crate::policy::visible::any_mutation")]
@@ -22,6 +24,7 @@ pub struct Mutation(
     intake::IntakeMutation,
     referrals::ReferralMutation,
     appointments::AppointmentMutation,
+    services::ServiceMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

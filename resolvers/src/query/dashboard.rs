@@ -20,7 +20,9 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 use crate::suppression::{CellRef, Table};
-use crate::types::dashboard::{Dashboard, LifeDomainCount, PartnerFigures, RejectionCount, StatusCount};
+use crate::types::dashboard::{
+    Dashboard, LifeDomainCount, MonthCount, PartnerFigures, RejectionCount, StatusCount,
+};
 
 #[derive(Default)]
 pub struct DashboardQuery;
@@ -113,6 +115,20 @@ impl DashboardQuery {
             .await?
             .into_iter()
             .collect();
+        let month = match db.get_database_backend() {
+            DbBackend::Postgres => "to_char(\"referrals\".\"created_at\" AT TIME ZONE 'UTC', 'YYYY-MM')",
+            _ => "strftime('%Y-%m', \"referrals\".\"created_at\")",
+        };
+        let mut per_month: Vec<(String, i64)> = referral::Entity::find()
+            .filter(referrals.clone())
+            .select_only()
+            .column_as(Expr::cust(month), "month")
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(Expr::cust(month))
+            .into_tuple()
+            .all(db)
+            .await?;
+        per_month.sort();
         let partners = organisation::Entity::find()
             .filter(policy::dashboard_partners(caller))
             .filter(organisation::Column::Kind.ne(OrganisationKind::WelfareHouse))
@@ -126,6 +142,7 @@ impl DashboardQuery {
             by_status,
             by_domain,
             help_by_domain,
+            per_month,
             rejections,
             partners.iter().map(|p| {
                 (p.id, figures.get(&p.id).copied().unwrap_or_default(), medians.get(&p.id).copied())
@@ -234,6 +251,7 @@ fn assemble(
     by_status: HashMap<Status, i64>,
     by_domain: HashMap<LifeDomain, i64>,
     help_by_domain: HashMap<LifeDomain, i64>,
+    per_month: Vec<(String, i64)>,
     rejections: HashMap<(LifeDomain, RejectionReason), i64>,
     partners: impl Iterator<Item = (Uuid, Figures, Option<f64>)>,
     suppress: bool,
@@ -248,6 +266,7 @@ fn assemble(
         .iter()
         .map(|&d| (d, table.add(help_by_domain.get(&d).copied().unwrap_or(0))))
         .collect();
+    let months: Vec<(String, CellRef)> = per_month.into_iter().map(|(m, n)| (m, table.add(n))).collect();
     let mut rejected: Vec<((LifeDomain, RejectionReason), CellRef)> = Vec::new();
     for &domain in LifeDomain::ALL {
         for &reason in RejectionReason::ALL {
@@ -263,6 +282,7 @@ fn assemble(
     let status_cell = |s: Status| statuses.iter().find(|(x, _)| *x == s).map(|(_, c)| *c).unwrap_or(total);
     table.group(vec![total], statuses.iter().map(|(_, c)| *c).collect());
     table.group(vec![total], domains.iter().map(|(_, c)| *c).collect());
+    table.group(vec![total], months.iter().map(|(_, c)| *c).collect());
     table.group(vec![status_cell(Status::Rejected)], rejected.iter().map(|(_, c)| *c).collect());
     if partners.len() > 1 {
         table.group(vec![total], partners.iter().map(|(_, f, _)| f[0]).collect());
@@ -304,6 +324,14 @@ fn assemble(
                 life_domain: d.into(),
                 count: cell(c).shown(),
                 suppressed: cell(c).suppressed,
+            })
+            .collect(),
+        referrals_per_month: months
+            .iter()
+            .map(|(m, c)| MonthCount {
+                month: m.clone(),
+                count: cell(*c).shown(),
+                suppressed: cell(*c).suppressed,
             })
             .collect(),
         rejections: rejected

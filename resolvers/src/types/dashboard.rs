@@ -9,6 +9,8 @@ pub struct Dashboard {
     pub referrals_by_status: Vec<StatusCount>,
     pub referrals_by_life_domain: Vec<LifeDomainCount>,
     pub help_requests_by_life_domain: Vec<LifeDomainCount>,
+    /// Referrals created per calendar month (UTC), oldest first.
+    pub referrals_per_month: Vec<MonthCount>,
     /// Per network partner (for a partner: its own organisation only).
     pub partners: Vec<PartnerFigures>,
     /// Why referrals were turned down, per life domain: the unmet needs to signal.
@@ -20,6 +22,14 @@ pub struct Dashboard {
 #[derive(SimpleObject)]
 pub struct StatusCount {
     pub status: ReferralStatus,
+    pub count: Option<i64>,
+    pub suppressed: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct MonthCount {
+    /// `YYYY-MM`.
+    pub month: String,
     pub count: Option<i64>,
     pub suppressed: bool,
 }

@@ -1,0 +1,186 @@
+//! Editing the social map: a partner keeps its own organisation's services up to date; ADMIN
+//! edits any. The same checks as the HSDS import.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{NaiveDate, SubsecRound, Utc};
+use entities::{Role, organisation, service, service_language, service_life_domain};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::text;
+use crate::audit::record_change;
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::policy::{RoleIn, SERVICE_EDITORS};
+use crate::types::service::Service;
+use crate::types::{LifeDomain, ServiceStatus, parse_id};
+
+#[derive(Default)]
+pub struct ServiceMutation;
+
+/// A service's description on the social map.
+#[derive(InputObject)]
+pub struct ServiceInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// ACTIVE when not given.
+    pub status: Option<ServiceStatus>,
+    pub eligibility: Option<String>,
+    pub fees: Option<String>,
+    pub application_process: Option<String>,
+    /// When the entry was checked; today when not given.
+    pub assured_date: Option<NaiveDate>,
+    pub alert: Option<String>,
+    /// At least one.
+    pub life_domains: Vec<LifeDomain>,
+    /// ISO 639-1 codes.
+    pub languages: Vec<String>,
+}
+
+#[Object]
+impl ServiceMutation {
+    /// Adds a service to an organisation's entry on the social map.
+    #[graphql(guard = "RoleIn(SERVICE_EDITORS)", visible = "crate::policy::visible::service_editing")]
+    async fn create_service(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        input: ServiceInput,
+    ) -> ApiResult<Service> {
+        let caller = crate::caller_of(ctx)?;
+        let org = parse_id(&organisation_id, "organisationId")?;
+        may_edit(caller, org)?;
+        let checked = Checked::from(input)?;
+        let txn = crate::write_transaction(ctx).await?;
+        organisation::Entity::find_by_id(org)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("organisationId", "no such organisation"))?;
+        let now = Utc::now().trunc_subsecs(6);
+        let id = Uuid::now_v7();
+        let row = checked.model(id, org, now, now).insert(&txn).await?;
+        checked.write_lists(&txn, id).await?;
+        record_change(&txn, caller, "CREATE", "Service", id, None).await?;
+        txn.commit().await?;
+        Ok(Service::of(row))
+    }
+
+    /// Rewrites a service's description (its life domains and languages are replaced).
+    #[graphql(guard = "RoleIn(SERVICE_EDITORS)", visible = "crate::policy::visible::service_editing")]
+    async fn update_service(&self, ctx: &Context<'_>, id: ID, input: ServiceInput) -> ApiResult<Service> {
+        let caller = crate::caller_of(ctx)?;
+        let id = parse_id(&id, "id")?;
+        let checked = Checked::from(input)?;
+        let txn = crate::write_transaction(ctx).await?;
+        let current =
+            service::Entity::find_by_id(id).one(&txn).await?.ok_or(ApiError::NotFound("service"))?;
+        may_edit(caller, current.organisation_id)?;
+        let row = checked
+            .model(id, current.organisation_id, current.created_at, Utc::now().trunc_subsecs(6))
+            .update(&txn)
+            .await?;
+        checked.write_lists(&txn, id).await?;
+        record_change(&txn, caller, "UPDATE", "Service", id, None).await?;
+        txn.commit().await?;
+        Ok(Service::of(row))
+    }
+}
+
+/// ADMIN edits any organisation's services, a partner only its own.
+fn may_edit(caller: &Caller, org: Uuid) -> ApiResult<()> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::Partner if caller.organisation_id() == Some(org) => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+struct Checked {
+    input: ServiceInput,
+    name: String,
+    domains: Vec<entities::LifeDomain>,
+    languages: Vec<String>,
+}
+
+impl Checked {
+    fn from(input: ServiceInput) -> ApiResult<Checked> {
+        let name = text("input.name", &input.name, 200)?;
+        let mut domains: Vec<entities::LifeDomain> = input.life_domains.iter().map(|&d| d.into()).collect();
+        domains.sort();
+        domains.dedup();
+        if domains.is_empty() {
+            return Err(ApiError::bad_input("input.lifeDomains", "name at least one life domain"));
+        }
+        let mut languages: Vec<String> = input.languages.iter().map(|l| l.trim().to_lowercase()).collect();
+        if languages.iter().any(|l| l.len() < 2 || l.len() > 3 || !l.chars().all(|c| c.is_ascii_lowercase()))
+        {
+            return Err(ApiError::bad_input("input.languages", "ISO 639-1 codes such as nl, fr, en"));
+        }
+        languages.sort();
+        languages.dedup();
+        if input.url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+            return Err(ApiError::bad_input("input.url", "must start with http:// or https://"));
+        }
+        if input.email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(' ')) {
+            return Err(ApiError::bad_input("input.email", "not an e-mail address"));
+        }
+        Ok(Checked { input, name, domains, languages })
+    }
+
+    fn model(
+        &self,
+        id: Uuid,
+        org: Uuid,
+        created: chrono::DateTime<Utc>,
+        now: chrono::DateTime<Utc>,
+    ) -> service::ActiveModel {
+        let i = &self.input;
+        service::ActiveModel {
+            id: Set(id),
+            organisation_id: Set(org),
+            name: Set(self.name.clone()),
+            description: Set(i.description.clone()),
+            url: Set(i.url.clone()),
+            email: Set(i.email.clone()),
+            phone: Set(i.phone.clone()),
+            status: Set(i.status.map(Into::into).unwrap_or(entities::ServiceStatus::Active)),
+            eligibility: Set(i.eligibility.clone()),
+            fees: Set(i.fees.clone()),
+            application_process: Set(i.application_process.clone()),
+            assured_date: Set(Some(i.assured_date.unwrap_or_else(|| now.date_naive()))),
+            alert: Set(i.alert.clone()),
+            hsds_id: sea_orm::ActiveValue::NotSet,
+            created_at: Set(created),
+            updated_at: Set(now),
+        }
+    }
+
+    async fn write_lists(&self, txn: &sea_orm::DatabaseTransaction, id: Uuid) -> ApiResult<()> {
+        service_life_domain::Entity::delete_many()
+            .filter(service_life_domain::Column::ServiceId.eq(id))
+            .exec(txn)
+            .await?;
+        service_language::Entity::delete_many()
+            .filter(service_language::Column::ServiceId.eq(id))
+            .exec(txn)
+            .await?;
+        service_life_domain::Entity::insert_many(
+            self.domains
+                .iter()
+                .map(|&d| service_life_domain::ActiveModel { service_id: Set(id), life_domain: Set(d) }),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        service_language::Entity::insert_many(
+            self.languages
+                .iter()
+                .map(|l| service_language::ActiveModel { service_id: Set(id), language: Set(l.clone()) }),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        Ok(())
+    }
+}
