@@ -46,7 +46,7 @@ async fn admin_figures_match_the_data() {
     }
     let help = by_key(&d["helpRequestsByLifeDomain"], "lifeDomain");
     let domains_of_help = help_request_life_domain::Entity::find().all(db).await.unwrap();
-    assert_eq!(help_request::Entity::find().all(db).await.unwrap().is_empty(), false);
+    assert!(!help_request::Entity::find().all(db).await.unwrap().is_empty());
     for (domain, row) in &help {
         let expected = domains_of_help.iter().filter(|h| h.life_domain.as_str() == domain).count();
         assert_eq!(row["count"].as_u64().unwrap() as usize, expected, "{domain}");
