@@ -60,8 +60,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyKey(key.to_owned()));
     }
-    let response = schema::execute(&state.schema, request, &state.db.conn, caller).await;
-    GraphQLResponse::from(response).into_response()
+    let request_id = request_id(&headers);
+    let response = schema::execute(&state.schema, request, &state.db.conn, caller, &request_id).await;
+    let mut response = GraphQLResponse::from(response).into_response();
+    if let Ok(value) = request_id.parse() {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
 }
 
 /// Subscriptions over graphql-transport-ws (and the older graphql-ws). The caller is
@@ -88,6 +93,20 @@ async fn graphql_ws(
             })
             .serve()
     })
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's `X-Request-Id` when it is a sane token (so a proxy's id runs through the logs),
+/// else a fresh one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
 /// A request refused before execution, as a GraphQL error response.

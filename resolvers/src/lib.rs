@@ -80,13 +80,20 @@ impl Prepared {
         S: async_graphql::SubscriptionType + 'static,
     {
         let response = self.batches.drive(schema.execute(self.request)).await;
-        match self.trail.flush(db, &self.caller, request_id).await {
+        let mut response = match self.trail.flush(db, &self.caller, request_id).await {
             Ok(()) => response,
             Err(err) => {
                 let error: async_graphql::Error = err.into();
                 async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
             }
+        };
+        // The log holds what went wrong under this id; the caller gets the id and no detail.
+        for error in &mut response.errors {
+            if error::code_of(error).as_deref() == Some(Code::Internal.as_str()) {
+                error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+            }
         }
+        response
     }
 }
 

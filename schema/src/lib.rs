@@ -38,15 +38,18 @@ pub fn build(db: DatabaseConnection, cursor_key: CursorKey, events: EventBus) ->
     builder().data(db).data(cursor_key).data(events).finish()
 }
 
-/// Executes a request for `caller`, with its per-request loaders.
+/// Executes a request for `caller`, with its per-request loaders. `request_id` names the request
+/// in the log, in the audit trail and in the `extensions.requestId` of an `INTERNAL` error.
 pub async fn execute(
     schema: &AppSchema,
     request: async_graphql::Request,
     db: &DatabaseConnection,
     caller: resolvers::Caller,
+    request_id: &str,
 ) -> Response {
-    let request_id = uuid::Uuid::now_v7().to_string();
-    resolvers::prepare(request, db, caller).run(schema, db, &request_id).await
+    use tracing::Instrument;
+    let span = tracing::info_span!("graphql", request_id = %request_id, role = %caller.role);
+    resolvers::prepare(request, db, caller).run(schema, db, request_id).instrument(span).await
 }
 
 /// The schema's SDL, as `welzijnshuis schema` prints it.
@@ -70,11 +73,10 @@ impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
         for error in &mut response.errors {
-            if code_of(error).is_some() {
-                continue;
+            if code_of(error).is_none() {
+                let code = if is_limit(&error.message) { Code::QueryTooComplex } else { Code::BadUserInput };
+                error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
             }
-            let code = if is_limit(&error.message) { Code::QueryTooComplex } else { Code::BadUserInput };
-            error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
         }
         response
     }

@@ -210,7 +210,9 @@ impl TestApp {
     pub async fn query(&self, who: Who, query: &str, variables: Value) -> Value {
         let request =
             async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
-        let response = schema::execute(&self.schema, request, &self.db.conn, self.caller(who).await).await;
+        let request_id = uuid::Uuid::now_v7().to_string();
+        let response =
+            schema::execute(&self.schema, request, &self.db.conn, self.caller(who).await, &request_id).await;
         serde_json::to_value(&response).expect("a response serialises")
     }
 

@@ -70,3 +70,41 @@ async fn a_partner_reads_its_inbox_over_http() {
         assert!(["REQUESTED", "RECEIVED"].contains(&edge["node"]["status"].as_str().unwrap()));
     }
 }
+
+#[tokio::test]
+async fn an_internal_error_names_the_request_and_nothing_else() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    // Break the database under the service: the languages table is gone.
+    app.db.conn.execute_unprepared("DROP TABLE service_languages").await.unwrap();
+    let response = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .header("X-Request-Id", "desk-trace-42")
+        .json(&json!({ "query": "{ services(first: 2) { edges { node { name languages } } } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "desk-trace-42");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(codes(&body).iter().all(|c| c == "INTERNAL") && !codes(&body).is_empty(), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], "desk-trace-42");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    let text = body.to_string().to_lowercase();
+    assert!(
+        !text.contains("service_languages") && !text.contains("no such table") && !text.contains("relation"),
+        "{body}"
+    );
+    // A fresh id when none (or a strange one) is sent.
+    let (_, _) = app.post(None, "{ me { role } }", json!({})).await;
+    let plain = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .header("X-Request-Id", "bad id!")
+        .json(&json!({ "query": "{ me { role } }" }))
+        .send()
+        .await
+        .unwrap();
+    let id = plain.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+}
