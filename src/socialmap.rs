@@ -327,31 +327,16 @@ async fn write(txn: &impl ConnectionTrait, record: Checked) -> anyhow::Result<bo
         model.update(txn).await?;
     }
     // The service's lists are replaced by the file's.
-    service_life_domain::Entity::delete_many()
-        .filter(service_life_domain::Column::ServiceId.eq(id))
-        .exec(txn)
-        .await?;
-    service_language::Entity::delete_many()
-        .filter(service_language::Column::ServiceId.eq(id))
-        .exec(txn)
-        .await?;
+    let mut languages: Vec<String> =
+        s.languages.iter().map(|l| l.code.trim().to_lowercase()).filter(|c| !c.is_empty()).collect();
+    languages.sort();
+    languages.dedup();
+    resolvers::mutation::replace_service_lists(txn, id, &record.domains, &languages).await?;
     schedule::Entity::delete_many().filter(schedule::Column::ServiceId.eq(id)).exec(txn).await?;
     service_at_location::Entity::delete_many()
         .filter(service_at_location::Column::ServiceId.eq(id))
         .exec(txn)
         .await?;
-    for domain in record.domains {
-        service_life_domain::ActiveModel { service_id: Set(id), life_domain: Set(domain) }
-            .insert(txn)
-            .await?;
-    }
-    let mut languages: Vec<String> =
-        s.languages.iter().map(|l| l.code.trim().to_lowercase()).filter(|c| !c.is_empty()).collect();
-    languages.sort();
-    languages.dedup();
-    for language in languages {
-        service_language::ActiveModel { service_id: Set(id), language: Set(language) }.insert(txn).await?;
-    }
     for (weekday, opens, closes, from, to, description) in record.schedules {
         schedule::ActiveModel {
             id: Set(Uuid::now_v7()),

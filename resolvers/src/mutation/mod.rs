@@ -15,7 +15,7 @@ pub use appointments::BookAppointmentInput;
 pub use consents::RecordConsentInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
 pub use referrals::{CreateReferralInput, IdempotencyKey};
-pub use services::ServiceInput;
+pub use services::{ServiceInput, replace_lists as replace_service_lists};
 
 #[derive(MergedObject, Default)]
 #[graphql(visible = "crate::policy::visible::any_mutation")]

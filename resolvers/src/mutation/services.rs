@@ -159,28 +159,38 @@ impl Checked {
     }
 
     async fn write_lists(&self, txn: &sea_orm::DatabaseTransaction, id: Uuid) -> ApiResult<()> {
-        service_life_domain::Entity::delete_many()
-            .filter(service_life_domain::Column::ServiceId.eq(id))
-            .exec(txn)
-            .await?;
-        service_language::Entity::delete_many()
-            .filter(service_language::Column::ServiceId.eq(id))
-            .exec(txn)
-            .await?;
-        service_life_domain::Entity::insert_many(
-            self.domains
-                .iter()
-                .map(|&d| service_life_domain::ActiveModel { service_id: Set(id), life_domain: Set(d) }),
-        )
-        .exec_without_returning(txn)
-        .await?;
-        service_language::Entity::insert_many(
-            self.languages
-                .iter()
-                .map(|l| service_language::ActiveModel { service_id: Set(id), language: Set(l.clone()) }),
-        )
-        .exec_without_returning(txn)
-        .await?;
-        Ok(())
+        Ok(replace_lists(txn, id, &self.domains, &self.languages).await?)
     }
+}
+
+/// Replaces a service's life domains and languages (the HSDS import uses it too).
+pub async fn replace_lists(
+    db: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+    domains: &[entities::LifeDomain],
+    languages: &[String],
+) -> Result<(), sea_orm::DbErr> {
+    service_life_domain::Entity::delete_many()
+        .filter(service_life_domain::Column::ServiceId.eq(id))
+        .exec(db)
+        .await?;
+    service_language::Entity::delete_many()
+        .filter(service_language::Column::ServiceId.eq(id))
+        .exec(db)
+        .await?;
+    service_life_domain::Entity::insert_many(
+        domains
+            .iter()
+            .map(|&d| service_life_domain::ActiveModel { service_id: Set(id), life_domain: Set(d) }),
+    )
+    .exec_without_returning(db)
+    .await?;
+    service_language::Entity::insert_many(
+        languages
+            .iter()
+            .map(|l| service_language::ActiveModel { service_id: Set(id), language: Set(l.clone()) }),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
