@@ -68,7 +68,7 @@ enum SocialmapAction {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init();
+    crate::telemetry::init(cli.config.log_format);
     match execute(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

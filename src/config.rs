@@ -38,6 +38,116 @@ pub struct Config {
         global = true
     )]
     pub jwt_algorithm: String,
+
+    /// A JSON file of trusted documents (`{"<sha256 hex>": "<document>", …}`): when set, partner
+    /// tokens may run only these operations.
+    #[arg(long, env = "WELZIJNSHUIS_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
+    /// Who may introspect the schema: everyone, staff only (ADMIN, INTAKE, CASE_WORKER,
+    /// ANALYST), or no one.
+    #[arg(long, env = "WELZIJNSHUIS_INTROSPECTION", value_enum, default_value_t = Introspection::All, global = true)]
+    pub introspection: Introspection,
+
+    /// Browser origins allowed to call the API (comma-separated); none by default.
+    #[arg(long, env = "WELZIJNSHUIS_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Log lines as text or as JSON objects.
+    #[arg(long, env = "WELZIJNSHUIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// On SIGTERM, how long in-flight requests may take before the process exits anyway.
+    #[arg(long, env = "WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
+    pub shutdown_grace_secs: u64,
+
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Introspection {
+    All,
+    Staff,
+    Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What one request, one caller and one database statement may cost. Every limit is refused with
+/// `QUERY_TOO_COMPLEX` or `RATE_LIMITED`, never with a 500.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Args)]
+pub struct LimitsConfig {
+    /// Deepest selection of a query.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_DEPTH", default_value_t = DEFAULT_LIMITS.max_depth, global = true)]
+    pub max_depth: usize,
+    /// Complexity: every field counts 1, a page's fields once per row it may return.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_COMPLEXITY", default_value_t = DEFAULT_LIMITS.max_complexity, global = true)]
+    pub max_complexity: usize,
+    /// Aliased fields in one document.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_ALIASES", default_value_t = DEFAULT_LIMITS.max_aliases, global = true)]
+    pub max_aliases: usize,
+    /// Root fields in one operation.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_ROOT_FIELDS", default_value_t = DEFAULT_LIMITS.max_root_fields, global = true)]
+    pub max_root_fields: usize,
+    /// Lexical tokens in one document.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_TOKENS", default_value_t = DEFAULT_LIMITS.max_tokens, global = true)]
+    pub max_tokens: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_BODY_BYTES", default_value_t = DEFAULT_LIMITS.max_body_bytes, global = true)]
+    pub max_body_bytes: usize,
+    /// How long one request may run, in milliseconds.
+    #[arg(long, env = "WELZIJNSHUIS_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_LIMITS.request_timeout_ms, global = true)]
+    pub request_timeout_ms: u64,
+    /// How long one SQL statement may run on PostgreSQL, in milliseconds.
+    #[arg(long, env = "WELZIJNSHUIS_STATEMENT_TIMEOUT_MS", default_value_t = DEFAULT_LIMITS.statement_timeout_ms, global = true)]
+    pub statement_timeout_ms: u64,
+    /// Requests per second one caller (a user, or an address for the public) may make; 0: no limit.
+    #[arg(long, env = "WELZIJNSHUIS_RATE_LIMIT", default_value_t = DEFAULT_LIMITS.rate_limit, global = true)]
+    pub rate_limit: u32,
+    /// Requests a caller may make at once above the rate.
+    #[arg(long, env = "WELZIJNSHUIS_RATE_BURST", default_value_t = DEFAULT_LIMITS.rate_burst, global = true)]
+    pub rate_burst: u32,
+    /// Subscriptions one user may hold open.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_SUBSCRIPTIONS", default_value_t = DEFAULT_LIMITS.max_subscriptions, global = true)]
+    pub max_subscriptions: usize,
+}
+
+pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
+    max_depth: 12,
+    max_complexity: 10_000,
+    max_aliases: 30,
+    max_root_fields: 20,
+    max_tokens: 5_000,
+    max_body_bytes: 100_000,
+    request_timeout_ms: 10_000,
+    statement_timeout_ms: 5_000,
+    rate_limit: 50,
+    rate_burst: 100,
+    max_subscriptions: 10,
+};
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        DEFAULT_LIMITS
+    }
+}
+
+impl LimitsConfig {
+    /// The limits the schema checks a document against.
+    pub fn schema_limits(&self) -> schema::Limits {
+        schema::Limits {
+            depth: self.max_depth,
+            complexity: self.max_complexity,
+            aliases: self.max_aliases,
+            root_fields: self.max_root_fields,
+            tokens: self.max_tokens,
+        }
+    }
 }
 
 impl Config {

@@ -1,31 +1,60 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use prometheus_client::metrics::counter::Counter;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database as SeaDatabase, DatabaseConnection};
+
+/// How long a request waits for a connection before it fails: short, so that with the database
+/// down requests fail fast (and `/readyz` says why) instead of piling up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The connection pool, and a count of the SQL statements it ran (for `/metrics` and the tests
 /// that hold the statement count of a request bounded).
 #[derive(Clone)]
 pub struct Database {
     pub conn: DatabaseConnection,
-    statements: Arc<AtomicU64>,
+    statements: Counter,
+}
+
+tokio::task_local! {
+    /// The statements of the request running on this task (see [`count_statements`]).
+    static REQUEST_STATEMENTS: Cell<u64>;
+}
+
+/// Runs `request`, returning its output and the SQL statements it ran. A request's statements
+/// all run on its own task (its DataLoader batches are driven there, see `resolvers::batch`).
+pub async fn count_statements<F: Future>(request: F) -> (F::Output, u64) {
+    REQUEST_STATEMENTS
+        .scope(Cell::new(0), async {
+            let output = request.await;
+            (output, REQUEST_STATEMENTS.with(Cell::get))
+        })
+        .await
 }
 
 impl Database {
-    /// Connects; SQLite gets WAL, foreign keys and a busy timeout, so readers never block the
-    /// writer and concurrent writers wait instead of failing.
+    /// Connects with the default statement timeout.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, Duration::from_millis(crate::config::DEFAULT_LIMITS.statement_timeout_ms)).await
+    }
+
+    /// Connects; SQLite gets WAL, foreign keys and a busy timeout, so readers never block the
+    /// writer and concurrent writers wait instead of failing. On PostgreSQL every statement is
+    /// cancelled after `statement_timeout` (SQLite has no such setting: the request timeout
+    /// answers for it there).
+    pub async fn connect_with(url: &str, statement_timeout: Duration) -> anyhow::Result<Self> {
         let mut options = ConnectOptions::new(url.to_owned());
+        let statement_timeout = format!("{}ms", statement_timeout.as_millis());
         options
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", statement_timeout.as_str())]))
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -40,10 +69,11 @@ impl Database {
         let mut conn = SeaDatabase::connect(options)
             .await
             .with_context(|| format!("connecting to the database ({})", redact(url)))?;
-        let statements = Arc::new(AtomicU64::new(0));
+        let statements = Counter::default();
         let counter = statements.clone();
         conn.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
+            let _ = REQUEST_STATEMENTS.try_with(|n| n.set(n.get() + 1));
         });
         Ok(Database { conn, statements })
     }
@@ -55,7 +85,27 @@ impl Database {
 
     /// SQL statements run since the start.
     pub fn statements(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.statements.get()
+    }
+
+    /// The same count, as the metric `/metrics` shows.
+    pub fn statement_counter(&self) -> Counter {
+        self.statements.clone()
+    }
+
+    /// Connections of the pool: (in use, idle).
+    pub fn pool_connections(&self) -> (usize, usize) {
+        let (size, idle) = match &self.conn {
+            conn if conn.get_database_backend() == sea_orm::DbBackend::Postgres => {
+                let pool = conn.get_postgres_connection_pool();
+                (pool.size() as usize, pool.num_idle())
+            }
+            conn => {
+                let pool = conn.get_sqlite_connection_pool();
+                (pool.size() as usize, pool.num_idle())
+            }
+        };
+        (size.saturating_sub(idle), idle)
     }
 
     /// Whether the database answers.

@@ -2,18 +2,22 @@
 //! same way on port 0 and read the port it got.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use resolvers::CursorKey;
 use resolvers::events::EventBus;
+use resolvers::subscription::OpenSubscriptions;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::db::Database;
 use crate::demo;
 use crate::http::{AppState, router};
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 
 /// When to load the demo network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,12 +31,16 @@ pub enum DemoData {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    closing: watch::Sender<bool>,
+    cors_origins: Vec<String>,
+    grace: Duration,
 }
 
 impl Application {
     /// Connects, migrates, loads the demo if asked, and binds the listener.
     pub async fn build(config: &Config, demo_data: DemoData) -> anyhow::Result<Self> {
-        let db = Database::connect(&config.database_url).await?;
+        let statement_timeout = Duration::from_millis(config.limits.statement_timeout_ms);
+        let db = Database::connect_with(&config.database_url, statement_timeout).await?;
         db.migrate().await?;
         if demo_data == DemoData::IfEmpty {
             match demo::load_if_empty(&db.conn).await.context("loading the demo network")? {
@@ -50,16 +58,33 @@ impl Application {
         if !config.is_sqlite() {
             crate::notify::listen(&config.database_url, events.clone()).await?;
         }
-        let schema = schema::build(db.conn.clone(), CursorKey::derive(secret.expose()), events);
+        let settings = settings(config)?;
+        let subscriptions = OpenSubscriptions::new(config.limits.max_subscriptions);
+        let cursor_key = CursorKey::derive(secret.expose());
+        let schema = schema::build(db.conn.clone(), cursor_key, events, subscriptions.clone(), &settings);
+        let rate_limiter = RateLimiter::new(config.limits.rate_limit, config.limits.rate_burst);
+        rate_limiter.spawn_cleanup();
+        let (closing, closing_rx) = watch::channel(false);
         let state = AppState {
             schema,
+            metrics: Metrics::new(db.clone(), subscriptions),
             db,
             tokens: Tokens::from_config(config)?,
-            requests: Arc::new(Default::default()),
+            rate_limiter,
+            documents: settings.documents,
+            limits: config.limits,
+            closing: closing_rx,
+            sockets: Default::default(),
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
-        Ok(Application { listener, state })
+        Ok(Application {
+            listener,
+            state,
+            closing,
+            cors_origins: config.cors_origins.clone(),
+            grace: Duration::from_secs(config.shutdown_grace_secs),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -75,13 +100,59 @@ impl Application {
         self.state.schema.clone()
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets, and lets
+    /// in-flight requests finish for at most the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        let Application { listener, state, closing, cors_origins, grace } = self;
+        let sockets = state.sockets.clone();
+        let mut closed = closing.subscribe();
+        let app = router(state, &cors_origins).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.send_replace(true);
+        });
+        let server = async {
+            server.await.context("serving HTTP")?;
+            sockets.all_closed().await;
+            Ok(())
+        };
+        let deadline = async {
+            let _ = closed.wait_for(|closing| *closing).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server => served,
+            () = deadline => {
+                tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period: exiting");
+                Ok(())
+            }
+        }
     }
+}
+
+/// The schema's settings from the configuration; a trusted documents file that cannot be read or
+/// holds a wrong hash stops the start.
+fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
+    let trusted = match &config.trusted_documents {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let documents = schema::Documents::parse_trusted(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            tracing::info!(documents = documents.len(), "partner tokens may run only the trusted documents");
+            Some(documents)
+        }
+        None => None,
+    };
+    Ok(schema::Settings {
+        limits: config.limits.schema_limits(),
+        documents: schema::Documents::new(trusted),
+        introspection: match config.introspection {
+            crate::config::Introspection::All => schema::Introspection::All,
+            crate::config::Introspection::Staff => schema::Introspection::Staff,
+            crate::config::Introspection::Off => schema::Introspection::Off,
+        },
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -36,6 +36,11 @@ impl AuditTrail {
     }
 
     /// Notes that the request read `category` of `client`.
+    /// The operation's name, when it has one.
+    pub fn operation(&self) -> Option<String> {
+        self.operation.lock().ok().and_then(|o| o.clone())
+    }
+
     pub fn read(&self, client: Uuid, category: &'static str) {
         if let Ok(mut reads) = self.reads.lock() {
             reads.entry(client).or_default().insert(category);

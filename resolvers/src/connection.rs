@@ -23,6 +23,14 @@ pub const DEFAULT_PAGE_SIZE: i32 = 20;
 /// The largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
+/// What a page costs in the complexity limit: its selection once per row it may return, so a
+/// page of 100 inside a page of 100 costs ten thousand times its leaf fields. A `first` beyond
+/// the maximum is refused on its own with a clearer message, so it is counted as the maximum.
+pub fn complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE) as usize;
+    rows.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// A page of a list, as the API returns it.
 pub type Page<N> = Connection<String, N, TotalCount>;
 

@@ -63,6 +63,17 @@ pub enum ApiError {
     Conflict(String),
     /// A request beyond the configured limits.
     QueryTooComplex(String),
+    /// Too many requests or subscriptions for this caller; try again after the given seconds.
+    RateLimited { retry_after_secs: u64 },
+    /// A request by hash whose document this server does not know: send it with the document.
+    PersistedQueryNotFound,
+    /// Trusted documents are configured and this one is not among them.
+    UntrustedDocument,
+    /// The user holds as many subscriptions open as allowed.
+    TooManySubscriptions(usize),
+    /// The database does not answer: the request failed fast rather than wait, and may be
+    /// retried. Answered as `INTERNAL` (HTTP 503), with a message that says so.
+    Unavailable,
     /// Something broke on our side; the detail went to the log, never to the caller.
     Internal,
 }
@@ -83,12 +94,13 @@ impl ApiError {
     pub fn code(&self) -> Code {
         match self {
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
-            ApiError::Forbidden | ApiError::ConsentMissing(_) => Code::Forbidden,
+            ApiError::Forbidden | ApiError::ConsentMissing(_) | ApiError::UntrustedDocument => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
-            ApiError::BadUserInput { .. } => Code::BadUserInput,
+            ApiError::BadUserInput { .. } | ApiError::PersistedQueryNotFound => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
             ApiError::QueryTooComplex(_) => Code::QueryTooComplex,
-            ApiError::Internal => Code::Internal,
+            ApiError::RateLimited { .. } | ApiError::TooManySubscriptions(_) => Code::RateLimited,
+            ApiError::Internal | ApiError::Unavailable => Code::Internal,
         }
     }
 
@@ -102,6 +114,18 @@ impl ApiError {
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::Conflict(message) | ApiError::QueryTooComplex(message) => message.clone(),
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("too many requests: try again in {retry_after_secs} s")
+            }
+            // The exact text Apollo clients react to by sending the document.
+            ApiError::PersistedQueryNotFound => "PersistedQueryNotFound".into(),
+            ApiError::UntrustedDocument => {
+                "this document is not among the trusted documents: partner tokens may run only those".into()
+            }
+            ApiError::TooManySubscriptions(cap) => {
+                format!("too many open subscriptions: at most {cap} per user; close one first")
+            }
+            ApiError::Unavailable => "the database is unavailable: try again shortly".into(),
             ApiError::Internal => "internal error".into(),
         }
     }
@@ -109,7 +133,28 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        ApiError::internal(err)
+        use sea_orm::sqlx::Error as Sqlx;
+        use sea_orm::{DbErr, RuntimeErr};
+        let sqlx = match &err {
+            DbErr::ConnectionAcquire(_) => None,
+            DbErr::Conn(RuntimeErr::SqlxError(e))
+            | DbErr::Exec(RuntimeErr::SqlxError(e))
+            | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+            _ => return ApiError::internal(err),
+        };
+        match sqlx {
+            // PostgreSQL's query_canceled: the statement timeout fired.
+            Some(Sqlx::Database(db)) if db.code().as_deref() == Some("57014") => {
+                tracing::warn!(error = %err, "a statement ran into the statement timeout");
+                ApiError::QueryTooComplex("the query took longer than the database allows".into())
+            }
+            Some(Sqlx::Database(_)) => ApiError::internal(err),
+            None | Some(Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Tls(_) | Sqlx::Protocol(_)) => {
+                tracing::error!(error = %err, "the database is unavailable");
+                ApiError::Unavailable
+            }
+            Some(_) => ApiError::internal(err),
+        }
     }
 }
 

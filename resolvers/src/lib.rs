@@ -73,13 +73,14 @@ impl Prepared {
         schema: &async_graphql::Schema<Q, M, S>,
         db: &DatabaseConnection,
         request_id: &str,
-    ) -> async_graphql::Response
+    ) -> Executed
     where
         Q: async_graphql::ObjectType + 'static,
         M: async_graphql::ObjectType + 'static,
         S: async_graphql::SubscriptionType + 'static,
     {
         let response = self.batches.drive(schema.execute(self.request)).await;
+        let operation = self.trail.operation();
         let mut response = match self.trail.flush(db, &self.caller, request_id).await {
             Ok(()) => response,
             Err(err) => {
@@ -93,8 +94,14 @@ impl Prepared {
                 error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
             }
         }
-        response
+        Executed { response, operation }
     }
+}
+
+/// A request's response, and the name of the operation it ran (for metrics).
+pub struct Executed {
+    pub response: async_graphql::Response,
+    pub operation: Option<String>,
 }
 
 /// The caller of this request.

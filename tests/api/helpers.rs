@@ -147,6 +147,12 @@ pub fn test_config(database_url: &str) -> Config {
         jwt_secret: Some(welzijnshuis::config::Secret::new(SECRET)),
         jwt_public_key: None,
         jwt_algorithm: "RS256".into(),
+        trusted_documents: None,
+        introspection: welzijnshuis::config::Introspection::All,
+        cors_origins: Vec::new(),
+        log_format: welzijnshuis::config::LogFormat::Text,
+        shutdown_grace_secs: 5,
+        limits: Default::default(),
     }
 }
 

@@ -88,7 +88,8 @@ async fn service_filters_combine_with_and() {
 
 #[tokio::test]
 async fn organisations_filter_by_kind_and_partnership() {
-    let app = TestApp::spawn().await;
+    // Pages of 100 inside pages of 100, to see every row: far beyond the default complexity.
+    let app = TestApp::spawn_with(|config| config.limits.max_complexity = 1_000_000).await;
     let query = "query($kind: OrganisationKind, $p: Boolean) { organisations(kind: $kind, networkPartnersOnly: $p, first: 100) {
         totalCount edges { node { name kind isNetworkPartner services(first: 100) { totalCount edges { node { organisation { name } } } } } } } }";
     let partners = app.query(Who::Public, query, json!({ "p": true })).await;

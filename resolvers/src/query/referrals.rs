@@ -38,7 +38,7 @@ pub struct ReferralFilter {
 #[Object]
 impl ReferralQuery {
     /// The referrals you may see, newest first.
-    #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data")]
+    #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data", complexity = "crate::connection::complexity(first, child_complexity)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,

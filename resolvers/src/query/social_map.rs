@@ -53,6 +53,7 @@ pub struct NearInput {
 #[Object]
 impl SocialMapQuery {
     /// The organisations of the network, by name.
+    #[graphql(complexity = "crate::connection::complexity(first, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -78,6 +79,7 @@ impl SocialMapQuery {
     }
 
     /// The social map: who offers what, where and when, by name.
+    #[graphql(complexity = "crate::connection::complexity(first, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,

@@ -66,6 +66,7 @@ impl Client {
         Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
     }
     /// The client's referrals that you may see, newest first.
+    #[graphql(complexity = "crate::connection::complexity(first, child_complexity)")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,

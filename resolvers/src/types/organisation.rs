@@ -40,6 +40,7 @@ impl Organisation {
         self.0.phone.as_deref()
     }
     /// The organisation's services on the social map, by name.
+    #[graphql(complexity = "crate::connection::complexity(first, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,154 @@
+//! Documents known by their SHA-256: automatic persisted queries (Apollo's
+//! `extensions.persistedQuery`: a client sends the hash alone, and the document once when the
+//! server does not know it yet) and trusted documents (a configured list outside which partner
+//! tokens may run nothing). Checked when a request is prepared, so HTTP and WebSocket alike.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::{Request, ServerError, ServerResult};
+use entities::Role;
+use resolvers::{ApiError, Caller};
+use sha2::{Digest, Sha256};
+
+/// Documents registered by clients that are kept, least recently used first out.
+const REGISTERED_DOCUMENTS: usize = 1_000;
+
+/// The known documents, shared by every request.
+#[derive(Clone)]
+pub struct Documents {
+    /// From the trusted documents file: when present, the only ones partners may run.
+    trusted: Option<Arc<HashMap<String, String>>>,
+    /// Registered through automatic persisted queries.
+    registered: Arc<Mutex<lru::LruCache<String, String>>>,
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents::new(None)
+    }
+}
+
+impl Documents {
+    pub fn new(trusted: Option<HashMap<String, String>>) -> Self {
+        let capacity = NonZeroUsize::new(REGISTERED_DOCUMENTS).expect("not zero");
+        Documents {
+            trusted: trusted.map(Arc::new),
+            registered: Arc::new(Mutex::new(lru::LruCache::new(capacity))),
+        }
+    }
+
+    /// Reads a trusted documents file: a JSON object from SHA-256 (hex, optionally prefixed
+    /// `sha256:`) to document. Every hash is checked against its document.
+    pub fn parse_trusted(json: &str) -> Result<HashMap<String, String>, String> {
+        let listed: HashMap<String, String> =
+            serde_json::from_str(json).map_err(|e| format!("not a JSON object of hash to document: {e}"))?;
+        listed
+            .into_iter()
+            .map(|(hash, document)| {
+                let hash = hash.strip_prefix("sha256:").unwrap_or(&hash).to_ascii_lowercase();
+                if sha256(&document) == hash {
+                    Ok((hash, document))
+                } else {
+                    Err(format!("the document listed as {hash} has another SHA-256"))
+                }
+            })
+            .collect()
+    }
+
+    /// The document with this hash, if known.
+    pub fn lookup(&self, hash: &str) -> Option<String> {
+        if let Some(document) = self.trusted.as_ref().and_then(|t| t.get(hash)) {
+            return Some(document.clone());
+        }
+        self.registered.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
+    }
+
+    /// Fills in a request sent by hash, registers a document sent with its hash, and refuses a
+    /// partner's document that is not trusted (when trusted documents are configured).
+    pub fn resolve(&self, request: &mut Request, caller: Option<&Caller>) -> Result<(), ApiError> {
+        let persisted = request.extensions.remove("persistedQuery").map(persisted_hash).transpose()?;
+        let with_hash = persisted.is_some();
+        let hash = match persisted {
+            Some(hash) if request.query.is_empty() => {
+                request.query = self.lookup(&hash).ok_or(ApiError::PersistedQueryNotFound)?;
+                hash
+            }
+            Some(hash) => {
+                if sha256(&request.query) != hash {
+                    return Err(ApiError::bad_input(
+                        "extensions.persistedQuery.sha256Hash",
+                        "is not the SHA-256 of the query",
+                    ));
+                }
+                hash
+            }
+            None if self.trusted.is_some() => sha256(&request.query),
+            None => return Ok(()),
+        };
+        let partner = caller.is_some_and(|c| c.role == Role::Partner);
+        if let Some(trusted) = &self.trusted {
+            if partner && !trusted.contains_key(&hash) {
+                return Err(ApiError::UntrustedDocument);
+            }
+        }
+        if with_hash && self.trusted.as_ref().is_none_or(|t| !t.contains_key(&hash)) {
+            let mut registered = self.registered.lock().unwrap_or_else(|p| p.into_inner());
+            registered.put(hash, request.query.clone());
+        }
+        Ok(())
+    }
+}
+
+fn persisted_hash(value: async_graphql::Value) -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Persisted {
+        version: i32,
+        #[serde(rename = "sha256Hash")]
+        sha256_hash: String,
+    }
+    let persisted: Persisted = async_graphql::from_value(value).map_err(|_| {
+        ApiError::bad_input("extensions.persistedQuery", "must be { version: 1, sha256Hash: \"…\" }")
+    })?;
+    if persisted.version != 1 {
+        return Err(ApiError::bad_input("extensions.persistedQuery.version", "only version 1 is supported"));
+    }
+    Ok(persisted.sha256_hash.to_ascii_lowercase())
+}
+
+pub fn sha256(document: &str) -> String {
+    Sha256::digest(document.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The extension that applies [`Documents`] to every request.
+pub(crate) struct PersistedDocuments(pub Documents);
+
+impl ExtensionFactory for PersistedDocuments {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PersistedDocuments(self.0.clone()))
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for PersistedDocuments {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let caller = crate::caller_of_request(ctx, &request);
+        self.0.resolve(&mut request, caller.as_deref()).map_err(server_error)?;
+        next.run(ctx, request).await
+    }
+}
+
+/// An error raised before execution: no location, no path.
+pub(crate) fn server_error(err: ApiError) -> ServerError {
+    let error = async_graphql::Error::from(err);
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
+}

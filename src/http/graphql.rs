@@ -1,0 +1,281 @@
+//! GraphQL over HTTP, after the GraphQL-over-HTTP specification: POST (JSON or
+//! `application/graphql`) and GET (queries only: a mutation over GET is 405), answered as
+//! `application/graphql-response+json` when the client accepts it, with the spec's status codes
+//! (400 for a request that does not parse or validate, 2xx once it executed), else as
+//! `application/json` with 200. Before a request executes: the body size, the caller's token, the
+//! caller's rate; while it does: the request timeout.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use async_graphql::parser::types::OperationType;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use resolvers::mutation::IdempotencyKey;
+use resolvers::{ApiError, Code};
+
+use super::{AppState, REQUEST_ID};
+use crate::db;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// How the answer is written, from the request's `Accept`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `application/graphql-response+json`: status codes tell request errors apart.
+    GraphqlResponse,
+    /// `application/json` (also when no `Accept` is sent, as the spec advises for now): 200
+    /// for every request that was understood as GraphQL.
+    Json,
+}
+
+impl Format {
+    fn of(headers: &HeaderMap) -> Format {
+        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mut media = accept.split(',').map(|media| media.split(';').next().unwrap_or("").trim());
+        if media.any(|m| matches!(m, GRAPHQL_RESPONSE | "*/*" | "application/*")) {
+            Format::GraphqlResponse
+        } else {
+            Format::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::GraphqlResponse => GRAPHQL_RESPONSE,
+            Format::Json => JSON,
+        }
+    }
+}
+
+/// A request refused before execution, with the HTTP status that says why.
+struct Refused {
+    status: StatusCode,
+    error: ApiError,
+}
+
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        Refused { status: status_of(&error), error }
+    }
+}
+
+fn status_of(error: &ApiError) -> StatusCode {
+    match error.code() {
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::Forbidden => StatusCode::FORBIDDEN,
+        Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Code::Internal if *error == ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+pub(super) async fn graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let request_id = request_id(&parts.headers);
+    let format = Format::of(&parts.headers);
+    let (mut response, operation, outcome, statements) =
+        match answer(&state, peer, &parts, body, &request_id, format).await {
+            Ok(answered) => answered,
+            Err(refused) => {
+                let outcome = refused.error.code().as_str().to_owned();
+                (refusal_with(&refused.error, Some(&request_id), refused.status, format), None, outcome, 0)
+            }
+        };
+    let elapsed = started.elapsed();
+    state.metrics.record(operation.as_deref(), &outcome, elapsed, statements);
+    tracing::info!(
+        request_id = %request_id,
+        operation = operation.as_deref().unwrap_or("-"),
+        outcome = %outcome,
+        status = response.status().as_u16(),
+        statements,
+        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+        "graphql request"
+    );
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    // Responses carry personal data: no shared or browser cache may keep them.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+type Answered = (Response, Option<String>, String, u64);
+
+async fn answer(
+    state: &AppState,
+    peer: SocketAddr,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    request_id: &str,
+    format: Format,
+) -> Result<Answered, Refused> {
+    let mut request = read_request(parts, body, state.limits.max_body_bytes).await?;
+    let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let caller = state.tokens.caller(&state.db.conn, authorization).await?;
+    state.rate_limiter.check(&caller, peer.ip())?;
+    if parts.method == Method::GET && is_mutation(&request, &state.documents) {
+        return Err(Refused {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            error: ApiError::bad_input("query", "a mutation must be sent with POST"),
+        });
+    }
+    if let Some(key) = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        request = request.data(IdempotencyKey(key.to_owned()));
+    }
+    let limit = Duration::from_millis(state.limits.request_timeout_ms);
+    let execution = db::count_statements(schema::execute_named(
+        &state.schema,
+        request,
+        &state.db.conn,
+        caller,
+        request_id,
+    ));
+    let Ok((executed, statements)) = tokio::time::timeout(limit, execution).await else {
+        tracing::warn!(request_id, "a request ran into the request timeout");
+        return Err(Refused {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: ApiError::QueryTooComplex(format!(
+                "the request took longer than {} ms: ask for less at once",
+                limit.as_millis()
+            )),
+        });
+    };
+    let response = executed.response;
+    let outcome = response.errors.first().and_then(resolvers::error::code_of).unwrap_or_else(|| "ok".into());
+    let status = status_of_response(&response, format);
+    let body = serde_json::to_vec(&response).map_err(|_| ApiError::internal("a response did not serialise"))?;
+    let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    Ok((http, executed.operation, outcome, statements))
+}
+
+/// 2xx once execution started; a request error (no data, no error with a path: it did not
+/// parse, validate or pass a limit) gets the status of its first error's code.
+fn status_of_response(response: &async_graphql::Response, format: Format) -> StatusCode {
+    let request_error =
+        response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty());
+    let Some(first) = response.errors.first().filter(|_| request_error) else {
+        return StatusCode::OK;
+    };
+    let status = match resolvers::error::code_of(first).as_deref() {
+        Some("INTERNAL") if first.message == ApiError::Unavailable.message() => StatusCode::SERVICE_UNAVAILABLE,
+        Some("INTERNAL") => StatusCode::INTERNAL_SERVER_ERROR,
+        Some("FORBIDDEN") => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    match format {
+        Format::GraphqlResponse => status,
+        // With application/json, errors of the GraphQL request itself are still a 200.
+        Format::Json if status.is_client_error() => StatusCode::OK,
+        Format::Json => status,
+    }
+}
+
+/// The GraphQL request of a GET (its query string) or a POST (its body, at most `max_bytes`).
+async fn read_request(
+    parts: &axum::http::request::Parts,
+    body: Body,
+    max_bytes: usize,
+) -> Result<async_graphql::Request, Refused> {
+    if parts.method == Method::GET {
+        let query = parts.uri.query().unwrap_or("");
+        return async_graphql::http::parse_query_string(query)
+            .map_err(|e| ApiError::bad_input("query string", e.to_string()).into());
+    }
+    let bytes = axum::body::to_bytes(body, max_bytes).await.map_err(|_| Refused {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        error: ApiError::QueryTooComplex(format!("the request body is larger than {max_bytes} bytes")),
+    })?;
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(JSON);
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    match media {
+        JSON | "" => serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_input("body", format!("not a GraphQL request in JSON: {e}")).into()),
+        "application/graphql" => String::from_utf8(bytes.to_vec())
+            .map(async_graphql::Request::new)
+            .map_err(|_| ApiError::bad_input("body", "not UTF-8").into()),
+        _ => Err(Refused {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            error: ApiError::bad_input("Content-Type", "send application/json or application/graphql"),
+        }),
+    }
+}
+
+/// Whether the operation a request selects is a mutation (a document that does not parse is
+/// left for execution to report).
+fn is_mutation(request: &async_graphql::Request, documents: &schema::Documents) -> bool {
+    let text = if request.query.is_empty() {
+        let hash = request.extensions.get("persistedQuery").and_then(|p| match p {
+            async_graphql::Value::Object(fields) => fields.get("sha256Hash").cloned(),
+            _ => None,
+        });
+        match hash {
+            Some(async_graphql::Value::String(hash)) => documents.lookup(&hash.to_ascii_lowercase()),
+            _ => None,
+        }
+    } else {
+        Some(request.query.clone())
+    };
+    let Some(document) = text.and_then(|t| async_graphql::parser::parse_query(t).ok()) else {
+        return false;
+    };
+    let selected = match &request.operation_name {
+        Some(name) => document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
+        None => document.operations.iter().next(),
+    };
+    selected.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
+/// The caller's `X-Request-Id` when it is a sane token (so a proxy's id runs through the logs),
+/// else a fresh one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+/// A refusal before execution, as a GraphQL error response.
+pub(super) fn refusal(error: &ApiError, request_id: Option<&str>) -> Response {
+    refusal_with(error, request_id, status_of(error), Format::Json)
+}
+
+fn refusal_with(error: &ApiError, request_id: Option<&str>, status: StatusCode, format: Format) -> Response {
+    let mut extensions = serde_json::json!({ "code": error.code().as_str() });
+    if let (Code::Internal, Some(id)) = (error.code(), request_id) {
+        extensions["requestId"] = id.into();
+    }
+    let body = serde_json::json!({ "errors": [{ "message": error.message(), "extensions": extensions }] });
+    let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], body.to_string()).into_response();
+    let headers = response.headers_mut();
+    match error {
+        ApiError::RateLimited { retry_after_secs } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        ApiError::Unavailable => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        _ => {}
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}

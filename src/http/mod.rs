@@ -1,0 +1,149 @@
+//! The HTTP surface: GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`websocket`),
+//! GraphiQL, health, readiness and metrics, and the layers every route shares.
+
+mod graphql;
+mod websocket;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use resolvers::ApiError;
+use schema::{AppSchema, Documents};
+use tokio::sync::{Notify, watch};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Tokens;
+use crate::config::LimitsConfig;
+use crate::db::Database;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: Database,
+    pub tokens: Tokens,
+    pub metrics: Metrics,
+    pub rate_limiter: RateLimiter,
+    pub documents: Documents,
+    pub limits: LimitsConfig,
+    /// Becomes `true` when the server starts shutting down: WebSockets close.
+    pub closing: watch::Receiver<bool>,
+    /// Open WebSocket connections, which the server waits for on shutdown.
+    pub sockets: Tracker,
+}
+
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState, cors_origins: &[String]) -> Router {
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql::graphql).post(graphql::graphql))
+        .route("/graphql/ws", get(websocket::graphql_ws))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(cors(cors_origins))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Browser dashboards on the configured origins may call the API; no one else's pages may.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// A panic anywhere in a request is answered as an `INTERNAL` error, never a dropped connection.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request panicked");
+    graphql::refusal(&ApiError::Internal, None)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("welzijnshuis")
+            .finish(),
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if *state.closing.borrow() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+    } else if state.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], state.metrics.render())
+}
+
+/// Counts what is open, and wakes whoever waits for it all to close.
+#[derive(Clone, Default)]
+pub struct Tracker {
+    open: Arc<AtomicUsize>,
+    closed: Arc<Notify>,
+}
+
+/// One open thing; closes when dropped.
+pub struct Open(Tracker);
+
+impl Tracker {
+    pub fn open(&self) -> Open {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        Open(self.clone())
+    }
+
+    /// Waits until nothing is open.
+    pub async fn all_closed(&self) {
+        loop {
+            let closed = self.closed.notified();
+            if self.open.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            closed.await;
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.closed.notify_waiters();
+    }
+}
