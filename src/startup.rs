@@ -53,12 +53,12 @@ impl Application {
 
     /// Binds the listener over an already prepared database.
     pub async fn with_database(config: &Config, db: Database) -> anyhow::Result<Self> {
+        let settings = settings(config)?;
         let secret = config.secret();
         let events = EventBus::default();
         if !config.is_sqlite() {
             crate::notify::listen(&config.database_url, events.clone()).await?;
         }
-        let settings = settings(config)?;
         let subscriptions = OpenSubscriptions::new(config.limits.max_subscriptions);
         let cursor_key = CursorKey::derive(secret.expose());
         let schema = schema::build(db.conn.clone(), cursor_key, events, subscriptions.clone(), &settings);

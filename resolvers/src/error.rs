@@ -69,6 +69,8 @@ pub enum ApiError {
     PersistedQueryNotFound,
     /// Trusted documents are configured and this one is not among them.
     UntrustedDocument,
+    /// Introspection is switched off for the caller's role.
+    IntrospectionOff,
     /// The user holds as many subscriptions open as allowed.
     TooManySubscriptions(usize),
     /// The database does not answer: the request failed fast rather than wait, and may be
@@ -94,7 +96,9 @@ impl ApiError {
     pub fn code(&self) -> Code {
         match self {
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
-            ApiError::Forbidden | ApiError::ConsentMissing(_) | ApiError::UntrustedDocument => Code::Forbidden,
+            ApiError::Forbidden | ApiError::ConsentMissing(_) | ApiError::UntrustedDocument | ApiError::IntrospectionOff => {
+                Code::Forbidden
+            }
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::BadUserInput { .. } | ApiError::PersistedQueryNotFound => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
@@ -122,6 +126,7 @@ impl ApiError {
             ApiError::UntrustedDocument => {
                 "this document is not among the trusted documents: partner tokens may run only those".into()
             }
+            ApiError::IntrospectionOff => "introspection is switched off for your role on this server".into(),
             ApiError::TooManySubscriptions(cap) => {
                 format!("too many open subscriptions: at most {cap} per user; close one first")
             }

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
-use async_graphql::{IntrospectionMode, Request, ServerResult};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{IntrospectionMode, Request, ServerResult, Variables};
 use entities::Role;
+use resolvers::ApiError;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Introspection {
@@ -46,8 +48,41 @@ impl Extension for IntrospectionPolicy {
     ) -> ServerResult<Request> {
         let role = crate::caller_of_request(ctx, &request).map_or(Role::Public, |caller| caller.role);
         if !self.0.allows(role) {
+            // Nested `__type` and the like resolve to null; asking at the root is refused below.
             request.introspection_mode = IntrospectionMode::Disabled;
         }
         next.run(ctx, request).await
     }
+
+    /// Says so when a caller who may not introspect asks for `__schema` or `__type`, rather than
+    /// answering with a silent null.
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let role = ctx.data_opt::<Arc<resolvers::Caller>>().map_or(Role::Public, |caller| caller.role);
+        if !self.0.allows(role) && introspects(&document) {
+            return Err(crate::documents::server_error(ApiError::IntrospectionOff));
+        }
+        Ok(document)
+    }
+}
+
+fn introspects(document: &ExecutableDocument) -> bool {
+    fn root_asks(set: &SelectionSet, document: &ExecutableDocument, depth: usize) -> bool {
+        depth < 8
+            && set.items.iter().any(|item| match &item.node {
+                Selection::Field(field) => matches!(field.node.name.node.as_str(), "__schema" | "__type"),
+                Selection::InlineFragment(f) => root_asks(&f.node.selection_set.node, document, depth + 1),
+                Selection::FragmentSpread(spread) => document
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| root_asks(&f.node.selection_set.node, document, depth + 1)),
+            })
+    }
+    document.operations.iter().any(|(_, op)| root_asks(&op.node.selection_set.node, document, 0))
 }

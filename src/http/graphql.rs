@@ -192,9 +192,7 @@ async fn read_request(
     max_bytes: usize,
 ) -> Result<async_graphql::Request, Refused> {
     if parts.method == Method::GET {
-        let query = parts.uri.query().unwrap_or("");
-        return async_graphql::http::parse_query_string(query)
-            .map_err(|e| ApiError::bad_input("query string", e.to_string()).into());
+        return from_query_string(&parts.uri);
     }
     let bytes = axum::body::to_bytes(body, max_bytes).await.map_err(|_| Refused {
         status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -213,6 +211,34 @@ async fn read_request(
             error: ApiError::bad_input("Content-Type", "send application/json or application/graphql"),
         }),
     }
+}
+
+/// A GET request's parameters, named as the spec names them (`operationName`); `variables` and
+/// `extensions` are JSON.
+fn from_query_string(uri: &axum::http::Uri) -> Result<async_graphql::Request, Refused> {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(default)]
+        query: String,
+        #[serde(rename = "operationName")]
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+    }
+    let axum::extract::Query(params) = axum::extract::Query::<Params>::try_from_uri(uri)
+        .map_err(|e| ApiError::bad_input("query string", e.body_text()))?;
+    fn json<T: serde::de::DeserializeOwned + Default>(name: &str, text: Option<String>) -> Result<T, Refused> {
+        text.filter(|t| !t.is_empty())
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| ApiError::bad_input(name, format!("not JSON: {e}")).into())
+            .map(Option::unwrap_or_default)
+    }
+    let mut request = async_graphql::Request::new(params.query);
+    request.operation_name = params.operation_name.filter(|name| !name.is_empty());
+    request.variables = json("variables", params.variables)?;
+    request.extensions = json("extensions", params.extensions)?;
+    Ok(request)
 }
 
 /// Whether the operation a request selects is a mutation (a document that does not parse is

@@ -15,6 +15,10 @@ use welzijnshuis::config::Config;
 use welzijnshuis::db::Database;
 use welzijnshuis::startup::Application;
 
+/// The partner inbox: 50 incoming referrals with their client (the fields consent may open),
+/// sender, recipient and history. The benchmark runs the same query (`bench/inbox.graphql`).
+pub const INBOX_QUERY: &str = include_str!("../../bench/inbox.graphql");
+
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-keys";
 
 /// The demo users, by what they are to the network.

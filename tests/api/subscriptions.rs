@@ -283,3 +283,53 @@ async fn two_processes_on_one_database_behave_as_one_service() {
     let heard = next_event(&mut on_b, Duration::from_secs(10)).await.expect("B hears A's change");
     assert_eq!(heard["data"]["referralEvents"]["toStatus"], "ACCEPTED");
 }
+
+#[tokio::test]
+async fn a_user_may_hold_only_so_many_subscriptions_open() {
+    let app = TestApp::spawn_with(|config| config.limits.max_subscriptions = 2).await;
+    let addr = app.addr.to_string();
+    let token = app.token(Who::Caw).await;
+    async fn subscribe_on(socket: &mut Socket, id: &str) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        let message = json!({ "id": id, "type": "subscribe", "payload": { "query": EVENTS } });
+        socket.send(Message::text(message.to_string())).await
+    }
+    let mut first = subscribe(&addr, token.as_deref(), "a").await;
+    let mut second = connect(&addr, token.as_deref()).await.unwrap();
+    subscribe_on(&mut second, "b").await.unwrap();
+    subscribe_on(&mut second, "c").await.unwrap();
+    // The third, over two connections, is refused as its one result.
+    let refusal = next_message(&mut second, Duration::from_secs(10)).await.expect("an answer");
+    assert_eq!((refusal["type"].as_str(), refusal["id"].as_str()), (Some("next"), Some("c")), "{refusal}");
+    assert_eq!(codes(&refusal["payload"]), vec!["RATE_LIMITED"], "{refusal}");
+    let complete = next_message(&mut second, Duration::from_secs(10)).await.expect("an answer");
+    assert_eq!((complete["type"].as_str(), complete["id"].as_str()), (Some("complete"), Some("c")));
+    // Another user is not affected.
+    let mut dyzo = subscribe(&addr, app.token(Who::Dyzo).await.as_deref(), "d").await;
+    // Closing one gives its place back.
+    first.close(None).await.unwrap();
+    drop(first);
+    let mut accepted = false;
+    for attempt in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let id = format!("retry-{attempt}");
+        subscribe_on(&mut second, &id).await.unwrap();
+        // A refusal is a `next` with the error, then `complete`; an open subscription is quiet.
+        let mut refused = false;
+        while let Some(m) = next_message(&mut second, Duration::from_millis(300)).await {
+            assert_eq!(m["id"].as_str(), Some(id.as_str()), "{m}");
+            if m["type"] == "complete" {
+                break;
+            }
+            assert_eq!(codes(&m["payload"]), vec!["RATE_LIMITED"], "{m}");
+            refused = true;
+        }
+        if !refused {
+            accepted = true;
+            break;
+        }
+    }
+    assert!(accepted, "the place of the closed subscription was given back");
+    // Events still reach the open ones.
+    refer(&app, Who::Dyzo, "WORK").await;
+    assert!(next_event(&mut dyzo, Duration::from_secs(10)).await.is_some());
+}

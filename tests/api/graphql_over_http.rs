@@ -1,0 +1,158 @@
+//! The GraphQL-over-HTTP specification as the real server answers it: media types, status
+//! codes, GET, compression, CORS, caching, and what `/metrics` counts.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Who, codes};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = request.send().await.expect("the server answers");
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+fn url(app: &TestApp) -> String {
+    format!("http://{}/graphql", app.addr)
+}
+
+#[tokio::test]
+async fn graphql_response_json_gets_the_specs_status_codes() {
+    let app = TestApp::spawn().await;
+    let post = |query: &str, accept: &str| {
+        app.http.post(url(&app)).header("Accept", accept).json(&json!({ "query": query }))
+    };
+    for (query, status, code) in [
+        ("{ me { role } }", 200, None),
+        ("{ me { role ", 400, Some("BAD_USER_INPUT")),          // does not parse
+        ("{ noSuchField }", 400, Some("BAD_USER_INPUT")),       // does not validate
+        ("{ clients { totalCount } }", 200, Some("FORBIDDEN")), // executed: a field error
+    ] {
+        let (got, headers, body) = send(post(query, GRAPHQL_RESPONSE)).await;
+        assert_eq!(got, status, "{query}: {body}");
+        assert_eq!(headers["content-type"], GRAPHQL_RESPONSE);
+        assert_eq!(codes(&body).first().map(String::as_str), code, "{query}: {body}");
+        assert_eq!(headers["cache-control"], "no-store", "personal data is never cached");
+        assert!(headers.contains_key("x-request-id"));
+        if status == 400 {
+            assert!(body.get("data").is_none_or(Value::is_null), "a request error has no data: {body}");
+        }
+        // The older application/json answers a GraphQL error with 200, as the spec says.
+        let (got, headers, _) = send(post(query, "application/json")).await;
+        assert_eq!((got, headers["content-type"].to_str().unwrap()), (200, "application/json"), "{query}");
+    }
+    // Not a GraphQL request at all: 400 whatever the format, 415 for a foreign media type.
+    let (got, _, body) = send(app.http.post(url(&app)).header("Content-Type", "application/json").body("[1,")).await;
+    assert_eq!((got, codes(&body)), (400, vec!["BAD_USER_INPUT".to_owned()]));
+    let (got, _, _) = send(app.http.post(url(&app)).header("Content-Type", "text/csv").body("a,b")).await;
+    assert_eq!(got, 415);
+    // application/graphql bodies are read too.
+    let (got, _, body) =
+        send(app.http.post(url(&app)).header("Content-Type", "application/graphql").body("{ me { role } }")).await;
+    assert_eq!((got, body["data"]["me"]["role"].as_str()), (200, Some("PUBLIC")), "{body}");
+}
+
+#[tokio::test]
+async fn queries_run_over_get_and_mutations_are_405() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Who::Intake).await.unwrap();
+    let get = |query: &str| {
+        app.http.get(url(&app)).bearer_auth(&token).header("Accept", GRAPHQL_RESPONSE).query(&[("query", query)])
+    };
+    let (status, _, body) = send(get("{ me { role } }")).await;
+    assert_eq!((status, body["data"]["me"]["role"].as_str()), (200, Some("INTAKE")), "{body}");
+    let mutation = r#"mutation { registerClient(input: { givenName: "Get", familyName: "Niet" }) { id } }"#;
+    let (status, headers, body) = send(get(mutation)).await;
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(headers["allow"], "POST");
+    // Variables and an operation name travel in the query string as JSON and text.
+    let named = "query A { me { role } } mutation B { registerClient(input: { givenName: \"x\", familyName: \"y\" }) { id } }";
+    let request = app.http.get(url(&app)).bearer_auth(&token).query(&[("query", named), ("operationName", "A")]);
+    let (status, _, body) = send(request).await;
+    assert_eq!(status, 200, "{body}");
+    let request = app.http.get(url(&app)).bearer_auth(&token).query(&[("query", named), ("operationName", "B")]);
+    assert_eq!(send(request).await.0, 405);
+    use entities::client;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let made = client::Entity::find().filter(client::Column::GivenName.is_in(["Get", "x"])).count(&app.db.conn);
+    assert_eq!(made.await.unwrap(), 0, "nothing was written over GET");
+}
+
+#[tokio::test]
+async fn large_answers_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn().await;
+    let query = "{ services(first: 100) { edges { node { name description } } } }";
+    let response = app
+        .http
+        .post(url(&app))
+        .header("Accept-Encoding", "gzip")
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.unwrap();
+    assert_eq!(&compressed[..2], &[0x1f, 0x8b], "a gzip stream");
+    let plain = app.http.post(url(&app)).json(&json!({ "query": query })).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain.bytes().await.unwrap().len() > compressed.len() * 2);
+}
+
+#[tokio::test]
+async fn cors_lets_the_configured_dashboard_origin_in_and_no_other() {
+    let app = TestApp::spawn_with(|config| config.cors_origins = vec!["https://dashboard.welzijnshuis.test".into()])
+        .await;
+    let preflight = |origin: &str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, url(&app))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization, content-type")
+            .send()
+    };
+    let allowed = preflight("https://dashboard.welzijnshuis.test").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://dashboard.welzijnshuis.test");
+    assert!(allowed.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let response = app
+        .http
+        .post(url(&app))
+        .header("Origin", "https://dashboard.welzijnshuis.test")
+        .json(&json!({ "query": "{ me { role } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://dashboard.welzijnshuis.test");
+    assert!(response.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_and_outcome() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        app.post_as(Who::Caw, crate::helpers::INBOX_QUERY, json!({})).await;
+    }
+    app.post(None, "query Mine { clients { totalCount } }", json!({})).await;
+    app.post(None, "{ nope }", json!({})).await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let line = |prefix: &str| {
+        text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{text}")).to_owned()
+    };
+    let inbox = line("welzijnshuis_graphql_requests_total{operation=\"Inbox\"");
+    assert!(inbox.ends_with(" 3"), "{inbox}");
+    line("welzijnshuis_graphql_requests_total{operation=\"Mine\",outcome=\"FORBIDDEN\"}");
+    line("welzijnshuis_graphql_requests_total{operation=\"anonymous\",outcome=\"BAD_USER_INPUT\"}");
+    let count: u64 = line("welzijnshuis_graphql_request_duration_seconds_count").rsplit(' ').next().unwrap().parse().unwrap();
+    assert_eq!(count, 5);
+    // Statements per request: the three inboxes ran the same handful each.
+    let sum: f64 =
+        line("welzijnshuis_graphql_request_sql_statements_sum").rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(sum >= 3.0 * 5.0 && sum <= 3.0 * 16.0 + 10.0, "{sum}");
+    for gauge in ["welzijnshuis_db_pool_connections{state=\"idle\"}", "welzijnshuis_open_subscriptions"] {
+        line(gauge);
+    }
+    line("welzijnshuis_sql_statements_total");
+}

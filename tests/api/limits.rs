@@ -1,0 +1,190 @@
+//! Every limit refuses cleanly: `QUERY_TOO_COMPLEX` or `RATE_LIMITED`, the right HTTP status,
+//! never a 500, and nothing executed.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Who, codes};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// POSTs `body` as JSON, accepting graphql-response+json; returns status, headers and JSON body.
+async fn post_raw(app: &TestApp, who: Who, body: String) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .header("Content-Type", "application/json")
+        .header("Accept", GRAPHQL_RESPONSE)
+        .body(body);
+    if let Some(token) = app.token(who).await {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the server answers");
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, response.json().await.expect("a JSON body"))
+}
+
+async fn post_query(app: &TestApp, who: Who, query: &str) -> (u16, Value) {
+    let (status, _, body) = post_raw(app, who, json!({ "query": query }).to_string()).await;
+    (status, body)
+}
+
+fn assert_refused(status: u16, body: &Value, expected_status: u16, code: &str, what: &str) {
+    assert_eq!(status, expected_status, "{what}: {body}");
+    assert_eq!(codes(body), vec![code], "{what}: {body}");
+    assert!(body.get("data").is_none_or(Value::is_null), "{what}: nothing ran: {body}");
+}
+
+#[tokio::test]
+async fn document_limits_refuse_with_query_too_complex() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.max_aliases = 3;
+        config.limits.max_root_fields = 3;
+        config.limits.max_tokens = 60;
+        config.limits.max_complexity = 500;
+    })
+    .await;
+    let aliases = "{ a: me { role } b: me { role } c: me { role } d: me { role } }";
+    let roots = "{ me { role } organisations { totalCount } services { totalCount } lifeDomains }";
+    let roots_in_fragments = "query { ...A ...B } fragment A on Query { me { role } organisations { totalCount } }
+        fragment B on Query { services { totalCount } lifeDomains }";
+    let tokens = format!("{{ me {{ role {} }} }}", "__typename ".repeat(60));
+    let complex = "{ organisations(first: 50) { edges { node { services(first: 50) { edges { node { id } } } } } } }";
+    for (what, query) in [
+        ("4 aliases", aliases.to_owned()),
+        ("4 root fields", roots.to_owned()),
+        ("4 root fields through fragments", roots_in_fragments.to_owned()),
+        ("64 tokens", tokens),
+        ("50 × 50 services", complex.to_owned()),
+    ] {
+        let (status, body) = post_query(&app, Who::Admin, &query).await;
+        assert_refused(status, &body, 400, "QUERY_TOO_COMPLEX", what);
+    }
+    // Within every limit, the same shapes run.
+    for query in [
+        "{ a: me { role } b: me { role } c: me { role } }",
+        "{ me { role } organisations { totalCount } services { totalCount } }",
+        "{ organisations(first: 5) { edges { node { services(first: 5) { edges { node { id } } } } } } }",
+    ] {
+        let (status, body) = post_query(&app, Who::Admin, query).await;
+        assert_eq!((status, codes(&body)), (200, vec![]), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_default_limits_let_the_partner_inbox_through_and_stop_nested_pages() {
+    let app = TestApp::spawn().await;
+    let (status, body) = post_query(&app, Who::Caw, crate::helpers::INBOX_QUERY).await;
+    assert_eq!(status, 200, "{body}");
+    // Fields without consent are FORBIDDEN one by one; nothing is refused as a whole.
+    assert!(codes(&body).iter().all(|code| code == "FORBIDDEN"), "{body}");
+    assert!(!body["data"]["referrals"]["edges"].as_array().unwrap().is_empty());
+    let nested = "{ referrals(first: 100) { edges { node { client { referrals(first: 100) {
+        edges { node { id events { id } } } } } } } } }";
+    let (status, body) = post_query(&app, Who::Caw, nested).await;
+    assert_refused(status, &body, 400, "QUERY_TOO_COMPLEX", "100 × 100 referrals");
+    let (status, body) = post_query(&app, Who::Caw, "{ referrals(first: 101) { totalCount } }").await;
+    assert_eq!(codes(&body), vec!["QUERY_TOO_COMPLEX"], "{status} {body}");
+}
+
+#[test]
+fn tokens_are_counted_as_graphql_reads_them() {
+    let tokens = |text: &str| (0..).find(|&n| schema::within_tokens(text, n)).unwrap();
+    assert_eq!(tokens(""), 0);
+    assert_eq!(tokens("{ me { id } }"), 6);
+    assert_eq!(tokens("query Q($n: Int = -12.5e3) { a(n: $n) }"), 19);
+    assert_eq!(tokens("{ ...F } # a comment { { {\n"), 4);
+    assert_eq!(tokens(r#"{ a(s: "x \" { }", b: """ block " "" \""" still """) }"#), 11);
+    assert_eq!(tokens("{ a(s: \"\") }"), 8);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_before_anything_is_read() {
+    let app = TestApp::spawn_with(|config| config.limits.max_body_bytes = 1_000).await;
+    let padding = " ".repeat(2_000);
+    let (status, _, body) =
+        post_raw(&app, Who::Public, json!({ "query": format!("{{ me {{ role }} {padding}}}") }).to_string()).await;
+    assert_refused(status, &body, 413, "QUERY_TOO_COMPLEX", "2 kB body");
+    let (status, _, body) = post_raw(&app, Who::Public, json!({ "query": "{ me { role } }" }).to_string()).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_request_over_its_time_is_cut_off_and_nothing_is_half_written() {
+    use entities::client;
+    use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
+    let app = TestApp::spawn_with(|config| config.limits.request_timeout_ms = 300).await;
+    let clients = client::Entity::find().count(&app.db.conn).await.unwrap();
+    // Another session holds the tables, so the requests below wait for it past their time.
+    let blocker = sea_orm::Database::connect(&app.database.url).await.unwrap();
+    let lock = if app.database.is_postgres() {
+        let txn = blocker.begin().await.unwrap();
+        txn.execute_unprepared("LOCK TABLE clients, referrals IN ACCESS EXCLUSIVE MODE").await.unwrap();
+        txn
+    } else {
+        // SQLite: one writer at a time; readers are never blocked, so only the write waits.
+        let options = sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        blocker.begin_with_options(options).await.unwrap()
+    };
+    let register = r#"mutation { registerClient(input: { givenName: "Tijd", familyName: "Slot",
+        nationalRegisterNumber: "85073003328", dateOfBirth: "1985-07-30" }) { id } }"#;
+    let mut stuck = vec![(Who::Intake, register)];
+    if app.database.is_postgres() {
+        stuck.push((Who::Admin, "{ dashboard { referralsByStatus { status count } } }"));
+    }
+    for (who, query) in stuck {
+        let started = std::time::Instant::now();
+        let (status, body) = post_query(&app, who, query).await;
+        assert_refused(status, &body, 503, "QUERY_TOO_COMPLEX", query);
+        assert!(started.elapsed() < Duration::from_secs(3), "cut off at its time: {:?}", started.elapsed());
+    }
+    lock.rollback().await.unwrap();
+    blocker.close().await.unwrap();
+    // The cut-off mutation was rolled back, not half-applied; the service goes on.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(client::Entity::find().count(&app.db.conn).await.unwrap(), clients);
+    let (status, body) = post_query(&app, Who::Intake, register).await;
+    assert_eq!((status, codes(&body)), (200, vec![]), "{body}");
+}
+
+#[tokio::test]
+async fn a_statement_over_the_statement_timeout_is_cancelled_by_postgres() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    if !app.database.is_postgres() {
+        println!("SQLite has no statement timeout; the request timeout covers it there");
+        return;
+    }
+    let db = welzijnshuis::db::Database::connect_with(&app.database.url, Duration::from_millis(50)).await.unwrap();
+    let err = db.conn.execute_unprepared("SELECT pg_sleep(2)").await.expect_err("cancelled");
+    let api = resolvers::ApiError::from(err);
+    assert_eq!(api.code(), resolvers::Code::QueryTooComplex, "{api:?}");
+    assert!(db.ping().await, "the connection is still usable");
+}
+
+#[tokio::test]
+async fn a_caller_over_the_rate_gets_429_with_retry_after_and_others_go_on() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.rate_limit = 1;
+        config.limits.rate_burst = 3;
+    })
+    .await;
+    let me = "{ me { role } }";
+    for _ in 0..3 {
+        assert_eq!(post_query(&app, Who::Caw, me).await.0, 200);
+    }
+    let (status, headers, body) = post_raw(&app, Who::Caw, json!({ "query": me }).to_string()).await;
+    assert_refused(status, &body, 429, "RATE_LIMITED", "fourth request at once");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After: {retry}");
+    // Another user, and the public (by address), have their own budget.
+    assert_eq!(post_query(&app, Who::Pension, me).await.0, 200);
+    assert_eq!(post_query(&app, Who::Public, me).await.0, 200);
+    // After the wait, CAW is served again.
+    tokio::time::sleep(Duration::from_secs(retry)).await;
+    assert_eq!(post_query(&app, Who::Caw, me).await.0, 200);
+}
