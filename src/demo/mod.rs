@@ -349,7 +349,10 @@ impl Demo {
             let mut events = Vec::new();
             for (i, &to) in path.iter().enumerate() {
                 if i > 0 {
-                    at = (at + Duration::hours(rng.i64(3..150))).min(now - Duration::minutes(5));
+                    // Capped before now, each step 5 minutes after the last: a history's
+                    // events never share a moment, so their order is their time order.
+                    let latest = now - Duration::minutes(5 * (path.len() - i) as i64);
+                    at = (at + Duration::hours(rng.i64(3..150))).min(latest);
                 }
                 let by_sender = i == 0 || to == ReferralStatus::Cancelled;
                 let (actor_org, actor) =

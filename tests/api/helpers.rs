@@ -324,3 +324,55 @@ pub fn nodes<'a>(response: &'a Value, path: &[&str]) -> Vec<&'a Value> {
     }
     value["edges"].as_array().map(|e| e.iter().map(|edge| &edge["node"]).collect()).unwrap_or_default()
 }
+
+/// A `welzijnshuis serve` process of its own, as an operator runs it; killed when dropped.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub addr: String,
+}
+
+impl ServerProcess {
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("WELZIJNSHUIS_ADDR", "127.0.0.1:0")
+            .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("listens on http://").nth(1) {
+                    return rest.split('/').next().map(str::to_owned);
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .expect("the server prints its address");
+        // Keep reading what it prints, or its next line would meet a closed pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServerProcess { child, addr }
+    }
+
+    /// Sends a Unix signal (`TERM`, `KILL`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("still running").to_string();
+        let status = std::process::Command::new("kill").args([format!("-{signal}"), pid]).status().unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}

@@ -10,6 +10,7 @@ mod auth;
 mod dashboard;
 mod demo;
 mod documents;
+mod faults;
 mod graphql_over_http;
 mod hsds;
 mod http;

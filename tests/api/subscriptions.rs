@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{SECRET, TestApp, Who, assert_ok, codes};
+use crate::helpers::{ServerProcess, TestApp, Who, assert_ok, codes};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const EVENTS: &str = "subscription { referralEvents { fromStatus toStatus note referral { id status recipient { name } client { givenName } } } }";
 
 /// Opens a graphql-transport-ws connection; returns the socket, or the server's refusal.
-async fn connect(addr: &str, token: Option<&str>) -> Result<Socket, String> {
+pub(crate) async fn connect(addr: &str, token: Option<&str>) -> Result<Socket, String> {
     let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
@@ -31,7 +31,7 @@ async fn connect(addr: &str, token: Option<&str>) -> Result<Socket, String> {
     }
 }
 
-async fn subscribe(addr: &str, who_token: Option<&str>, id: &str) -> Socket {
+pub(crate) async fn subscribe(addr: &str, who_token: Option<&str>, id: &str) -> Socket {
     let mut socket = connect(addr, who_token).await.expect("connected");
     let message = json!({ "id": id, "type": "subscribe", "payload": { "query": EVENTS } });
     socket.send(Message::text(message.to_string())).await.unwrap();
@@ -39,7 +39,7 @@ async fn subscribe(addr: &str, who_token: Option<&str>, id: &str) -> Socket {
 }
 
 /// The next protocol message (pings answered), or `None` on close or timeout.
-async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
+pub(crate) async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(wait, socket.next()).await.ok()??.ok()?;
         match message {
@@ -67,7 +67,7 @@ async fn next_event(socket: &mut Socket, wait: Duration) -> Option<Value> {
 const CREATE: &str = "mutation($input: CreateReferralInput!) { createReferral(input: $input) { id } }";
 
 /// A demo client with an active consent for `partner` that includes IDENTITY.
-async fn consented_client(app: &TestApp, partner: Who) -> (String, String) {
+pub(crate) async fn consented_client(app: &TestApp, partner: Who) -> (String, String) {
     use entities::consent;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let org = app.user(partner).await.unwrap().organisation_id;
@@ -184,50 +184,6 @@ async fn subscribing_needs_a_good_token_and_a_role_that_reads_referrals() {
     }
 }
 
-/// A `welzijnshuis serve` process of its own; killed when dropped.
-struct Replica {
-    child: tokio::process::Child,
-    addr: String,
-}
-
-impl Replica {
-    async fn start(database_url: &str) -> Replica {
-        use tokio::io::{AsyncBufReadExt, BufReader};
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("WELZIJNSHUIS_ADDR", "127.0.0.1:0")
-            .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.split("listens on http://").nth(1) {
-                    return rest.split('/').next().map(str::to_owned);
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-        .expect("the replica prints its address");
-        // Keep reading what it prints, or its next line would meet a closed pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Replica { child, addr }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
 #[tokio::test]
 async fn two_processes_on_one_database_behave_as_one_service() {
     let app = TestApp::spawn().await;
@@ -237,7 +193,7 @@ async fn two_processes_on_one_database_behave_as_one_service() {
         );
         return;
     }
-    let (a, b) = (Replica::start(&app.database.url).await, Replica::start(&app.database.url).await);
+    let (a, b) = (ServerProcess::start(&app.database.url, &[]).await, ServerProcess::start(&app.database.url, &[]).await);
     let mut on_a = subscribe(&a.addr, app.token(Who::Woonclub).await.as_deref(), "a").await;
     let mut on_b = subscribe(&b.addr, app.token(Who::Woonclub).await.as_deref(), "b").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
