@@ -201,8 +201,7 @@ async fn read_request(
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(JSON);
     let media = content_type.split(';').next().unwrap_or("").trim();
     match media {
-        JSON | "" => serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad_input("body", format!("not a GraphQL request in JSON: {e}")).into()),
+        JSON | "" => from_json(&bytes),
         "application/graphql" => String::from_utf8(bytes.to_vec())
             .map(async_graphql::Request::new)
             .map_err(|_| ApiError::bad_input("body", "not UTF-8").into()),
@@ -211,6 +210,19 @@ async fn read_request(
             error: ApiError::bad_input("Content-Type", "send application/json or application/graphql"),
         }),
     }
+}
+
+/// A POST body in JSON. `null` for `variables`, `extensions` or `operationName` means absent,
+/// as many clients send it.
+fn from_json(bytes: &[u8]) -> Result<async_graphql::Request, Refused> {
+    let refuse = |e: serde_json::Error| -> Refused {
+        ApiError::bad_input("body", format!("not a GraphQL request in JSON: {e}")).into()
+    };
+    let mut body: serde_json::Value = serde_json::from_slice(bytes).map_err(refuse)?;
+    if let Some(fields) = body.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    serde_json::from_value(body).map_err(refuse)
 }
 
 /// A GET request's parameters, named as the spec names them (`operationName`); `variables` and

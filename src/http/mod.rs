@@ -80,8 +80,10 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 /// A panic anywhere in a request is answered as an `INTERNAL` error, never a dropped connection.
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request panicked");
-    graphql::refusal(&ApiError::Internal, None)
+    // The request's own id is out of reach here: a fresh one ties the log line to the answer.
+    let request_id = uuid::Uuid::now_v7().to_string();
+    tracing::error!(request_id = %request_id, "a request panicked");
+    graphql::refusal(&ApiError::Internal, Some(&request_id))
 }
 
 async fn graphiql() -> Html<String> {

@@ -11,6 +11,7 @@ mod dashboard;
 mod demo;
 mod documents;
 mod faults;
+mod fuzz;
 mod generative;
 mod graphql_over_http;
 mod hsds;
