@@ -36,6 +36,13 @@ enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Migrate, load the demo network into an empty database, and exit.
+    Demo {
+        /// Clients to generate, with ten referrals each (for benchmarks: 10000); the contract's
+        /// demo of 48 clients and 64 referrals when not given. Deterministic.
+        #[arg(long)]
+        scale: Option<usize>,
+    },
     /// Print a signed access token for an active user.
     Token {
         /// The user's e-mail address.
@@ -87,6 +94,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Demo { scale } => demo(&config, scale).await,
         Command::Token { email, ttl } => token(&config, &email, ttl).await,
         Command::Socialmap { action } => socialmap(&config, action).await,
         Command::Schema { role: None } => {
@@ -113,6 +121,27 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     println!("a token for a demo user: welzijnshuis token onthaal@welzijnshuis.test");
     println!("  (or: cargo run --release -- token medewerker@caw.test)");
     app.run_until(shutdown_signal()).await
+}
+
+async fn demo(config: &Config, scale: Option<usize>) -> anyhow::Result<()> {
+    use sea_orm::PaginatorTrait;
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    if entities::organisation::Entity::find().count(&db.conn).await? > 0 {
+        anyhow::bail!("the database is not empty: the demo network loads into an empty one only");
+    }
+    let scale = scale.map_or(crate::demo::Scale::CONTRACT, crate::demo::Scale::clients);
+    let started = std::time::Instant::now();
+    let summary = crate::demo::load_scaled(&db.conn, chrono::Utc::now(), scale).await?;
+    println!(
+        "demo network loaded in {:.1} s: {} organisations, {} services, {} clients, {} referrals",
+        started.elapsed().as_secs_f64(),
+        summary.organisations,
+        summary.services,
+        summary.clients,
+        summary.referrals
+    );
+    Ok(())
 }
 
 async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::Result<()> {
