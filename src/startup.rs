@@ -61,17 +61,16 @@ impl Application {
         }
         let subscriptions = OpenSubscriptions::new(config.limits.max_subscriptions);
         let cursor_key = CursorKey::derive(secret.expose());
-        let schema = schema::build(db.conn.clone(), cursor_key, events, subscriptions.clone(), &settings);
+        let api = schema::Api::build(db.conn.clone(), cursor_key, events, subscriptions.clone(), settings);
         let rate_limiter = RateLimiter::new(config.limits.rate_limit, config.limits.rate_burst);
         rate_limiter.spawn_cleanup();
         let (closing, closing_rx) = watch::channel(false);
         let state = AppState {
-            schema,
+            api,
             metrics: Metrics::new(db.clone(), subscriptions),
             db,
             tokens: Tokens::from_config(config)?,
             rate_limiter,
-            documents: settings.documents,
             limits: config.limits,
             closing: closing_rx,
             sockets: Default::default(),
@@ -95,9 +94,9 @@ impl Application {
         &self.state.db
     }
 
-    /// The schema the server runs (tests execute requests on it in-process).
-    pub fn schema(&self) -> schema::AppSchema {
-        self.state.schema.clone()
+    /// The API the server runs (tests execute requests on it in-process).
+    pub fn api(&self) -> schema::Api {
+        self.state.api.clone()
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets, and lets

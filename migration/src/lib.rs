@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_network;
 mod m20261125_000002_audit_append_only;
 mod m20261125_000003_service_search;
+mod m20261125_000004_partner_indexes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_network::Migration),
             Box::new(m20261125_000002_audit_append_only::Migration),
             Box::new(m20261125_000003_service_search::Migration),
+            Box::new(m20261125_000004_partner_indexes::Migration),
         ]
     }
 }

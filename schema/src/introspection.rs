@@ -47,10 +47,7 @@ impl Extension for IntrospectionPolicy {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let role = crate::caller_of_request(ctx, &request).map_or(Role::Public, |caller| caller.role);
-        if !self.0.allows(role) {
-            // Nested `__type` and the like resolve to null; asking at the root is refused below.
-            request.introspection_mode = IntrospectionMode::Disabled;
-        }
+        self.0.apply(&mut request, role);
         next.run(ctx, request).await
     }
 
@@ -65,10 +62,26 @@ impl Extension for IntrospectionPolicy {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         let role = ctx.data_opt::<Arc<resolvers::Caller>>().map_or(Role::Public, |caller| caller.role);
-        if !self.0.allows(role) && introspects(&document) {
+        self.0.check(&document, role)?;
+        Ok(document)
+    }
+}
+
+impl Introspection {
+    /// Switches introspection off for a request of a role that may not introspect.
+    pub(crate) fn apply(self, request: &mut Request, role: Role) {
+        if !self.allows(role) {
+            // Nested `__type` and the like resolve to null; asking at the root is refused by `check`.
+            request.introspection_mode = IntrospectionMode::Disabled;
+        }
+    }
+
+    /// Refuses a document that asks for `__schema` or `__type` of a role that may not.
+    pub(crate) fn check(self, document: &ExecutableDocument, role: Role) -> ServerResult<()> {
+        if !self.allows(role) && introspects(document) {
             return Err(crate::documents::server_error(ApiError::IntrospectionOff));
         }
-        Ok(document)
+        Ok(())
     }
 }
 

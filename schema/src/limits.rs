@@ -58,26 +58,35 @@ impl Extension for DocumentLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let limits = &self.0;
-        if !within_tokens(query, limits.tokens) {
-            return Err(too_complex(format!("the document has more than {} tokens", limits.tokens)));
-        }
+        check_text(query, &self.0)?;
         let document = next.run(ctx, query, variables).await?;
-        let aliases = count_aliases(&document);
-        if aliases > limits.aliases {
-            return Err(too_complex(format!("{aliases} aliases: at most {} per document", limits.aliases)));
-        }
-        for (_, operation) in document.operations.iter() {
-            let roots = count_root_fields(&operation.node.selection_set.node, &document, 0);
-            if roots > limits.root_fields {
-                return Err(too_complex(format!(
-                    "{roots} root fields: at most {} per operation",
-                    limits.root_fields
-                )));
-            }
-        }
+        check_document(&document, &self.0)?;
         Ok(document)
     }
+}
+
+/// The limits checked on the text, before it is parsed.
+pub(crate) fn check_text(query: &str, limits: &Limits) -> ServerResult<()> {
+    if within_tokens(query, limits.tokens) {
+        Ok(())
+    } else {
+        Err(too_complex(format!("the document has more than {} tokens", limits.tokens)))
+    }
+}
+
+/// The limits checked on the parsed document.
+pub(crate) fn check_document(document: &ExecutableDocument, limits: &Limits) -> ServerResult<()> {
+    let aliases = count_aliases(document);
+    if aliases > limits.aliases {
+        return Err(too_complex(format!("{aliases} aliases: at most {} per document", limits.aliases)));
+    }
+    for (_, operation) in document.operations.iter() {
+        let roots = count_root_fields(&operation.node.selection_set.node, document, 0);
+        if roots > limits.root_fields {
+            return Err(too_complex(format!("{roots} root fields: at most {} per operation", limits.root_fields)));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `text` has at most `limit` GraphQL tokens. Stops counting at the limit, so a huge

@@ -26,13 +26,19 @@ impl Extension for OperationName {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        if let (Some(trail), DocumentOperations::Multiple(operations)) =
-            (ctx.data_opt::<Arc<AuditTrail>>(), &document.operations)
-        {
-            if operations.len() == 1 {
-                trail.name_operation(operations.keys().next().map(|name| name.to_string()));
-            }
+        if let Some(trail) = ctx.data_opt::<Arc<AuditTrail>>() {
+            trail.name_operation(single_name(&document));
         }
         Ok(document)
+    }
+}
+
+/// The name of a document's one operation, if it has one and only one.
+pub(crate) fn single_name(document: &ExecutableDocument) -> Option<String> {
+    match &document.operations {
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
     }
 }

@@ -61,17 +61,23 @@ impl Extension for ShapeOfRequest {
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        for error in &response.errors {
-            null_at(&mut response.data, &error.path);
-        }
         let document = self.document.lock().ok().and_then(|mut d| d.take());
         let operation = self.operation.lock().ok().and_then(|mut o| o.take());
-        if let Some(document) = document {
-            if let Some(selection) = operation_selection(&document, operation.as_deref()) {
-                reorder(&mut response.data, &[selection], &document);
-            }
-        }
+        restore(&mut response, document.as_ref(), operation.as_deref());
         response
+    }
+}
+
+/// Puts the `null`s at the errors' paths and orders every object after the operation's
+/// selection in `document`.
+pub(crate) fn restore(response: &mut Response, document: Option<&ExecutableDocument>, operation: Option<&str>) {
+    for error in &response.errors {
+        null_at(&mut response.data, &error.path);
+    }
+    if let Some(document) = document {
+        if let Some(selection) = operation_selection(document, operation) {
+            reorder(&mut response.data, &[selection], document);
+        }
     }
 }
 

@@ -125,7 +125,7 @@ async fn answer(
     let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let caller = state.tokens.caller(&state.db.conn, authorization).await?;
     state.rate_limiter.check(&caller, peer.ip())?;
-    if parts.method == Method::GET && is_mutation(&request, &state.documents) {
+    if parts.method == Method::GET && is_mutation(&request, state.api.documents()) {
         return Err(Refused {
             status: StatusCode::METHOD_NOT_ALLOWED,
             error: ApiError::bad_input("query", "a mutation must be sent with POST"),
@@ -135,13 +135,7 @@ async fn answer(
         request = request.data(IdempotencyKey(key.to_owned()));
     }
     let limit = Duration::from_millis(state.limits.request_timeout_ms);
-    let execution = db::count_statements(schema::execute_named(
-        &state.schema,
-        request,
-        &state.db.conn,
-        caller,
-        request_id,
-    ));
+    let execution = db::count_statements(state.api.execute(request, &state.db.conn, caller, request_id));
     let Ok((executed, statements)) = tokio::time::timeout(limit, execution).await else {
         tracing::warn!(request_id, "a request ran into the request timeout");
         return Err(Refused {

@@ -15,7 +15,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use resolvers::ApiError;
-use schema::{AppSchema, Documents};
+use schema::Api;
 use tokio::sync::{Notify, watch};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -31,12 +31,11 @@ use crate::rate_limit::RateLimiter;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
+    pub api: Api,
     pub db: Database,
     pub tokens: Tokens,
     pub metrics: Metrics,
     pub rate_limiter: RateLimiter,
-    pub documents: Documents,
     pub limits: LimitsConfig,
     /// Becomes `true` when the server starts shutting down: WebSockets close.
     pub closing: watch::Receiver<bool>,

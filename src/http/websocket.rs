@@ -30,7 +30,7 @@ async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
     let incoming = stream.take_until(async move {
         let _ = closing.wait_for(|closing| *closing).await;
     });
-    let schema = state.schema.clone();
+    let schema = state.api.subscriptions().clone();
     let (db, tokens) = (state.db.clone(), state.tokens.clone());
     GraphQLWebSocket::new_with_pair(&mut sink, incoming, schema, protocol)
         .on_connection_init(move |payload| async move {

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use entities::user;
 use resolvers::Caller;
-use schema::AppSchema;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -130,7 +129,7 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Database,
-    pub schema: AppSchema,
+    pub api: schema::Api,
     pub tokens: Tokens,
     pub http: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
@@ -180,14 +179,14 @@ impl TestApp {
         welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.expect("loading the demo");
         let app = Application::with_database(&config, db.clone()).await.expect("building the app");
         let addr = app.local_addr();
-        let schema = app.schema();
+        let api = app.api();
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
         TestApp {
             addr,
             db,
-            schema,
+            api,
             tokens: Tokens::hs256(SECRET.as_bytes()),
             http: reqwest::Client::new(),
             server,
@@ -221,8 +220,7 @@ impl TestApp {
         let request =
             async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
         let request_id = uuid::Uuid::now_v7().to_string();
-        let response =
-            schema::execute(&self.schema, request, &self.db.conn, self.caller(who).await, &request_id).await;
+        let response = self.api.execute(request, &self.db.conn, self.caller(who).await, &request_id).await.response;
         serde_json::to_value(&response).expect("a response serialises")
     }
 
