@@ -23,11 +23,14 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// Runs each `;`-terminated statement of a portable SQL script.
+/// Runs each `;`-terminated statement of a portable SQL script, all in one transaction: on one
+/// connection, all or nothing. (Spread over a SQLite pool, a `DROP INDEX` on one connection was
+/// not always seen by the `CREATE INDEX` of the same name on the next.)
 pub(crate) async fn run_script(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
-    let db = manager.get_connection();
+    use sea_orm::TransactionTrait;
+    let txn = manager.get_connection().begin().await?;
     for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        db.execute_unprepared(statement).await?;
+        txn.execute_unprepared(statement).await?;
     }
-    Ok(())
+    txn.commit().await
 }
