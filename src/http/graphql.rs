@@ -83,14 +83,15 @@ pub(super) async fn graphql(
     let (parts, body) = request.into_parts();
     let request_id = request_id(&parts.headers);
     let format = Format::of(&parts.headers);
-    let (mut response, operation, outcome, statements) =
-        match answer(&state, peer, &parts, body, &request_id, format).await {
-            Ok(answered) => answered,
-            Err(refused) => {
-                let outcome = refused.error.code().as_str().to_owned();
-                (refusal_with(&refused.error, Some(&request_id), refused.status, format), None, outcome, 0)
-            }
-        };
+    // Statements counted from the token's check to the audit trail.
+    let (answered, statements) = db::count_statements(answer(&state, peer, &parts, body, &request_id, format)).await;
+    let (mut response, operation, outcome) = match answered {
+        Ok(answered) => answered,
+        Err(refused) => {
+            let outcome = refused.error.code().as_str().to_owned();
+            (refusal_with(&refused.error, Some(&request_id), refused.status, format), None, outcome)
+        }
+    };
     let elapsed = started.elapsed();
     state.metrics.record(operation.as_deref(), &outcome, elapsed, statements);
     tracing::info!(
@@ -111,7 +112,7 @@ pub(super) async fn graphql(
     response
 }
 
-type Answered = (Response, Option<String>, String, u64);
+type Answered = (Response, Option<String>, String);
 
 async fn answer(
     state: &AppState,
@@ -135,8 +136,8 @@ async fn answer(
         request = request.data(IdempotencyKey(key.to_owned()));
     }
     let limit = Duration::from_millis(state.limits.request_timeout_ms);
-    let execution = db::count_statements(state.api.execute(request, &state.db.conn, caller, request_id));
-    let Ok((executed, statements)) = tokio::time::timeout(limit, execution).await else {
+    let execution = state.api.execute(request, &state.db.conn, caller, request_id);
+    let Ok(executed) = tokio::time::timeout(limit, execution).await else {
         tracing::warn!(request_id, "a request ran into the request timeout");
         return Err(Refused {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -154,7 +155,7 @@ async fn answer(
     if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
-    Ok((http, executed.operation, outcome, statements))
+    Ok((http, executed.operation, outcome))
 }
 
 /// 2xx once execution started; a request error (no data, no error with a path: it did not
