@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use prometheus_client::metrics::counter::Counter;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database as SeaDatabase, DatabaseConnection};
 
 /// How long a request waits for a connection before it fails: short, so that with the database
@@ -40,7 +40,8 @@ pub async fn count_statements<F: Future>(request: F) -> (F::Output, u64) {
 impl Database {
     /// Connects with the default statement timeout.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        Self::connect_with(url, Duration::from_millis(crate::config::DEFAULT_LIMITS.statement_timeout_ms)).await
+        Self::connect_with(url, Duration::from_millis(crate::config::DEFAULT_LIMITS.statement_timeout_ms))
+            .await
     }
 
     /// Connects; SQLite gets WAL, foreign keys and a busy timeout, so readers never block the

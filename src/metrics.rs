@@ -73,7 +73,11 @@ impl Metrics {
         );
         registry.register("welzijnshuis_sql_statements", "SQL statements run", db.statement_counter());
         let pool = Family::<PoolLabels, Gauge<i64, AtomicI64>>::default();
-        registry.register("welzijnshuis_db_pool_connections", "Database connections, in use or idle", pool.clone());
+        registry.register(
+            "welzijnshuis_db_pool_connections",
+            "Database connections, in use or idle",
+            pool.clone(),
+        );
         let subscriptions = Gauge::<i64, AtomicI64>::default();
         registry.register("welzijnshuis_open_subscriptions", "Subscriptions open now", subscriptions.clone());
         let inner = Inner {
@@ -92,7 +96,8 @@ impl Metrics {
 
     /// Counts one finished request.
     pub fn record(&self, operation: Option<&str>, outcome: &str, elapsed: Duration, statements: u64) {
-        let labels = RequestLabels { operation: self.operation_label(operation), outcome: outcome.to_owned() };
+        let labels =
+            RequestLabels { operation: self.operation_label(operation), outcome: outcome.to_owned() };
         self.inner.requests.get_or_create(&labels).inc();
         self.inner.latency.observe(elapsed.as_secs_f64());
         self.inner.statements.observe(statements as f64);

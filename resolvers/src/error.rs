@@ -96,9 +96,10 @@ impl ApiError {
     pub fn code(&self) -> Code {
         match self {
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
-            ApiError::Forbidden | ApiError::ConsentMissing(_) | ApiError::UntrustedDocument | ApiError::IntrospectionOff => {
-                Code::Forbidden
-            }
+            ApiError::Forbidden
+            | ApiError::ConsentMissing(_)
+            | ApiError::UntrustedDocument
+            | ApiError::IntrospectionOff => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::BadUserInput { .. } | ApiError::PersistedQueryNotFound => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
@@ -154,7 +155,8 @@ impl From<sea_orm::DbErr> for ApiError {
                 ApiError::QueryTooComplex("the query took longer than the database allows".into())
             }
             Some(Sqlx::Database(_)) => ApiError::internal(err),
-            None | Some(Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Tls(_) | Sqlx::Protocol(_)) => {
+            None
+            | Some(Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Tls(_) | Sqlx::Protocol(_)) => {
                 tracing::error!(error = %err, "the database is unavailable");
                 ApiError::Unavailable
             }

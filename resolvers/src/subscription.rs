@@ -33,7 +33,8 @@ impl Subscription {
     ) -> Result<impl Stream<Item = ReferralEvent>, ApiError> {
         let caller: Arc<Caller> =
             ctx.data::<Arc<Caller>>().map_err(|_| ApiError::internal("subscription without caller"))?.clone();
-        let open = ctx.data::<OpenSubscriptions>().map_err(|_| ApiError::internal("no subscription count"))?;
+        let open =
+            ctx.data::<OpenSubscriptions>().map_err(|_| ApiError::internal("no subscription count"))?;
         // Held by the stream: the slot is given back when the subscription ends, however it ends.
         let slot = open.take(caller.user_id())?;
         let db = crate::db_of(ctx)?.clone();

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{IntrospectionMode, Request, ServerResult, Variables};
 use entities::Role;
@@ -24,7 +26,9 @@ impl Introspection {
     fn allows(self, role: Role) -> bool {
         match self {
             Introspection::All => true,
-            Introspection::Staff => matches!(role, Role::Admin | Role::Intake | Role::CaseWorker | Role::Analyst),
+            Introspection::Staff => {
+                matches!(role, Role::Admin | Role::Intake | Role::CaseWorker | Role::Analyst)
+            }
             Introspection::Off => false,
         }
     }

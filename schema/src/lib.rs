@@ -39,7 +39,10 @@ pub struct Settings {
 
 /// The schema with its limits, and (`with_checks`) the extensions that make every request pass
 /// the checks of [`Api::execute`]: documents, introspection, limits, error codes, response shape.
-pub(crate) fn builder(settings: &Settings, with_checks: bool) -> SchemaBuilder<Query, Mutation, Subscription> {
+pub(crate) fn builder(
+    settings: &Settings,
+    with_checks: bool,
+) -> SchemaBuilder<Query, Mutation, Subscription> {
     let limits = &settings.limits;
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.depth)
@@ -126,7 +129,9 @@ impl Api {
                 response_shape::restore(&mut executed.response, Some(&document), operation.as_deref());
                 executed
             }
-            Err(error) => resolvers::Executed { response: Response::from_errors(vec![error]), operation: None },
+            Err(error) => {
+                resolvers::Executed { response: Response::from_errors(vec![error]), operation: None }
+            }
         };
         fill_codes(&mut executed.response);
         if let Some(name) = &executed.operation {
@@ -162,7 +167,10 @@ pub fn sdl() -> String {
 
 /// The caller of a request about to be prepared: in its own data (HTTP) or in its connection's
 /// (WebSocket).
-pub(crate) fn caller_of_request(ctx: &ExtensionContext<'_>, request: &async_graphql::Request) -> Option<Arc<resolvers::Caller>> {
+pub(crate) fn caller_of_request(
+    ctx: &ExtensionContext<'_>,
+    request: &async_graphql::Request,
+) -> Option<Arc<resolvers::Caller>> {
     let own = request.data.get(&std::any::TypeId::of::<Arc<resolvers::Caller>>());
     own.and_then(|data| data.downcast_ref::<Arc<resolvers::Caller>>())
         .or_else(|| ctx.data_opt::<Arc<resolvers::Caller>>())

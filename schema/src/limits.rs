@@ -83,7 +83,10 @@ pub(crate) fn check_document(document: &ExecutableDocument, limits: &Limits) -> 
     for (_, operation) in document.operations.iter() {
         let roots = count_root_fields(&operation.node.selection_set.node, document, 0);
         if roots > limits.root_fields {
-            return Err(too_complex(format!("{roots} root fields: at most {} per operation", limits.root_fields)));
+            return Err(too_complex(format!(
+                "{roots} root fields: at most {} per operation",
+                limits.root_fields
+            )));
         }
     }
     Ok(())
@@ -107,8 +110,10 @@ pub fn within_tokens(text: &str, limit: usize) -> bool {
                 while chars.next_if_eq(&'.').is_some() {}
             }
             c if c == '_' || c == '-' || c.is_ascii_alphanumeric() => {
-                while chars.next_if(|&c| c == '_' || c == '.' || c == '+' || c.is_ascii_alphanumeric()).is_some() {
-                }
+                while chars
+                    .next_if(|&c| c == '_' || c == '.' || c == '+' || c.is_ascii_alphanumeric())
+                    .is_some()
+                {}
             }
             _ => {}
         }
@@ -188,6 +193,9 @@ fn count_root_fields(set: &SelectionSet, document: &ExecutableDocument, depth: u
         .sum()
 }
 
-fn fragment<'a>(document: &'a ExecutableDocument, name: &Positioned<Name>) -> Option<&'a Positioned<FragmentDefinition>> {
+fn fragment<'a>(
+    document: &'a ExecutableDocument,
+    name: &Positioned<Name>,
+) -> Option<&'a Positioned<FragmentDefinition>> {
     document.fragments.get(&name.node)
 }

@@ -70,7 +70,11 @@ impl Extension for ShapeOfRequest {
 
 /// Puts the `null`s at the errors' paths and orders every object after the operation's
 /// selection in `document`.
-pub(crate) fn restore(response: &mut Response, document: Option<&ExecutableDocument>, operation: Option<&str>) {
+pub(crate) fn restore(
+    response: &mut Response,
+    document: Option<&ExecutableDocument>,
+    operation: Option<&str>,
+) {
     for error in &response.errors {
         null_at(&mut response.data, &error.path);
     }

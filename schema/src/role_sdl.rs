@@ -25,7 +25,10 @@ const BUILT_IN: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 /// The SDL of the schema as `role` sees it through introspection.
 pub async fn sdl_for(role: Role) -> String {
     let caller = Arc::new(Caller { role, user: None });
-    let response = super::builder(&super::Settings::default(), true).finish().execute(Request::new(INTROSPECTION).data(caller)).await;
+    let response = super::builder(&super::Settings::default(), true)
+        .finish()
+        .execute(Request::new(INTROSPECTION).data(caller))
+        .await;
     let json = serde_json::to_value(&response.data).unwrap_or_default();
     print_schema(&json["__schema"])
 }

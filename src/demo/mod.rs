@@ -61,7 +61,11 @@ impl Scale {
 }
 
 /// Writes a demo network of the given scale as it stands at `now`, all or nothing.
-pub async fn load_scaled(db: &DatabaseConnection, now: DateTime<Utc>, scale: Scale) -> anyhow::Result<Summary> {
+pub async fn load_scaled(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    scale: Scale,
+) -> anyhow::Result<Summary> {
     let demo = Demo::build(now.trunc_subsecs(0), scale);
     let txn = db.begin().await?;
     insert_all(&txn, demo.organisations.clone()).await.context("organisations")?;
@@ -502,9 +506,11 @@ impl Demo {
             pairs.entry((r.client_id, r.recipient_id)).or_default().push(r);
         }
         for (n, consent) in self.consents.iter_mut().enumerate() {
-            let referrals = pairs.get(&(consent.client_id, consent.recipient_id)).map(Vec::as_slice).unwrap_or_default();
+            let referrals =
+                pairs.get(&(consent.client_id, consent.recipient_id)).map(Vec::as_slice).unwrap_or_default();
             if referrals.iter().all(|r| r.status.is_final()) && n % 4 == 1 {
-                consent.revoked_at = referrals.iter().map(|r| r.updated_at).max().map(|t| t + Duration::hours(2));
+                consent.revoked_at =
+                    referrals.iter().map(|r| r.updated_at).max().map(|t| t + Duration::hours(2));
                 consent.revoked_by = Some(by);
             }
         }

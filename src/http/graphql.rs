@@ -84,7 +84,8 @@ pub(super) async fn graphql(
     let request_id = request_id(&parts.headers);
     let format = Format::of(&parts.headers);
     // Statements counted from the token's check to the audit trail.
-    let (answered, statements) = db::count_statements(answer(&state, peer, &parts, body, &request_id, format)).await;
+    let (answered, statements) =
+        db::count_statements(answer(&state, peer, &parts, body, &request_id, format)).await;
     let (mut response, operation, outcome) = match answered {
         Ok(answered) => answered,
         Err(refused) => {
@@ -150,7 +151,8 @@ async fn answer(
     let response = executed.response;
     let outcome = response.errors.first().and_then(resolvers::error::code_of).unwrap_or_else(|| "ok".into());
     let status = status_of_response(&response, format);
-    let body = serde_json::to_vec(&response).map_err(|_| ApiError::internal("a response did not serialise"))?;
+    let body =
+        serde_json::to_vec(&response).map_err(|_| ApiError::internal("a response did not serialise"))?;
     let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -167,7 +169,9 @@ fn status_of_response(response: &async_graphql::Response, format: Format) -> Sta
         return StatusCode::OK;
     };
     let status = match resolvers::error::code_of(first).as_deref() {
-        Some("INTERNAL") if first.message == ApiError::Unavailable.message() => StatusCode::SERVICE_UNAVAILABLE,
+        Some("INTERNAL") if first.message == ApiError::Unavailable.message() => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Some("INTERNAL") => StatusCode::INTERNAL_SERVER_ERROR,
         Some("FORBIDDEN") => StatusCode::FORBIDDEN,
         _ => StatusCode::BAD_REQUEST,
@@ -234,7 +238,10 @@ fn from_query_string(uri: &axum::http::Uri) -> Result<async_graphql::Request, Re
     }
     let axum::extract::Query(params) = axum::extract::Query::<Params>::try_from_uri(uri)
         .map_err(|e| ApiError::bad_input("query string", e.body_text()))?;
-    fn json<T: serde::de::DeserializeOwned + Default>(name: &str, text: Option<String>) -> Result<T, Refused> {
+    fn json<T: serde::de::DeserializeOwned + Default>(
+        name: &str,
+        text: Option<String>,
+    ) -> Result<T, Refused> {
         text.filter(|t| !t.is_empty())
             .map(|t| serde_json::from_str(&t))
             .transpose()
@@ -296,7 +303,8 @@ fn refusal_with(error: &ApiError, request_id: Option<&str>, status: StatusCode, 
         extensions["requestId"] = id.into();
     }
     let body = serde_json::json!({ "errors": [{ "message": error.message(), "extensions": extensions }] });
-    let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], body.to_string()).into_response();
+    let mut response =
+        (status, [(header::CONTENT_TYPE, format.content_type())], body.to_string()).into_response();
     let headers = response.headers_mut();
     match error {
         ApiError::RateLimited { retry_after_secs } => {

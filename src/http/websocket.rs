@@ -37,8 +37,10 @@ async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
             let authorization = ["Authorization", "authorization"]
                 .iter()
                 .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
-            let caller =
-                tokens.caller(&db.conn, authorization.as_deref()).await.map_err(async_graphql::Error::from)?;
+            let caller = tokens
+                .caller(&db.conn, authorization.as_deref())
+                .await
+                .map_err(async_graphql::Error::from)?;
             Ok(resolvers::subscription_data(&db.conn, caller))
         })
         .serve()

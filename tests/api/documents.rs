@@ -67,7 +67,8 @@ async fn with_trusted_documents_partners_run_only_those() {
     // A partner: the listed document, by text or by hash, and nothing else.
     let (status, body) = post(&app, Who::Caw, json!({ "query": inbox })).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = post(&app, Who::Caw, json!({ "extensions": persisted(&schema::sha256(inbox)) })).await;
+    let (status, body) =
+        post(&app, Who::Caw, json!({ "extensions": persisted(&schema::sha256(inbox)) })).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["data"]["referrals"]["totalCount"].as_u64().unwrap() > 0);
     for attempt in [
@@ -99,11 +100,16 @@ async fn a_trusted_documents_file_with_a_wrong_hash_stops_the_start() {
 
 #[tokio::test]
 async fn introspection_can_be_kept_to_staff() {
-    let app = TestApp::spawn_with(|config| config.introspection = welzijnshuis::config::Introspection::Staff).await;
+    let app =
+        TestApp::spawn_with(|config| config.introspection = welzijnshuis::config::Introspection::Staff).await;
     let introspect = json!({ "query": "{ __schema { queryType { name } } }" });
     for who in [Who::Admin, Who::Intake, Who::CaseWorker, Who::Analyst] {
         let (status, body) = post(&app, who, introspect.clone()).await;
-        assert_eq!((status, &body["data"]["__schema"]["queryType"]["name"]), (200, &json!("Query")), "{who:?}");
+        assert_eq!(
+            (status, &body["data"]["__schema"]["queryType"]["name"]),
+            (200, &json!("Query")),
+            "{who:?}"
+        );
     }
     for who in [Who::Public, Who::Caw, Who::Dyzo] {
         let (status, body) = post(&app, who, introspect.clone()).await;
@@ -112,6 +118,7 @@ async fn introspection_can_be_kept_to_staff() {
         // Ordinary queries still run.
         assert_eq!(post(&app, who, json!({ "query": "{ me { role } }" })).await.0, 200);
     }
-    let app = TestApp::spawn_with(|config| config.introspection = welzijnshuis::config::Introspection::Off).await;
+    let app =
+        TestApp::spawn_with(|config| config.introspection = welzijnshuis::config::Introspection::Off).await;
     assert_eq!(post(&app, Who::Admin, introspect).await.0, 403);
 }

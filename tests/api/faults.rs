@@ -61,8 +61,15 @@ impl Drop for Proxy {
     }
 }
 
-async fn post(http: &reqwest::Client, addr: &str, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-    let mut request = http.post(format!("http://{addr}/graphql")).json(&json!({ "query": query, "variables": variables }));
+async fn post(
+    http: &reqwest::Client,
+    addr: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (u16, Value) {
+    let mut request =
+        http.post(format!("http://{addr}/graphql")).json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -136,7 +143,8 @@ async fn with_postgres_gone_requests_fail_fast_and_the_service_recovers_by_itsel
 
     proxy.restore();
     let back = within(Duration::from_secs(20), || async {
-        ready(&http, &addr).await == 200 && post(&http, &addr, token.as_deref(), inbox, json!({})).await.0 == 200
+        ready(&http, &addr).await == 200
+            && post(&http, &addr, token.as_deref(), inbox, json!({})).await.0 == 200
     })
     .await;
     println!("recovered {back:?} after the database came back");
@@ -159,14 +167,21 @@ mod url_parts {
         fn from_str(url: &str) -> Result<Self, Self::Err> {
             let start = url.find('@').map(|at| at + 1).unwrap_or(url.find("://").unwrap() + 3);
             let end = url[start..].find('/').map(|slash| start + slash).unwrap_or(url.len());
-            Ok(Url { before: url[..start].into(), host_port: url[start..end].into(), after: url[end..].into() })
+            Ok(Url {
+                before: url[..start].into(),
+                host_port: url[start..end].into(),
+                after: url[end..].into(),
+            })
         }
     }
 
     impl Url {
         pub fn socket_addr(&self) -> SocketAddr {
-            let host_port =
-                if self.host_port.contains(':') { self.host_port.clone() } else { format!("{}:5432", self.host_port) };
+            let host_port = if self.host_port.contains(':') {
+                self.host_port.clone()
+            } else {
+                format!("{}:5432", self.host_port)
+            };
             host_port.to_socket_addrs().unwrap().next().unwrap()
         }
 
@@ -213,10 +228,13 @@ async fn sigterm_finishes_what_is_in_flight_closes_subscriptions_and_exits_0() {
     // A mutation that cannot finish until the lock is released.
     let held = Held::hold(&app.database.url, app.database.is_postgres()).await;
     let token = app.token(Who::Intake).await.unwrap();
-    let register = r#"mutation { registerClient(input: { givenName: "Laat", familyName: "Maar" }) { id givenName } }"#;
+    let register =
+        r#"mutation { registerClient(input: { givenName: "Laat", familyName: "Maar" }) { id givenName } }"#;
     let in_flight = {
         let (addr, token) = (addr.clone(), token.clone());
-        tokio::spawn(async move { post(&reqwest::Client::new(), &addr, Some(&token), register, json!({})).await })
+        tokio::spawn(
+            async move { post(&reqwest::Client::new(), &addr, Some(&token), register, json!({})).await },
+        )
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.signal("TERM");
@@ -245,7 +263,8 @@ async fn sigterm_finishes_what_is_in_flight_closes_subscriptions_and_exits_0() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["registerClient"]["givenName"], "Laat", "{body}");
     let mut server = server;
-    let exit = tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await.expect("it exits").unwrap();
+    let exit =
+        tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await.expect("it exits").unwrap();
     assert_eq!(exit.code(), Some(0), "exit status 0");
 }
 
@@ -293,15 +312,19 @@ async fn kill_9_under_a_write_load_loses_nothing_acknowledged_and_leaves_nothing
     // Read the database as a restarted service finds it.
     let db = welzijnshuis::db::Database::connect(&app.database.url).await.unwrap();
     for (id, version) in &acknowledged {
-        let row = referral::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap()).one(&db.conn).await.unwrap();
+        let row =
+            referral::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap()).one(&db.conn).await.unwrap();
         let row = row.unwrap_or_else(|| panic!("acknowledged referral {id} is gone"));
         assert!(i64::from(row.version) >= *version, "{id}: acknowledged version {version} lost");
     }
     // Every referral (the demo's and the load's) has exactly its events: one per version, the
     // last one naming its status.
-    let events = referral_event::Entity::find().order_by_asc(referral_event::Column::At)
+    let events = referral_event::Entity::find()
+        .order_by_asc(referral_event::Column::At)
         .order_by_asc(referral_event::Column::Id)
-        .all(&db.conn).await.unwrap();
+        .all(&db.conn)
+        .await
+        .unwrap();
     for row in referral::Entity::find().all(&db.conn).await.unwrap() {
         let mine: Vec<_> = events.iter().filter(|e| e.referral_id == row.id).collect();
         assert_eq!(mine.len() as i32, row.version, "{}: events and version disagree", row.id);
@@ -309,7 +332,9 @@ async fn kill_9_under_a_write_load_loses_nothing_acknowledged_and_leaves_nothing
     }
     // And the service starts again on it.
     let again = ServerProcess::start(&app.database.url, &[]).await;
-    let (status, _) = post(&reqwest::Client::new(), &again.addr, Some(&partner), crate::helpers::INBOX_QUERY, json!({})).await;
+    let (status, _) =
+        post(&reqwest::Client::new(), &again.addr, Some(&partner), crate::helpers::INBOX_QUERY, json!({}))
+            .await;
     assert_eq!(status, 200);
 }
 

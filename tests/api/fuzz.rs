@@ -42,21 +42,23 @@ struct Fuzzed {
 
 /// A valid query with a few characters changed, inserted or removed.
 fn near_valid_query() -> impl Strategy<Value = String> {
-    (0..SEEDS.len(), prop::collection::vec((any::<u16>(), any::<char>(), 0u8..3), 0..3)).prop_map(|(seed, edits)| {
-        let mut chars: Vec<char> = SEEDS[seed].chars().collect();
-        for (at, c, kind) in edits {
-            let at = at as usize % (chars.len() + 1);
-            match kind {
-                0 => chars.insert(at, c),
-                1 if at < chars.len() => {
-                    chars.remove(at);
+    (0..SEEDS.len(), prop::collection::vec((any::<u16>(), any::<char>(), 0u8..3), 0..3)).prop_map(
+        |(seed, edits)| {
+            let mut chars: Vec<char> = SEEDS[seed].chars().collect();
+            for (at, c, kind) in edits {
+                let at = at as usize % (chars.len() + 1);
+                match kind {
+                    0 => chars.insert(at, c),
+                    1 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    _ if at < chars.len() => chars[at] = c,
+                    _ => {}
                 }
-                _ if at < chars.len() => chars[at] = c,
-                _ => {}
             }
-        }
-        chars.into_iter().collect()
-    })
+            chars.into_iter().collect()
+        },
+    )
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -80,8 +82,9 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 /// Mostly an object (as variables are), sometimes anything.
 fn variables() -> impl Strategy<Value = Value> {
-    let object = prop::collection::hash_map(prop::sample::select(vec!["n", "i", "id", "x"]), json_value(), 0..3)
-        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
+    let object =
+        prop::collection::hash_map(prop::sample::select(vec!["n", "i", "id", "x"]), json_value(), 0..3)
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
     prop_oneof![3 => object, 1 => json_value()]
 }
 
@@ -91,29 +94,28 @@ fn extensions() -> impl Strategy<Value = Value> {
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        // Bytes, anything at all.
-        1 => prop::collection::vec(any::<u8>(), 0..512),
-        // A GraphQL request in JSON, its parts random.
-        4 => 
-(near_valid_query(), variables(), prop::option::weighted(0.2, ".{0,10}"), extensions()).prop_map(
-            |(query, variables, operation, extensions)| {
-                json!({ "query": query, "variables": variables, "operationName": operation, "extensions": extensions })
-                    .to_string()
-                    .into_bytes()
-            }
-        ),
-        // Any JSON at all.
-        1 => json_value().prop_map(|v| v.to_string().into_bytes()),
-        // A persisted query by a random hash.
-        1 => "[0-9a-f]{64}".prop_map(|hash| {
-            json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }).to_string().into_bytes()
-        }),
-    ]
+            // Bytes, anything at all.
+            1 => prop::collection::vec(any::<u8>(), 0..512),
+            // A GraphQL request in JSON, its parts random.
+            4 =>
+    (near_valid_query(), variables(), prop::option::weighted(0.2, ".{0,10}"), extensions()).prop_map(
+                |(query, variables, operation, extensions)| {
+                    json!({ "query": query, "variables": variables, "operationName": operation, "extensions": extensions })
+                        .to_string()
+                        .into_bytes()
+                }
+            ),
+            // Any JSON at all.
+            1 => json_value().prop_map(|v| v.to_string().into_bytes()),
+            // A persisted query by a random hash.
+            1 => "[0-9a-f]{64}".prop_map(|hash| {
+                json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }).to_string().into_bytes()
+            }),
+        ]
 }
 
 fn fuzzed() -> impl Strategy<Value = Fuzzed> {
-    let content_types =
-        prop::sample::select(vec![
+    let content_types = prop::sample::select(vec![
         None,
         Some("application/json"),
         Some("application/json"),
@@ -121,23 +123,34 @@ fn fuzzed() -> impl Strategy<Value = Fuzzed> {
         Some("text/plain"),
         Some("application/json; charset=utf-8"),
     ]);
-    (prop::option::weighted(0.3, near_valid_query()), content_types, 0u8..4, body())
-        .prop_map(|(get, content_type, authorization, body)| Fuzzed { get, content_type, authorization, body })
+    (prop::option::weighted(0.3, near_valid_query()), content_types, 0u8..4, body()).prop_map(
+        |(get, content_type, authorization, body)| Fuzzed { get, content_type, authorization, body },
+    )
 }
 
 fn check(status: u16, text: &str) -> Result<(), TestCaseError> {
-    let body: Value = serde_json::from_str(text).map_err(|_| TestCaseError::fail(format!("{status}: not JSON: {text}")))?;
+    let body: Value =
+        serde_json::from_str(text).map_err(|_| TestCaseError::fail(format!("{status}: not JSON: {text}")))?;
     let errors = body["errors"].as_array().cloned().unwrap_or_default();
-    prop_assert!(body.get("data").is_some() || !errors.is_empty(), "{status}: neither data nor errors: {text}");
+    prop_assert!(
+        body.get("data").is_some() || !errors.is_empty(),
+        "{status}: neither data nor errors: {text}"
+    );
     for error in &errors {
         let code = error["extensions"]["code"].as_str().unwrap_or("<none>");
         prop_assert!(CODES.contains(&code), "{status}: unknown code {code}: {text}");
         if code == "INTERNAL" {
-            prop_assert!(error["extensions"]["requestId"].is_string(), "INTERNAL without a request id: {text}");
+            prop_assert!(
+                error["extensions"]["requestId"].is_string(),
+                "INTERNAL without a request id: {text}"
+            );
         }
     }
     if status >= 500 {
-        prop_assert!(errors.iter().any(|e| e["extensions"]["code"] == "INTERNAL"), "{status} that is not INTERNAL: {text}");
+        prop_assert!(
+            errors.iter().any(|e| e["extensions"]["code"] == "INTERNAL"),
+            "{status} that is not INTERNAL: {text}"
+        );
     }
     Ok(())
 }
@@ -146,9 +159,8 @@ fn check(status: u16, text: &str) -> Result<(), TestCaseError> {
 fn whatever_arrives_the_answer_is_a_coded_graphql_response() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let app = runtime.block_on(TestApp::spawn_with(|config| config.limits.rate_limit = 0));
-    let tokens = runtime.block_on(async {
-        [app.token(Who::Caw).await.unwrap(), app.token(Who::Admin).await.unwrap()]
-    });
+    let tokens = runtime
+        .block_on(async { [app.token(Who::Caw).await.unwrap(), app.token(Who::Admin).await.unwrap()] });
     let url = format!("http://{}/graphql", app.addr);
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1_000);
     let statuses = std::sync::Mutex::new(std::collections::BTreeMap::<u16, usize>::new());
@@ -169,7 +181,8 @@ fn whatever_arrives_the_answer_is_a_coded_graphql_response() {
                 2 => request.bearer_auth(&tokens[1]),
                 _ => request.header("Authorization", "Bearer not.a.token"),
             };
-            let response = request.send().await.map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
+            let response =
+                request.send().await.map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
             let status = response.status().as_u16();
             *statuses.lock().unwrap().entry(status).or_default() += 1;
             let text = response.text().await.map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -181,7 +194,10 @@ fn whatever_arrives_the_answer_is_a_coded_graphql_response() {
     }
     let statuses = statuses.into_inner().unwrap();
     println!("answers by status: {statuses:?}");
-    assert!(statuses.contains_key(&200) && statuses.contains_key(&400), "the cases reach execution and refusal");
+    assert!(
+        statuses.contains_key(&200) && statuses.contains_key(&400),
+        "the cases reach execution and refusal"
+    );
     // And the server is still there.
     let health = runtime.block_on(app.get("/healthz"));
     assert_eq!(health.status(), 200);

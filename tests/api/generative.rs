@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entities::{appointment, client, consent, help_request, organisation, referral, referral_event, service, user};
+use entities::{
+    appointment, client, consent, help_request, organisation, referral, referral_event, service, user,
+};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -204,7 +206,8 @@ impl Oracle {
                 }
             }
         }
-        let situation = |client: &Uuid| scopes.get(&client.to_string()).is_some_and(|s| s.contains("SITUATION"));
+        let situation =
+            |client: &Uuid| scopes.get(&client.to_string()).is_some_and(|s| s.contains("SITUATION"));
         let help_requests = help_request::Entity::find().all(db).await.unwrap();
         let events = referral_event::Entity::find().all(db).await.unwrap();
         let referral_ids: HashSet<Uuid> = mine.iter().map(|r| r.id).collect();
@@ -222,7 +225,11 @@ impl Oracle {
                 .filter(|c| c.recipient_id == org && clients.contains(&c.client_id))
                 .map(|c| c.id.to_string())
                 .collect(),
-            events: events.iter().filter(|e| referral_ids.contains(&e.referral_id)).map(|e| e.id.to_string()).collect(),
+            events: events
+                .iter()
+                .filter(|e| referral_ids.contains(&e.referral_id))
+                .map(|e| e.id.to_string())
+                .collect(),
             appointments: appointment::Entity::find()
                 .all(db)
                 .await
@@ -325,7 +332,8 @@ async fn all_ids(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn random_queries_never_leave_the_callers_scope() {
-    let seed: u64 = std::env::var("WELZIJNSHUIS_GENERATIVE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(2026);
+    let seed: u64 =
+        std::env::var("WELZIJNSHUIS_GENERATIVE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(2026);
     let per_role: usize =
         std::env::var("WELZIJNSHUIS_GENERATIVE_QUERIES").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000);
     let app = TestApp::spawn().await;
@@ -336,7 +344,12 @@ async fn random_queries_never_leave_the_callers_scope() {
         let schema = Schema::of(&app, who).await;
         let oracle = Oracle::of(&app, who).await;
         let role_seed = seed.wrapping_add(n as u64);
-        let mut generator = Generator { schema: &schema, rng: fastrand::Rng::with_seed(role_seed), ids: ids.clone(), aliases: 0 };
+        let mut generator = Generator {
+            schema: &schema,
+            rng: fastrand::Rng::with_seed(role_seed),
+            ids: ids.clone(),
+            aliases: 0,
+        };
         let queries = if who == Who::Pension { per_role / 2 } else { per_role };
         for i in 0..queries {
             let query = generator.query();
@@ -348,10 +361,14 @@ async fn random_queries_never_leave_the_callers_scope() {
             if let Some(errors) = response["errors"].as_array() {
                 for error in errors {
                     let code = error["extensions"]["code"].as_str().unwrap_or("<none>");
-                    assert_ne!(code, "INTERNAL", "{who:?}, seed {role_seed}, query #{i}: {query}\n{response:#}");
+                    assert_ne!(
+                        code, "INTERNAL",
+                        "{who:?}, seed {role_seed}, query #{i}: {query}\n{response:#}"
+                    );
                 }
             }
-            answered_with_data += usize::from(data.as_object().is_some_and(|d| d.values().any(|v| !v.is_null())));
+            answered_with_data +=
+                usize::from(data.as_object().is_some_and(|d| d.values().any(|v| !v.is_null())));
             total += 1;
         }
         let seen = oracle.seen.borrow();
@@ -362,7 +379,10 @@ async fn random_queries_never_leave_the_callers_scope() {
             &["Client", "Client with givenName", "Referral", "ReferralEvent", "Consent", "Service"]
         };
         for typename in expected {
-            assert!(seen.get(*typename).is_some_and(|n| *n > 0), "{who:?}: the queries never reached a {typename}");
+            assert!(
+                seen.get(*typename).is_some_and(|n| *n > 0),
+                "{who:?}: the queries never reached a {typename}"
+            );
         }
     }
     // The oracle does catch a leak: what ADMIN sees is not all CAW's to see.
@@ -372,5 +392,8 @@ async fn random_queries_never_leave_the_callers_scope() {
     let caw = Oracle::of(&app, Who::Caw).await;
     assert!(caw.check(&everything["data"]).is_err(), "the oracle flags rows outside CAW's scope");
     println!("{total} generated queries, {answered_with_data} with data, all within scope (seed {seed})");
-    assert!(answered_with_data * 2 > total, "most generated queries must reach data: {answered_with_data}/{total}");
+    assert!(
+        answered_with_data * 2 > total,
+        "most generated queries must reach data: {answered_with_data}/{total}"
+    );
 }

@@ -26,8 +26,8 @@ async fn graphql_response_json_gets_the_specs_status_codes() {
     };
     for (query, status, code) in [
         ("{ me { role } }", 200, None),
-        ("{ me { role ", 400, Some("BAD_USER_INPUT")),          // does not parse
-        ("{ noSuchField }", 400, Some("BAD_USER_INPUT")),       // does not validate
+        ("{ me { role ", 400, Some("BAD_USER_INPUT")), // does not parse
+        ("{ noSuchField }", 400, Some("BAD_USER_INPUT")), // does not validate
         ("{ clients { totalCount } }", 200, Some("FORBIDDEN")), // executed: a field error
     ] {
         let (got, headers, body) = send(post(query, GRAPHQL_RESPONSE)).await;
@@ -44,13 +44,15 @@ async fn graphql_response_json_gets_the_specs_status_codes() {
         assert_eq!((got, headers["content-type"].to_str().unwrap()), (200, "application/json"), "{query}");
     }
     // Not a GraphQL request at all: 400 whatever the format, 415 for a foreign media type.
-    let (got, _, body) = send(app.http.post(url(&app)).header("Content-Type", "application/json").body("[1,")).await;
+    let (got, _, body) =
+        send(app.http.post(url(&app)).header("Content-Type", "application/json").body("[1,")).await;
     assert_eq!((got, codes(&body)), (400, vec!["BAD_USER_INPUT".to_owned()]));
     let (got, _, _) = send(app.http.post(url(&app)).header("Content-Type", "text/csv").body("a,b")).await;
     assert_eq!(got, 415);
     // application/graphql bodies are read too.
     let (got, _, body) =
-        send(app.http.post(url(&app)).header("Content-Type", "application/graphql").body("{ me { role } }")).await;
+        send(app.http.post(url(&app)).header("Content-Type", "application/graphql").body("{ me { role } }"))
+            .await;
     assert_eq!((got, body["data"]["me"]["role"].as_str()), (200, Some("PUBLIC")), "{body}");
 }
 
@@ -59,7 +61,11 @@ async fn queries_run_over_get_and_mutations_are_405() {
     let app = TestApp::spawn().await;
     let token = app.token(Who::Intake).await.unwrap();
     let get = |query: &str| {
-        app.http.get(url(&app)).bearer_auth(&token).header("Accept", GRAPHQL_RESPONSE).query(&[("query", query)])
+        app.http
+            .get(url(&app))
+            .bearer_auth(&token)
+            .header("Accept", GRAPHQL_RESPONSE)
+            .query(&[("query", query)])
     };
     let (status, _, body) = send(get("{ me { role } }")).await;
     assert_eq!((status, body["data"]["me"]["role"].as_str()), (200, Some("INTAKE")), "{body}");
@@ -69,14 +75,17 @@ async fn queries_run_over_get_and_mutations_are_405() {
     assert_eq!(headers["allow"], "POST");
     // Variables and an operation name travel in the query string as JSON and text.
     let named = "query A { me { role } } mutation B { registerClient(input: { givenName: \"x\", familyName: \"y\" }) { id } }";
-    let request = app.http.get(url(&app)).bearer_auth(&token).query(&[("query", named), ("operationName", "A")]);
+    let request =
+        app.http.get(url(&app)).bearer_auth(&token).query(&[("query", named), ("operationName", "A")]);
     let (status, _, body) = send(request).await;
     assert_eq!(status, 200, "{body}");
-    let request = app.http.get(url(&app)).bearer_auth(&token).query(&[("query", named), ("operationName", "B")]);
+    let request =
+        app.http.get(url(&app)).bearer_auth(&token).query(&[("query", named), ("operationName", "B")]);
     assert_eq!(send(request).await.0, 405);
     use entities::client;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let made = client::Entity::find().filter(client::Column::GivenName.is_in(["Get", "x"])).count(&app.db.conn);
+    let made =
+        client::Entity::find().filter(client::Column::GivenName.is_in(["Get", "x"])).count(&app.db.conn);
     assert_eq!(made.await.unwrap(), 0, "nothing was written over GET");
 }
 
@@ -102,8 +111,10 @@ async fn large_answers_are_compressed_when_the_client_accepts_it() {
 
 #[tokio::test]
 async fn cors_lets_the_configured_dashboard_origin_in_and_no_other() {
-    let app = TestApp::spawn_with(|config| config.cors_origins = vec!["https://dashboard.welzijnshuis.test".into()])
-        .await;
+    let app = TestApp::spawn_with(|config| {
+        config.cors_origins = vec!["https://dashboard.welzijnshuis.test".into()]
+    })
+    .await;
     let preflight = |origin: &str| {
         app.http
             .request(reqwest::Method::OPTIONS, url(&app))
@@ -139,13 +150,21 @@ async fn metrics_count_requests_by_operation_and_outcome() {
     app.post(None, "{ nope }", json!({})).await;
     let text = app.get("/metrics").await.text().await.unwrap();
     let line = |prefix: &str| {
-        text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{text}")).to_owned()
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+            .to_owned()
     };
     let inbox = line("welzijnshuis_graphql_requests_total{operation=\"Inbox\"");
     assert!(inbox.ends_with(" 3"), "{inbox}");
     line("welzijnshuis_graphql_requests_total{operation=\"Mine\",outcome=\"FORBIDDEN\"}");
     line("welzijnshuis_graphql_requests_total{operation=\"anonymous\",outcome=\"BAD_USER_INPUT\"}");
-    let count: u64 = line("welzijnshuis_graphql_request_duration_seconds_count").rsplit(' ').next().unwrap().parse().unwrap();
+    let count: u64 = line("welzijnshuis_graphql_request_duration_seconds_count")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(count, 5);
     // Statements per request: the three inboxes ran the same handful each.
     let sum: f64 =

@@ -220,7 +220,8 @@ impl TestApp {
         let request =
             async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
         let request_id = uuid::Uuid::now_v7().to_string();
-        let response = self.api.execute(request, &self.db.conn, self.caller(who).await, &request_id).await.response;
+        let response =
+            self.api.execute(request, &self.db.conn, self.caller(who).await, &request_id).await.response;
         serde_json::to_value(&response).expect("a response serialises")
     }
 

@@ -47,10 +47,12 @@ async fn document_limits_refuse_with_query_too_complex() {
     .await;
     let aliases = "{ a: me { role } b: me { role } c: me { role } d: me { role } }";
     let roots = "{ me { role } organisations { totalCount } services { totalCount } lifeDomains }";
-    let roots_in_fragments = "query { ...A ...B } fragment A on Query { me { role } organisations { totalCount } }
+    let roots_in_fragments =
+        "query { ...A ...B } fragment A on Query { me { role } organisations { totalCount } }
         fragment B on Query { services { totalCount } lifeDomains }";
     let tokens = format!("{{ me {{ role {} }} }}", "__typename ".repeat(60));
-    let complex = "{ organisations(first: 50) { edges { node { services(first: 50) { edges { node { id } } } } } } }";
+    let complex =
+        "{ organisations(first: 50) { edges { node { services(first: 50) { edges { node { id } } } } } } }";
     for (what, query) in [
         ("4 aliases", aliases.to_owned()),
         ("4 root fields", roots.to_owned()),
@@ -104,9 +106,11 @@ async fn a_body_over_the_limit_is_413_before_anything_is_read() {
     let app = TestApp::spawn_with(|config| config.limits.max_body_bytes = 1_000).await;
     let padding = " ".repeat(2_000);
     let (status, _, body) =
-        post_raw(&app, Who::Public, json!({ "query": format!("{{ me {{ role }} {padding}}}") }).to_string()).await;
+        post_raw(&app, Who::Public, json!({ "query": format!("{{ me {{ role }} {padding}}}") }).to_string())
+            .await;
     assert_refused(status, &body, 413, "QUERY_TOO_COMPLEX", "2 kB body");
-    let (status, _, body) = post_raw(&app, Who::Public, json!({ "query": "{ me { role } }" }).to_string()).await;
+    let (status, _, body) =
+        post_raw(&app, Who::Public, json!({ "query": "{ me { role } }" }).to_string()).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -159,7 +163,8 @@ async fn a_statement_over_the_statement_timeout_is_cancelled_by_postgres() {
         println!("SQLite has no statement timeout; the request timeout covers it there");
         return;
     }
-    let db = welzijnshuis::db::Database::connect_with(&app.database.url, Duration::from_millis(50)).await.unwrap();
+    let db =
+        welzijnshuis::db::Database::connect_with(&app.database.url, Duration::from_millis(50)).await.unwrap();
     let err = db.conn.execute_unprepared("SELECT pg_sleep(2)").await.expect_err("cancelled");
     let api = resolvers::ApiError::from(err);
     assert_eq!(api.code(), resolvers::Code::QueryTooComplex, "{api:?}");

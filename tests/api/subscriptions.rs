@@ -11,7 +11,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::{ServerProcess, TestApp, Who, assert_ok, codes};
 
-pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const EVENTS: &str = "subscription { referralEvents { fromStatus toStatus note referral { id status recipient { name } client { givenName } } } }";
 
@@ -193,7 +194,10 @@ async fn two_processes_on_one_database_behave_as_one_service() {
         );
         return;
     }
-    let (a, b) = (ServerProcess::start(&app.database.url, &[]).await, ServerProcess::start(&app.database.url, &[]).await);
+    let (a, b) = (
+        ServerProcess::start(&app.database.url, &[]).await,
+        ServerProcess::start(&app.database.url, &[]).await,
+    );
     let mut on_a = subscribe(&a.addr, app.token(Who::Woonclub).await.as_deref(), "a").await;
     let mut on_b = subscribe(&b.addr, app.token(Who::Woonclub).await.as_deref(), "b").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -245,7 +249,10 @@ async fn a_user_may_hold_only_so_many_subscriptions_open() {
     let app = TestApp::spawn_with(|config| config.limits.max_subscriptions = 2).await;
     let addr = app.addr.to_string();
     let token = app.token(Who::Caw).await;
-    async fn subscribe_on(socket: &mut Socket, id: &str) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    async fn subscribe_on(
+        socket: &mut Socket,
+        id: &str,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
         let message = json!({ "id": id, "type": "subscribe", "payload": { "query": EVENTS } });
         socket.send(Message::text(message.to_string())).await
     }

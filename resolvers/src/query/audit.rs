@@ -16,7 +16,11 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Who read or changed what, newest first; narrowed to one client and/or one user.
-    #[graphql(guard = "RoleIn(AUDIT_READERS)", visible = "crate::policy::visible::audit_log", complexity = "crate::connection::complexity(first, child_complexity)")]
+    #[graphql(
+        guard = "RoleIn(AUDIT_READERS)",
+        visible = "crate::policy::visible::audit_log",
+        complexity = "crate::connection::complexity(first, child_complexity)"
+    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

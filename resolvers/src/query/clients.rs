@@ -27,7 +27,11 @@ pub struct ClientFilter {
 #[Object]
 impl ClientQuery {
     /// The clients you may see, by family name.
-    #[graphql(guard = "RoleIn(CLIENT_READERS)", visible = "crate::policy::visible::client_data", complexity = "crate::connection::complexity(first, child_complexity)")]
+    #[graphql(
+        guard = "RoleIn(CLIENT_READERS)",
+        visible = "crate::policy::visible::client_data",
+        complexity = "crate::connection::complexity(first, child_complexity)"
+    )]
     async fn clients(
         &self,
         ctx: &Context<'_>,

@@ -38,7 +38,11 @@ pub struct ReferralFilter {
 #[Object]
 impl ReferralQuery {
     /// The referrals you may see, newest first.
-    #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data", complexity = "crate::connection::complexity(first, child_complexity)")]
+    #[graphql(
+        guard = "RoleIn(REFERRAL_READERS)",
+        visible = "crate::policy::visible::client_data",
+        complexity = "crate::connection::complexity(first, child_complexity)"
+    )]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
