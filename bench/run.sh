@@ -77,6 +77,11 @@ load() {
     /Non-2xx/ { errors += $NF } /Socket errors/ { errors += 1 }
     END { printf "%s %s %s %d\n", rps, p50, p99, errors }' "$WORK/wrk.txt"
 }
+# Two seconds of load first, not counted: every server's first requests open connections and
+# prepare statements (seen: 100 ms each), which would otherwise be the whole p99 of a short run.
+warm_up() { # url query token
+  QUERY_FILE="$2" TOKEN="$3" wrk -t2 -c16 -d2s -s bench/post.lua "$1" >/dev/null
+}
 row() { # name connections "rps p50 p99 errors" statements rss
   read -r rps p50 p99 errors <<< "$3"
   printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$errors" "$4" "$5"
@@ -101,6 +106,7 @@ run_welzijnshuis() { # name database-url token port
     per_size="$per_size first:$first→$((after - before))"
   done
   say "$name: statements for one inbox request:$per_size"
+  warm_up "$base/graphql" bench/inbox.graphql "$token"
   for c in $CONNECTIONS; do
     local sum_before count_before sum_after count_after result
     sum_before="$(metric "$base" welzijnshuis_graphql_request_sql_statements_sum)"
@@ -126,6 +132,7 @@ run_postgraphile() {
     curl -fs -X POST http://127.0.0.1:15000/graphql -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' >/dev/null 2>&1 && break
     sleep 0.2
   done
+  warm_up http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" ""
   # PostGraphile runs one SQL statement per GraphQL query.
   for c in $CONNECTIONS; do
     row "PostGraphile v4 (no access rules)" "$c" "$(load "$c" http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" "")" 1 "$(peak_rss_mb "$pid") MB"

@@ -106,6 +106,13 @@ impl Application {
         let sockets = state.sockets.clone();
         let mut closed = closing.subscribe();
         let app = router(state, &cors_origins).into_make_service_with_connect_info::<SocketAddr>();
+        // Without TCP_NODELAY, the last part of a larger answer waited for the client's delayed
+        // ACK: 1 % of inbox requests took 70–100 ms instead of 6.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::warn!(%err, "could not set TCP_NODELAY");
+            }
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             closing.send_replace(true);
