@@ -112,6 +112,11 @@ pub struct LimitsConfig {
     /// Requests a caller may make at once above the rate.
     #[arg(long, env = "WELZIJNSHUIS_RATE_BURST", default_value_t = DEFAULT_LIMITS.rate_burst, global = true)]
     pub rate_burst: u32,
+    /// GraphQL requests executed at once; more wait their turn. Bounds memory under load: beyond
+    /// the database pool's connections, more at once only wait for a connection while holding
+    /// their half-built answers.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_LIMITS.max_concurrent_requests, global = true)]
+    pub max_concurrent_requests: usize,
     /// Subscriptions one user may hold open.
     #[arg(long, env = "WELZIJNSHUIS_MAX_SUBSCRIPTIONS", default_value_t = DEFAULT_LIMITS.max_subscriptions, global = true)]
     pub max_subscriptions: usize,
@@ -128,6 +133,7 @@ pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
     statement_timeout_ms: 5_000,
     rate_limit: 50,
     rate_burst: 100,
+    max_concurrent_requests: 8,
     max_subscriptions: 10,
 };
 

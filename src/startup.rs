@@ -2,6 +2,7 @@
 //! same way on port 0 and read the port it got.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -74,6 +75,7 @@ impl Application {
             limits: config.limits,
             closing: closing_rx,
             sockets: Default::default(),
+            executing: Arc::new(tokio::sync::Semaphore::new(config.limits.max_concurrent_requests.max(1))),
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;

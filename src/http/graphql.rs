@@ -137,7 +137,11 @@ async fn answer(
         request = request.data(IdempotencyKey(key.to_owned()));
     }
     let limit = Duration::from_millis(state.limits.request_timeout_ms);
-    let execution = state.api.execute(request, &state.db.conn, caller, request_id);
+    // The wait for a place counts against the request's time too.
+    let execution = async {
+        let _place = state.executing.acquire().await;
+        state.api.execute(request, &state.db.conn, caller, request_id).await
+    };
     let Ok(executed) = tokio::time::timeout(limit, execution).await else {
         tracing::warn!(request_id, "a request ran into the request timeout");
         return Err(Refused {

@@ -41,6 +41,8 @@ pub struct AppState {
     pub closing: watch::Receiver<bool>,
     /// Open WebSocket connections, which the server waits for on shutdown.
     pub sockets: Tracker,
+    /// Places for requests executing at once.
+    pub executing: Arc<tokio::sync::Semaphore>,
 }
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
