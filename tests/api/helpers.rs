@@ -328,6 +328,8 @@ pub fn nodes<'a>(response: &'a Value, path: &[&str]) -> Vec<&'a Value> {
 pub struct ServerProcess {
     pub child: tokio::process::Child,
     pub addr: String,
+    /// What it wrote to stderr (its log), line by line, as it comes.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -341,9 +343,18 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("the binary starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -359,7 +370,7 @@ impl ServerProcess {
         .expect("the server prints its address");
         // Keep reading what it prints, or its next line would meet a closed pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        ServerProcess { child, addr }
+        ServerProcess { child, addr, log }
     }
 
     /// Sends a Unix signal (`TERM`, `KILL`) to the process.

@@ -108,3 +108,43 @@ async fn an_internal_error_names_the_request_and_nothing_else() {
     let id = plain.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
 }
+
+#[tokio::test]
+async fn json_logs_name_each_request_and_hold_no_personal_data() {
+    let app = TestApp::spawn().await;
+    let env = [("WELZIJNSHUIS_LOG_FORMAT", "json"), ("RUST_LOG", "info,sqlx=warn,sea_orm=warn")];
+    let server = crate::helpers::ServerProcess::start(&app.database.url, &env).await;
+    let token = app.token(Who::Caw).await.unwrap();
+    let response: serde_json::Value = app
+        .http
+        .post(format!("http://{}/graphql", server.addr))
+        .bearer_auth(&token)
+        .header("X-Request-Id", "trace-me-42")
+        .json(&json!({ "query": crate::helpers::INBOX_QUERY }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<String> = crate::helpers::nodes(&response, &["referrals"])
+        .iter()
+        .filter_map(|n| n["client"]["familyName"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!names.is_empty(), "the inbox shows client names: {response}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let log = server.log.lock().unwrap().clone();
+    let lines: Vec<serde_json::Value> =
+        log.iter().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    let request = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "graphql request" && l["fields"]["request_id"] == "trace-me-42")
+        .unwrap_or_else(|| panic!("no line for the request in {log:#?}"));
+    assert_eq!(request["fields"]["operation"], "Inbox");
+    assert_eq!(request["fields"]["status"], 200);
+    let text = log.join("\n");
+    for name in &names {
+        assert!(!text.contains(name.as_str()), "the log holds a client's name ({name})");
+    }
+    assert!(!text.contains(&token), "the log holds the token");
+}
