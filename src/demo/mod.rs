@@ -323,10 +323,10 @@ impl Demo {
         for n in 0..scale.clients {
             let mut client = people::client(rng, n, intake, now);
             // At scale, numbers made from birth date and serial repeat: the later one has none.
-            if let Some(number) = &client.national_register_number {
-                if !national_numbers.insert(number.clone()) {
-                    client.national_register_number = None;
-                }
+            if let Some(number) = &client.national_register_number
+                && !national_numbers.insert(number.clone())
+            {
+                client.national_register_number = None;
             }
             let opened_at = client.created_at;
             let domains = people::domains(rng);
