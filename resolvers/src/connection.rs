@@ -14,7 +14,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
-use crate::cursor::{CursorKey, KeyPart};
+use crate::cursor::{CursorKey, KeyPart, LazyCursor};
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{ChildCount, Loaders};
 
@@ -32,7 +32,7 @@ pub fn complexity(first: Option<i32>, child_complexity: usize) -> usize {
 }
 
 /// A page of a list, as the API returns it.
-pub type Page<N> = Connection<String, N, TotalCount>;
+pub type Page<N> = Connection<LazyCursor, N, TotalCount>;
 
 /// The `first` / `after` arguments of a list field.
 #[derive(Clone, Debug, Default)]
@@ -150,9 +150,10 @@ where
     N: OutputType,
 {
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
-    connection
-        .edges
-        .extend(rows.into_iter().map(|row| Edge::new(cursors.seal(E::KIND, &E::key(&row)), node(row))));
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(LazyCursor::new(cursors.clone(), E::KIND, E::key(&row)), node(row))),
+    );
     connection
 }
 

@@ -37,9 +37,9 @@ impl From<KeyPart> for sea_orm::Value {
     }
 }
 
-/// The key cursors are sealed with.
+/// The key cursors are sealed with (shared: every page's cursors hold it until they are sealed).
 #[derive(Clone)]
-pub struct CursorKey(XChaCha20Poly1305);
+pub struct CursorKey(std::sync::Arc<XChaCha20Poly1305>);
 
 impl CursorKey {
     /// Derives the cursor key from the server secret (domain-separated from its other uses).
@@ -48,7 +48,7 @@ impl CursorKey {
         hasher.update(b"welzijnshuis/cursor/v1\0");
         hasher.update(secret);
         let key = hasher.finalize();
-        CursorKey(XChaCha20Poly1305::new(&key))
+        CursorKey(std::sync::Arc::new(XChaCha20Poly1305::new(&key)))
     }
 
     /// Seals a sort key. `kind` names the list, so a referral cursor cannot page clients.
@@ -73,5 +73,33 @@ impl CursorKey {
             return Err(bad());
         }
         Ok(key)
+    }
+}
+
+/// An edge's cursor, sealed only if the client selects it (`cursor`, `pageInfo.endCursor`):
+/// sealing draws a nonce from the operating system and encrypts, which for a page of 50 edges
+/// nobody asked the cursors of was 1.5 % of the request's CPU time.
+pub struct LazyCursor {
+    key: CursorKey,
+    kind: &'static str,
+    parts: Vec<KeyPart>,
+}
+
+impl LazyCursor {
+    pub fn new(key: CursorKey, kind: &'static str, parts: Vec<KeyPart>) -> Self {
+        LazyCursor { key, kind, parts }
+    }
+}
+
+impl async_graphql::connection::CursorType for LazyCursor {
+    type Error = &'static str;
+
+    /// Never called: `after` is read as a string and opened by the list, which knows its kind.
+    fn decode_cursor(_: &str) -> Result<Self, &'static str> {
+        Err("not a cursor of this list")
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.key.seal(self.kind, &self.parts)
     }
 }

@@ -153,7 +153,12 @@ async fn answer(
         });
     };
     let response = executed.response;
-    let outcome = response.errors.first().and_then(resolvers::error::code_of).unwrap_or_else(|| "ok".into());
+    // An INTERNAL anywhere is what an alert must see; otherwise the first error's code.
+    let codes = || response.errors.iter().filter_map(resolvers::error::code_of);
+    let outcome = codes()
+        .find(|code| code == Code::Internal.as_str())
+        .or_else(|| codes().next())
+        .unwrap_or_else(|| "ok".into());
     let status = status_of_response(&response, format);
     let body =
         serde_json::to_vec(&response).map_err(|_| ApiError::internal("a response did not serialise"))?;

@@ -346,7 +346,8 @@ async fn ranked_page(
     let mut connection = Connection::with_additional_fields(args.after.is_some(), has_next, total);
     for (id, d2) in ranks {
         if let Some(model) = rows.remove(&id) {
-            let cursor = cursors.seal(kind, &[KeyPart::Float(d2.to_bits()), KeyPart::Id(id)]);
+            let parts = vec![KeyPart::Float(d2.to_bits()), KeyPart::Id(id)];
+            let cursor = crate::cursor::LazyCursor::new(cursors.clone(), kind, parts);
             connection.edges.push(Edge::new(cursor, node(model, d2)));
         }
     }
