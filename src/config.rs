@@ -123,11 +123,11 @@ pub struct LimitsConfig {
 }
 
 pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
-    max_depth: 12,
-    max_complexity: 10_000,
-    max_aliases: 30,
-    max_root_fields: 20,
-    max_tokens: 5_000,
+    max_depth: schema::Limits::DEFAULT.depth,
+    max_complexity: schema::Limits::DEFAULT.complexity,
+    max_aliases: schema::Limits::DEFAULT.aliases,
+    max_root_fields: schema::Limits::DEFAULT.root_fields,
+    max_tokens: schema::Limits::DEFAULT.tokens,
     max_body_bytes: 100_000,
     request_timeout_ms: 10_000,
     statement_timeout_ms: 5_000,

@@ -8,7 +8,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
-use async_graphql::{Request, ServerError, ServerResult};
+use async_graphql::{Request, ServerResult};
 use entities::Role;
 use resolvers::{ApiError, Caller};
 use sha2::{Digest, Sha256};
@@ -140,15 +140,7 @@ impl Extension for PersistedDocuments {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let caller = crate::caller_of_request(ctx, &request);
-        self.0.resolve(&mut request, caller.as_deref()).map_err(server_error)?;
+        self.0.resolve(&mut request, caller.as_deref()).map_err(crate::server_error)?;
         next.run(ctx, request).await
     }
-}
-
-/// An error raised before execution: no location, no path.
-pub(crate) fn server_error(err: ApiError) -> ServerError {
-    let error = async_graphql::Error::from(err);
-    let mut server_error = ServerError::new(error.message, None);
-    server_error.extensions = error.extensions;
-    server_error
 }

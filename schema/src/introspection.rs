@@ -83,7 +83,7 @@ impl Introspection {
     /// Refuses a document that asks for `__schema` or `__type` of a role that may not.
     pub(crate) fn check(self, document: &ExecutableDocument, role: Role) -> ServerResult<()> {
         if !self.allows(role) && introspects(document) {
-            return Err(crate::documents::server_error(ApiError::IntrospectionOff));
+            return Err(crate::server_error(ApiError::IntrospectionOff));
         }
         Ok(())
     }

@@ -149,7 +149,7 @@ impl Api {
         caller: &resolvers::Caller,
     ) -> async_graphql::ServerResult<ExecutableDocument> {
         let settings = &self.settings;
-        settings.documents.resolve(request, Some(caller)).map_err(documents::server_error)?;
+        settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
         settings.introspection.apply(request, caller.role);
         limits::check_text(&request.query, &settings.limits)?;
         let document = async_graphql::parser::parse_query(&request.query)?;
@@ -175,6 +175,14 @@ pub(crate) fn caller_of_request(
     own.and_then(|data| data.downcast_ref::<Arc<resolvers::Caller>>())
         .or_else(|| ctx.data_opt::<Arc<resolvers::Caller>>())
         .cloned()
+}
+
+/// An error raised before execution: no location, no path, its code in `extensions`.
+pub(crate) fn server_error(err: resolvers::ApiError) -> async_graphql::ServerError {
+    let error = async_graphql::Error::from(err);
+    let mut server_error = async_graphql::ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
 }
 
 /// Gives every error an `extensions.code`. Errors raised by our resolvers carry one already;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Name, Positioned, ServerError, ServerResult, Variables};
-use resolvers::Code;
+use async_graphql::{Name, Positioned, ServerError, ServerResult, Variables};
+use resolvers::ApiError;
 
 /// The configured limits; the defaults suit the network's dashboards and partner tools with
 /// room to spare (the partner inbox query of 50 referrals costs about 1,500 in complexity).
@@ -26,19 +26,21 @@ pub struct Limits {
     pub tokens: usize,
 }
 
+impl Limits {
+    /// The defaults, as a constant so that the configuration's defaults are these.
+    pub const DEFAULT: Limits =
+        Limits { depth: 12, complexity: 10_000, aliases: 30, root_fields: 20, tokens: 5_000 };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits { depth: 12, complexity: 10_000, aliases: 30, root_fields: 20, tokens: 5_000 }
+        Limits::DEFAULT
     }
 }
 
 /// A `QUERY_TOO_COMPLEX` error before execution.
-pub(crate) fn too_complex(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = ErrorExtensionValues::default();
-    extensions.set("code", Code::QueryTooComplex.as_str());
-    error.extensions = Some(extensions);
-    error
+fn too_complex(message: String) -> ServerError {
+    crate::server_error(ApiError::QueryTooComplex(message))
 }
 
 pub(crate) struct DocumentLimits(pub Limits);
