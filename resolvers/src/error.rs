@@ -32,6 +32,11 @@ impl Code {
         Code::Internal,
     ];
 
+    /// The code named by `name`, if it is one of the contract's.
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Unauthenticated => "UNAUTHENTICATED",

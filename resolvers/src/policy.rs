@@ -269,6 +269,14 @@ pub const SERVICE_EDITORS: &[Role] = &[Role::Partner, Role::Admin];
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Role::Admin];
 
+/// The welfare house's own staff: who may still introspect when introspection is kept to staff
+/// (`WELZIJNSHUIS_INTROSPECTION=staff`).
+pub const STAFF: &[Role] = &[Role::Admin, Role::Intake, Role::CaseWorker, Role::Analyst];
+
+/// Roles bound by the trusted documents when they are configured: partners' tools run only the
+/// listed operations; the house's staff and the public are not bound.
+pub const TRUSTED_DOCUMENTS_ONLY: &[Role] = &[Role::Partner];
+
 /// Roles that read case notes.
 pub const CASE_NOTE_READERS: &[Role] = &[Role::Intake, Role::CaseWorker, Role::Admin];
 

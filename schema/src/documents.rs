@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::{Request, ServerResult};
-use entities::Role;
 use resolvers::{ApiError, Caller};
 use sha2::{Digest, Sha256};
 
@@ -88,9 +87,9 @@ impl Documents {
             None if self.trusted.is_some() => sha256(&request.query),
             None => return Ok(()),
         };
-        let partner = caller.is_some_and(|c| c.role == Role::Partner);
+        let bound = caller.is_some_and(|c| resolvers::policy::TRUSTED_DOCUMENTS_ONLY.contains(&c.role));
         if let Some(trusted) = &self.trusted {
-            if partner && !trusted.contains_key(&hash) {
+            if bound && !trusted.contains_key(&hash) {
                 return Err(ApiError::UntrustedDocument);
             }
         }

@@ -26,9 +26,7 @@ impl Introspection {
     fn allows(self, role: Role) -> bool {
         match self {
             Introspection::All => true,
-            Introspection::Staff => {
-                matches!(role, Role::Admin | Role::Intake | Role::CaseWorker | Role::Analyst)
-            }
+            Introspection::Staff => resolvers::policy::STAFF.contains(&role),
             Introspection::Off => false,
         }
     }

@@ -64,11 +64,16 @@ impl From<ApiError> for Refused {
 }
 
 fn status_of(error: &ApiError) -> StatusCode {
-    match error.code() {
+    status_of_code(error.code(), *error == ApiError::Unavailable)
+}
+
+/// The status of a request refused with `code`; `unavailable`: the database did not answer.
+fn status_of_code(code: Code, unavailable: bool) -> StatusCode {
+    match code {
         Code::Unauthenticated => StatusCode::UNAUTHORIZED,
         Code::Forbidden => StatusCode::FORBIDDEN,
         Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Code::Internal if *error == ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Internal if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -177,14 +182,9 @@ fn status_of_response(response: &async_graphql::Response, format: Format) -> Sta
     let Some(first) = response.errors.first().filter(|_| request_error) else {
         return StatusCode::OK;
     };
-    let status = match resolvers::error::code_of(first).as_deref() {
-        Some("INTERNAL") if first.message == ApiError::Unavailable.message() => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        Some("INTERNAL") => StatusCode::INTERNAL_SERVER_ERROR,
-        Some("FORBIDDEN") => StatusCode::FORBIDDEN,
-        _ => StatusCode::BAD_REQUEST,
-    };
+    let code = resolvers::error::code_of(first).and_then(|code| Code::parse(&code));
+    let unavailable = first.message == ApiError::Unavailable.message();
+    let status = status_of_code(code.unwrap_or(Code::BadUserInput), unavailable);
     match format {
         Format::GraphqlResponse => status,
         // With application/json, errors of the GraphQL request itself are still a 200.
