@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-use crate::helpers::{ServerProcess, TestApp, Who, codes, test_config};
+use crate::helpers::{ServerProcess, TestApp, Who, codes, post_to as post, test_config};
 use crate::subscriptions::{Socket, consented_client, subscribe};
 
 /// A TCP proxy in front of PostgreSQL that can be cut (every connection dropped, new ones
@@ -58,27 +58,6 @@ impl Proxy {
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.accept.abort();
-    }
-}
-
-async fn post(
-    http: &reqwest::Client,
-    addr: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> (u16, Value) {
-    let mut request =
-        http.post(format!("http://{addr}/graphql")).json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            (status, response.json().await.unwrap_or(Value::Null))
-        }
-        Err(_) => (0, Value::Null),
     }
 }
 

@@ -386,3 +386,26 @@ impl Drop for ServerProcess {
         let _ = self.child.start_kill();
     }
 }
+
+/// POSTs a query to a server at `addr` (one of its own processes, say); status 0 when nothing
+/// answers.
+pub async fn post_to(
+    http: &reqwest::Client,
+    addr: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (u16, Value) {
+    let mut request =
+        http.post(format!("http://{addr}/graphql")).json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{ServerProcess, TestApp, Who, assert_ok, codes};
+use crate::helpers::{ServerProcess, TestApp, Who, assert_ok, codes, post_to};
 
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -205,19 +205,9 @@ async fn two_processes_on_one_database_behave_as_one_service() {
     // A referral created through replica B ...
     let (client, _) = consented_client(&app, Who::Woonclub).await;
     let org = app.user(Who::Woonclub).await.unwrap().organisation_id.to_string();
-    let token = format!("Bearer {}", app.token(Who::Intake).await.unwrap());
-    let body = json!({ "query": CREATE, "variables": { "input": { "clientId": client, "recipientId": org, "lifeDomain": "HOUSING", "reason": "Twee replica's" } } });
-    let created: Value = app
-        .http
-        .post(format!("http://{}/graphql", b.addr))
-        .header("Authorization", &token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = app.token(Who::Intake).await.unwrap();
+    let input = json!({ "input": { "clientId": client, "recipientId": org, "lifeDomain": "HOUSING", "reason": "Twee replica's" } });
+    let (_, created) = post_to(&app.http, &b.addr, Some(&token), CREATE, input).await;
     assert_ok(&created);
     let id = created["data"]["createReferral"]["id"].clone();
     // ... is heard by the subscribers of both.
@@ -226,19 +216,9 @@ async fn two_processes_on_one_database_behave_as_one_service() {
         assert_eq!(heard["data"]["referralEvents"]["referral"]["id"], id);
     }
     // And a change through A reaches B's subscriber.
-    let token = format!("Bearer {}", app.token(Who::Woonclub).await.unwrap());
-    let change = json!({ "query": "mutation($id: ID!) { changeReferralStatus(id: $id, status: ACCEPTED, expectedVersion: 1) { version } }", "variables": { "id": id } });
-    let changed: Value = app
-        .http
-        .post(format!("http://{}/graphql", a.addr))
-        .header("Authorization", &token)
-        .json(&change)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = app.token(Who::Woonclub).await.unwrap();
+    let change = "mutation($id: ID!) { changeReferralStatus(id: $id, status: ACCEPTED, expectedVersion: 1) { version } }";
+    let (_, changed) = post_to(&app.http, &a.addr, Some(&token), change, json!({ "id": id })).await;
     assert_ok(&changed);
     let heard = next_event(&mut on_b, Duration::from_secs(10)).await.expect("B hears A's change");
     assert_eq!(heard["data"]["referralEvents"]["toStatus"], "ACCEPTED");
