@@ -80,33 +80,40 @@ impl Tokens {
         Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
-    /// The user id a token names, if the token is valid.
-    pub fn verify(&self, token: &str) -> Result<Uuid, ApiError> {
+    /// The user id a token names and when it expires (seconds since the epoch), if it is valid.
+    pub fn verify(&self, token: &str) -> Result<(Uuid, i64), ApiError> {
         let invalid = || ApiError::Unauthenticated("invalid or expired token");
         let header = decode_header(token).map_err(|_| invalid())?;
         let (key, validation) =
             self.verifiers.iter().find(|(_, v)| v.algorithms == [header.alg]).ok_or_else(invalid)?;
         let data = decode::<Claims>(token, key, validation).map_err(|_| invalid())?;
-        Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated("invalid token subject"))
+        let user = Uuid::parse_str(&data.claims.sub)
+            .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
+        Ok((user, data.claims.exp))
     }
 
-    /// The caller behind an `Authorization` header: PUBLIC without one; refused, never
-    /// downgraded, when the header is there but wrong or names no active user.
-    pub async fn caller(&self, db: &DatabaseConnection, header: Option<&str>) -> Result<Caller, ApiError> {
+    /// The caller behind an `Authorization` header, read from the user's row now, and when its
+    /// token expires: PUBLIC without one; refused, never downgraded, when the header is there but
+    /// wrong or names no active user.
+    pub async fn caller(
+        &self,
+        db: &DatabaseConnection,
+        header: Option<&str>,
+    ) -> Result<(Caller, Option<i64>), ApiError> {
         let Some(header) = header else {
-            return Ok(Caller::public());
+            return Ok((Caller::public(), None));
         };
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or(ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'"))?;
-        let user_id = self.verify(token.trim())?;
+        let (user_id, expires_at) = self.verify(token.trim())?;
         let user = user::Entity::find_by_id(user_id)
             .filter(user::Column::Active.eq(true))
             .one(db)
             .await?
             .ok_or(ApiError::Unauthenticated("unknown or inactive user"))?;
-        Ok(Caller::user(user))
+        Ok((Caller::user(user), Some(expires_at)))
     }
 }
 

@@ -120,6 +120,9 @@ pub struct LimitsConfig {
     /// Subscriptions one user may hold open.
     #[arg(long, env = "WELZIJNSHUIS_MAX_SUBSCRIPTIONS", default_value_t = DEFAULT_LIMITS.max_subscriptions, global = true)]
     pub max_subscriptions: usize,
+    /// Seconds a WebSocket may take to send its `connection_init` before it is closed (4408).
+    #[arg(long, env = "WELZIJNSHUIS_WS_INIT_TIMEOUT_SECS", default_value_t = DEFAULT_LIMITS.ws_init_timeout_secs, global = true)]
+    pub ws_init_timeout_secs: u64,
 }
 
 pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
@@ -135,6 +138,7 @@ pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
     rate_burst: 100,
     max_concurrent_requests: 8,
     max_subscriptions: 10,
+    ws_init_timeout_secs: 10,
 };
 
 impl Default for LimitsConfig {

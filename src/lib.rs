@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod notify;

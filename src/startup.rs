@@ -16,6 +16,7 @@ use crate::auth::Tokens;
 use crate::config::Config;
 use crate::db::Database;
 use crate::demo;
+use crate::gate::Gate;
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -62,20 +63,27 @@ impl Application {
         }
         let subscriptions = OpenSubscriptions::new(config.limits.max_subscriptions);
         let cursor_key = CursorKey::derive(secret.expose());
-        let api = schema::Api::build(db.conn.clone(), cursor_key, events, subscriptions.clone(), settings);
+        let api = schema::Api::build(db.conn.clone(), cursor_key, events.clone(), settings).await;
         let rate_limiter = RateLimiter::new(config.limits.rate_limit, config.limits.rate_burst);
         rate_limiter.spawn_cleanup();
         let (closing, closing_rx) = watch::channel(false);
-        let state = AppState {
+        let gate = Gate {
             api,
-            metrics: Metrics::new(db.clone(), subscriptions),
-            db,
+            db: db.clone(),
             tokens: Tokens::from_config(config)?,
             rate_limiter,
+            executing: Arc::new(tokio::sync::Semaphore::new(config.limits.max_concurrent_requests.max(1))),
+            request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
+            subscriptions: subscriptions.clone(),
+        };
+        let state = AppState {
+            gate,
+            metrics: Metrics::new(db.clone(), subscriptions),
+            db,
+            events,
             limits: config.limits,
             closing: closing_rx,
             sockets: Default::default(),
-            executing: Arc::new(tokio::sync::Semaphore::new(config.limits.max_concurrent_requests.max(1))),
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
@@ -96,9 +104,9 @@ impl Application {
         &self.state.db
     }
 
-    /// The API the server runs (tests execute requests on it in-process).
-    pub fn api(&self) -> schema::Api {
-        self.state.api.clone()
+    /// The gate every operation passes (tests run operations through it in-process).
+    pub fn gate(&self) -> Gate {
+        self.state.gate.clone()
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets, and lets

@@ -19,8 +19,12 @@ pub struct Model {
     pub client_id: Option<Uuid>,
     /// Comma-separated data categories read.
     pub categories: Option<String>,
+    /// The operation's name as the caller sent it.
     pub operation_name: Option<String>,
+    /// The server's own id of the request.
     pub request_id: Option<String>,
+    /// The id the caller sent with the request (`X-Request-Id`), as the caller's word.
+    pub caller_request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

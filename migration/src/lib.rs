@@ -8,6 +8,7 @@ mod m20261125_000001_network;
 mod m20261125_000002_audit_append_only;
 mod m20261125_000003_service_search;
 mod m20261125_000004_partner_indexes;
+mod m20261126_000001_audit_caller_request_id;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_audit_append_only::Migration),
             Box::new(m20261125_000003_service_search::Migration),
             Box::new(m20261125_000004_partner_indexes::Migration),
+            Box::new(m20261126_000001_audit_caller_request_id::Migration),
         ]
     }
 }

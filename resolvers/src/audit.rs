@@ -48,7 +48,12 @@ impl AuditTrail {
     }
 
     /// Writes the request's reads, one row per client, in one statement.
-    pub async fn flush(&self, db: &impl ConnectionTrait, caller: &Caller, request_id: &str) -> ApiResult<()> {
+    pub async fn flush(
+        &self,
+        db: &impl ConnectionTrait,
+        caller: &Caller,
+        provenance: &crate::Provenance,
+    ) -> ApiResult<()> {
         let reads = self.reads.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
         if reads.is_empty() {
             return Ok(());
@@ -67,7 +72,8 @@ impl AuditTrail {
             client_id: Set(Some(client)),
             categories: Set(Some(categories.into_iter().collect::<Vec<_>>().join(","))),
             operation_name: Set(operation.clone()),
-            request_id: Set(Some(request_id.to_owned())),
+            request_id: Set(Some(provenance.request_id.clone())),
+            caller_request_id: Set(provenance.caller_request_id.clone()),
         });
         audit_entry::Entity::insert_many(rows).exec_without_returning(db).await?;
         Ok(())
@@ -82,15 +88,19 @@ pub fn record_read(ctx: &Context<'_>, client: Uuid, category: &'static str) -> A
     Ok(())
 }
 
-/// Writes the audit entry of a change, inside the change's transaction.
+/// Writes the audit entry of a change, inside the change's transaction, under the operation's
+/// request id.
 pub async fn record_change(
+    ctx: &Context<'_>,
     txn: &impl ConnectionTrait,
-    caller: &Caller,
     action: &str,
     subject_type: &str,
     subject_id: Uuid,
     client: Option<Uuid>,
 ) -> ApiResult<()> {
+    let caller = crate::caller_of(ctx)?;
+    let provenance = ctx.data_opt::<crate::Provenance>();
+    let operation = ctx.data_opt::<std::sync::Arc<AuditTrail>>().and_then(|trail| trail.operation());
     audit_entry::Entity::insert(audit_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(Utc::now().trunc_subsecs(6)),
@@ -102,8 +112,9 @@ pub async fn record_change(
         subject_id: Set(Some(subject_id)),
         client_id: Set(client),
         categories: Set(None),
-        operation_name: Set(None),
-        request_id: Set(None),
+        operation_name: Set(operation),
+        request_id: Set(provenance.map(|p| p.request_id.clone())),
+        caller_request_id: Set(provenance.and_then(|p| p.caller_request_id.clone())),
     })
     .exec_without_returning(txn)
     .await?;

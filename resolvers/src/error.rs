@@ -68,6 +68,8 @@ pub enum ApiError {
     Conflict(String),
     /// A request beyond the configured limits.
     QueryTooComplex(String),
+    /// An operation that ran into the request timeout (its place in the queue included).
+    TimedOut { limit_ms: u64 },
     /// Too many requests or subscriptions for this caller; try again after the given seconds.
     RateLimited { retry_after_secs: u64 },
     /// A request by hash whose document this server does not know: send it with the document.
@@ -108,7 +110,7 @@ impl ApiError {
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::BadUserInput { .. } | ApiError::PersistedQueryNotFound => Code::BadUserInput,
             ApiError::Conflict(_) => Code::Conflict,
-            ApiError::QueryTooComplex(_) => Code::QueryTooComplex,
+            ApiError::QueryTooComplex(_) | ApiError::TimedOut { .. } => Code::QueryTooComplex,
             ApiError::RateLimited { .. } | ApiError::TooManySubscriptions(_) => Code::RateLimited,
             ApiError::Internal | ApiError::Unavailable => Code::Internal,
         }
@@ -124,6 +126,9 @@ impl ApiError {
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::Conflict(message) | ApiError::QueryTooComplex(message) => message.clone(),
+            ApiError::TimedOut { limit_ms } => {
+                format!("the request took longer than {limit_ms} ms: ask for less at once")
+            }
             ApiError::RateLimited { retry_after_secs } => {
                 format!("too many requests: try again in {retry_after_secs} s")
             }

@@ -35,8 +35,9 @@ pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::Subscription;
 
-/// A GraphQL request made ready for one caller: its loaders, their batch queue and its audit
-/// trail. Run it with [`Prepared::run`].
+/// One operation made ready for one caller: its loaders, their batch queue and its audit trail.
+/// Every operation gets its own, whatever its transport: nothing a caller loaded or was allowed
+/// outlives the operation. Run it with [`Prepared::run`].
 pub struct Prepared {
     pub request: async_graphql::Request,
     pub batches: batch::BatchQueue,
@@ -44,7 +45,17 @@ pub struct Prepared {
     pub caller: Arc<Caller>,
 }
 
-/// Attaches a caller, its per-request loaders and an audit trail to a GraphQL request.
+/// Where an operation came from, as the server and as the caller name it.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    /// The server's own id of this operation: in the log, the audit trail and `INTERNAL` errors.
+    pub request_id: String,
+    /// What the caller sent as its id (`X-Request-Id`, or a WebSocket message's id): kept apart,
+    /// as the caller's word.
+    pub caller_request_id: Option<String>,
+}
+
+/// Attaches a caller, its per-operation loaders and an audit trail to a GraphQL request.
 pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, caller: Caller) -> Prepared {
     let caller = Arc::new(caller);
     let batches = batch::BatchQueue::default();
@@ -55,34 +66,34 @@ pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, caller:
     Prepared { request, batches, trail, caller }
 }
 
-/// The connection data of a subscription (WebSocket) for one caller.
-pub fn subscription_data(db: &DatabaseConnection, caller: Caller) -> async_graphql::Data {
-    let caller = Arc::new(caller);
-    let mut data = async_graphql::Data::default();
-    data.insert(loaders::for_subscription(db.clone(), caller.clone()));
-    data.insert(Arc::new(audit::AuditTrail::default()));
-    data.insert(caller);
-    data
-}
-
 impl Prepared {
-    /// Executes the request on `schema` and writes its audit trail; when the trail cannot be
-    /// written the response is replaced by an `INTERNAL` error.
+    /// Executes the operation on `schema` and writes its audit trail; when the trail cannot be
+    /// written the response is replaced by an `INTERNAL` error. With `event`, the operation is a
+    /// subscription delivering that one event: `None` when the caller may not see it.
     pub async fn run<Q, M, S>(
         self,
         schema: &async_graphql::Schema<Q, M, S>,
         db: &DatabaseConnection,
-        request_id: &str,
-    ) -> Executed
+        provenance: &Provenance,
+        event: Option<subscription::EventToDeliver>,
+    ) -> Option<Executed>
     where
         Q: async_graphql::ObjectType + 'static,
         M: async_graphql::ObjectType + 'static,
         S: async_graphql::SubscriptionType + 'static,
     {
-        let response = self.batches.drive(schema.execute(self.request)).await;
+        use futures_util::StreamExt;
+        let response = match event {
+            None => Some(self.batches.drive(schema.execute(self.request)).await),
+            Some(event) => {
+                let mut stream = schema.execute_stream(self.request.data(event));
+                self.batches.drive(stream.next()).await
+            }
+        };
         let operation = self.trail.operation();
-        let mut response = match self.trail.flush(db, &self.caller, request_id).await {
-            Ok(()) => response,
+        let flushed = self.trail.flush(db, &self.caller, provenance).await;
+        let mut response = match flushed {
+            Ok(()) => response?,
             Err(err) => {
                 let error: async_graphql::Error = err.into();
                 async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
@@ -91,14 +102,17 @@ impl Prepared {
         // The log holds what went wrong under this id; the caller gets the id and no detail.
         for error in &mut response.errors {
             if error::code_of(error).as_deref() == Some(Code::Internal.as_str()) {
-                error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("requestId", &*provenance.request_id);
             }
         }
-        Executed { response, operation }
+        Some(Executed { response, operation })
     }
 }
 
-/// A request's response, and the name of the operation it ran (for metrics).
+/// An operation's response, and the name of the operation it ran (for metrics).
 pub struct Executed {
     pub response: async_graphql::Response,
     pub operation: Option<String>,

@@ -28,7 +28,7 @@ use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
-/// The loaders of one request (or one subscription), for one caller.
+/// The loaders of one operation, for one caller.
 #[derive(Clone)]
 pub struct Loaders {
     db: DatabaseConnection,
@@ -41,11 +41,6 @@ pub struct Loaders {
 pub fn for_request(db: DatabaseConnection, caller: Arc<Caller>, batches: &BatchQueue) -> DataLoader<Loaders> {
     let loaders = Loaders { db, caller, memo: Arc::default() };
     DataLoader::new(loaders, batches.spawner()).delay(Duration::ZERO)
-}
-
-/// The loader of a subscription: its batches run on the runtime, since no request drives them.
-pub fn for_subscription(db: DatabaseConnection, caller: Arc<Caller>) -> DataLoader<Loaders> {
-    DataLoader::new(Loaders { db, caller, memo: Arc::default() }, tokio::spawn)
 }
 
 /// The request's loader, from the GraphQL context.
@@ -86,13 +81,6 @@ where
 type Memo<K, V> = HashMap<K, Option<V>>;
 
 impl Loaders {
-    /// Forgets every row loaded so far (between the events of a subscription).
-    pub fn forget(&self) {
-        if let Ok(mut memo) = self.memo.lock() {
-            memo.clear();
-        }
-    }
-
     /// The memoised values of `keys`, and the keys never fetched yet.
     fn recall<K, V>(&self, keys: &[K]) -> (HashMap<K, V>, Vec<K>)
     where

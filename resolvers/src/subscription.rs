@@ -1,5 +1,11 @@
 //! The root `Subscription`: referral events as they happen, for the referrals the caller may
 //! see.
+//!
+//! A subscription is not one long operation here. The server's gate listens to the event bus
+//! for the subscriber and, for every event, runs the subscription document as a fresh operation
+//! of its subscriber ([`EventToDeliver`] in that operation's data): the user's row read again,
+//! new loaders and consent look-ups, its own audit rows. The resolver below therefore yields at
+//! most one event: the one it was asked to deliver, if the caller may see it now.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,22 +13,22 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, Subscription as SubscriptionObject};
 use entities::referral_event;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use sea_orm::{EntityTrait, QueryFilter};
-use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use crate::audit::AuditTrail;
-use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::events::EventBus;
 use crate::policy::{self, REFERRAL_READERS, RoleIn};
 use crate::types::referral::ReferralEvent;
 
 #[derive(Default)]
 pub struct Subscription;
 
-#[SubscriptionObject]
+/// The event one operation of a subscription delivers.
+#[derive(Clone, Copy, Debug)]
+pub struct EventToDeliver(pub Uuid);
+
+#[SubscriptionObject(visible = "crate::policy::visible::client_data")]
 impl Subscription {
     /// Every new event (creation or status change) of the referrals you may see. Each event is
     /// read with your rights at the moment it happens: a consent revoked meanwhile applies.
@@ -31,53 +37,25 @@ impl Subscription {
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = ReferralEvent>, ApiError> {
-        let caller: Arc<Caller> =
-            ctx.data::<Arc<Caller>>().map_err(|_| ApiError::internal("subscription without caller"))?.clone();
-        let open =
-            ctx.data::<OpenSubscriptions>().map_err(|_| ApiError::internal("no subscription count"))?;
-        // Held by the stream: the slot is given back when the subscription ends, however it ends.
-        let slot = open.take(caller.user_id())?;
+        let caller = crate::caller_of(ctx)?.clone();
+        let EventToDeliver(id) = *ctx
+            .data::<EventToDeliver>()
+            .map_err(|_| ApiError::internal("a subscription event without its event"))?;
         let db = crate::db_of(ctx)?.clone();
-        let bus = ctx.data::<EventBus>().map_err(|_| ApiError::internal("schema without event bus"))?;
-        let loader = crate::loaders::request_loader(ctx)?.loader().clone();
-        let trail = ctx.data::<Arc<AuditTrail>>().map_err(|_| ApiError::internal("no audit trail"))?.clone();
-        let receiver = bus.subscribe();
-        Ok(futures_util::stream::unfold((receiver, slot), move |(mut receiver, slot)| {
-            let (caller, db, loader, trail) = (caller.clone(), db.clone(), loader.clone(), trail.clone());
-            async move {
-                loop {
-                    // What the previous event's fields read is logged before the next one.
-                    if let Err(err) = trail.flush(&db, &caller, "subscription").await {
-                        tracing::error!(?err, "could not write the audit trail of a subscription");
-                        return None;
-                    }
-                    let id = match receiver.recv().await {
-                        Ok(id) => id,
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "a subscriber fell behind and skipped events");
-                            continue;
-                        }
-                        Err(RecvError::Closed) => return None,
-                    };
-                    let visible = referral_event::Entity::find_by_id(id)
-                        .filter(policy::referral_events(&caller))
-                        .one(&db)
-                        .await;
-                    match visible {
-                        Ok(Some(event)) => {
-                            // Fresh rights for every event: forget what earlier events loaded.
-                            loader.forget();
-                            return Some((ReferralEvent(event), (receiver, slot)));
-                        }
-                        Ok(None) => continue,
-                        Err(err) => {
-                            tracing::error!(%err, "could not read a referral event");
-                            continue;
-                        }
-                    }
+        let visible = async move {
+            let found = referral_event::Entity::find_by_id(id)
+                .filter(policy::referral_events(&caller))
+                .one(&db)
+                .await;
+            match found {
+                Ok(event) => event.map(ReferralEvent),
+                Err(err) => {
+                    tracing::error!(%err, "could not read a referral event");
+                    None
                 }
             }
-        }))
+        };
+        Ok(futures_util::stream::once(visible).filter_map(std::future::ready))
     }
 }
 
@@ -99,7 +77,8 @@ impl OpenSubscriptions {
         self.total.load(Ordering::Relaxed)
     }
 
-    fn take(&self, user: Option<Uuid>) -> Result<Slot, ApiError> {
+    /// A place for one more subscription of `user`, given back when the [`Slot`] is dropped.
+    pub fn take(&self, user: Option<Uuid>) -> Result<Slot, ApiError> {
         let mut per_user = self.per_user.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let count = per_user.entry(user).or_default();
         if *count >= self.cap {
@@ -112,7 +91,7 @@ impl OpenSubscriptions {
 }
 
 /// One open subscription; dropping it gives the place back.
-struct Slot {
+pub struct Slot {
     owner: OpenSubscriptions,
     user: Option<Uuid>,
 }

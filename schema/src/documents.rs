@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
-use async_graphql::{Request, ServerResult};
+use async_graphql::Request;
 use resolvers::{ApiError, Caller};
 use sha2::{Digest, Sha256};
 
@@ -119,27 +118,4 @@ fn persisted_hash(value: async_graphql::Value) -> Result<String, ApiError> {
 
 pub fn sha256(document: &str) -> String {
     Sha256::digest(document.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The extension that applies [`Documents`] to every request.
-pub(crate) struct PersistedDocuments(pub Documents);
-
-impl ExtensionFactory for PersistedDocuments {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PersistedDocuments(self.0.clone()))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for PersistedDocuments {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let caller = crate::caller_of_request(ctx, &request);
-        self.0.resolve(&mut request, caller.as_deref()).map_err(crate::server_error)?;
-        next.run(ctx, request).await
-    }
 }

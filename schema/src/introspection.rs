@@ -1,13 +1,8 @@
 //! Who may introspect the schema. Roles already see only their part of it (see `role_sdl`);
 //! in production an operator may also switch introspection off for all but staff, or for all.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{IntrospectionMode, Request, ServerResult, Variables};
+use async_graphql::{IntrospectionMode, Request, ServerResult};
 use entities::Role;
 use resolvers::ApiError;
 
@@ -29,43 +24,6 @@ impl Introspection {
             Introspection::Staff => resolvers::policy::STAFF.contains(&role),
             Introspection::Off => false,
         }
-    }
-}
-
-pub(crate) struct IntrospectionPolicy(pub Introspection);
-
-impl ExtensionFactory for IntrospectionPolicy {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(IntrospectionPolicy(self.0))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for IntrospectionPolicy {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let role = crate::caller_of_request(ctx, &request).map_or(Role::Public, |caller| caller.role);
-        self.0.apply(&mut request, role);
-        next.run(ctx, request).await
-    }
-
-    /// Says so when a caller who may not introspect asks for `__schema` or `__type`, rather than
-    /// answering with a silent null.
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let role = ctx.data_opt::<Arc<resolvers::Caller>>().map_or(Role::Public, |caller| caller.role);
-        self.0.check(&document, role)?;
-        Ok(document)
     }
 }
 

@@ -2,13 +2,12 @@
 //! [`Api::build`], and `schema.graphql` beside this crate is the committed SDL, kept equal to
 //! [`sdl`] by a test.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Response, Schema, SchemaBuilder};
 use resolvers::error::code_of;
 use resolvers::events::EventBus;
-use resolvers::subscription::OpenSubscriptions;
-use resolvers::{Code, CursorKey, Mutation, Query, Subscription};
+use resolvers::subscription::EventToDeliver;
+use resolvers::{Code, CursorKey, Mutation, Provenance, Query, Subscription};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -18,11 +17,13 @@ mod limits;
 mod operation_name;
 mod response_shape;
 mod role_sdl;
+mod shape;
 
 pub use documents::{Documents, sha256};
 pub use introspection::Introspection;
-pub use limits::{Limits, within_tokens};
+pub use limits::{Limits, within_nesting, within_tokens};
 pub use role_sdl::sdl_for;
+pub use shape::MAX_VALUE_NESTING;
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -37,64 +38,40 @@ pub struct Settings {
     pub introspection: Introspection,
 }
 
-/// The schema with its limits, and (`with_checks`) the extensions that make every request pass
-/// the checks of [`Api::execute`]: documents, introspection, limits, error codes, response shape.
-pub(crate) fn builder(
-    settings: &Settings,
-    with_checks: bool,
-) -> SchemaBuilder<Query, Mutation, Subscription> {
+/// The schema with the limits async-graphql checks itself. No extensions: async-graphql runs
+/// every field of every object through the extension chain when there is one (a third of the
+/// partner inbox's CPU time), and every check of ours runs once per operation in
+/// [`Api::execute`]. No suggestions either: "Did you mean" could name a field the caller's role
+/// does not see.
+pub(crate) fn builder(settings: &Settings) -> SchemaBuilder<Query, Mutation, Subscription> {
     let limits = &settings.limits;
-    let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity);
-    if !with_checks {
-        return builder;
-    }
-    builder
-        .extension(documents::PersistedDocuments(settings.documents.clone()))
-        .extension(introspection::IntrospectionPolicy(settings.introspection))
-        .extension(limits::DocumentLimits(limits.clone()))
-        .extension(ErrorCodes)
-        .extension(response_shape::ResponseShape)
-        .extension(operation_name::OperationName)
+        .limit_complexity(limits.complexity)
+        .disable_suggestions()
 }
 
-/// The API: one schema for queries and mutations, whose checks run around execution in
-/// [`Api::execute`], and the same schema with those checks as extensions for subscriptions
-/// (a WebSocket's requests reach the schema directly). Why two: async-graphql runs every
-/// field of every object through the extension chain when there is one, which cost a third of
-/// the partner inbox's CPU time, though none of our checks looks at fields.
+/// The API: one schema, and the checks every operation passes before it runs, whatever door it
+/// came through (HTTP, a WebSocket message, one event of a subscription).
 #[derive(Clone)]
 pub struct Api {
     schema: AppSchema,
-    subscriptions: AppSchema,
     settings: Arc<Settings>,
+    shapes: shape::RoleShapes,
 }
 
 impl Api {
-    /// The API over `db`, sealing cursors with `cursor_key`, handing referral events to
-    /// subscribers through `events` (at most so many per user, counted in `open`) and running
-    /// requests as `settings` say.
-    pub fn build(
+    /// The API over `db`, sealing cursors with `cursor_key`, announcing referral events on
+    /// `events`, and running operations as `settings` say.
+    pub async fn build(
         db: DatabaseConnection,
         cursor_key: CursorKey,
         events: EventBus,
-        open: OpenSubscriptions,
         settings: Settings,
     ) -> Api {
-        let data = |builder: SchemaBuilder<Query, Mutation, Subscription>| {
-            builder.data(db.clone()).data(cursor_key.clone()).data(events.clone()).data(open.clone()).finish()
-        };
-        Api {
-            schema: data(builder(&settings, false)),
-            subscriptions: data(builder(&settings, true)),
-            settings: Arc::new(settings),
-        }
-    }
-
-    /// The schema WebSocket connections run on.
-    pub fn subscriptions(&self) -> &AppSchema {
-        &self.subscriptions
+        let schema = builder(&settings).data(db).data(cursor_key).data(events).finish();
+        let shapes = shape::RoleShapes::read(&schema).await;
+        Api { schema, settings: Arc::new(settings), shapes }
     }
 
     /// The known documents (persisted and trusted).
@@ -102,30 +79,56 @@ impl Api {
         &self.settings.documents
     }
 
-    /// Executes a request for `caller`, with its per-request loaders, and says which operation
-    /// ran. `request_id` names the request in the log, in the audit trail and in the
+    /// The type of the operation `request` selects, if its document is known, within the text
+    /// limits and parses (else execution reports why).
+    pub fn operation_type(&self, request: &async_graphql::Request) -> Option<OperationType> {
+        let text = if request.query.is_empty() {
+            let hash = request.extensions.get("persistedQuery").and_then(|p| match p {
+                async_graphql::Value::Object(fields) => fields.get("sha256Hash").cloned(),
+                _ => None,
+            });
+            match hash {
+                Some(async_graphql::Value::String(hash)) => {
+                    self.documents().lookup(&hash.to_ascii_lowercase())?
+                }
+                _ => return None,
+            }
+        } else {
+            request.query.clone()
+        };
+        limits::check_text(&text, &self.settings.limits).ok()?;
+        let document = async_graphql::parser::parse_query(text).ok()?;
+        selected(&document, request.operation_name.as_deref()).map(|(_, ty)| ty)
+    }
+
+    /// Executes one operation for `caller`, with its own loaders and audit trail. With `event`,
+    /// the operation is a subscription delivering that one event: `None` when the caller may
+    /// not see it. `provenance` names the operation in the log, in the audit trail and in the
     /// `extensions.requestId` of an `INTERNAL` error.
     pub async fn execute(
         &self,
         request: async_graphql::Request,
         db: &DatabaseConnection,
         caller: resolvers::Caller,
-        request_id: &str,
-    ) -> resolvers::Executed {
+        provenance: &Provenance,
+        event: Option<EventToDeliver>,
+    ) -> Option<resolvers::Executed> {
         use tracing::Instrument;
         let span = tracing::info_span!(
             "graphql",
-            request_id = %request_id,
+            request_id = %provenance.request_id,
             role = %caller.role,
             operation = tracing::field::Empty,
         );
         let mut prepared = resolvers::prepare(request, db, caller);
-        let checked = self.check(&mut prepared.request, &prepared.caller);
+        prepared.request = prepared.request.data(provenance.clone());
+        let checked = self.check(&mut prepared.request, &prepared.caller, event.is_some());
         let mut executed = match checked {
             Ok(document) => {
                 prepared.trail.name_operation(operation_name::single_name(&document));
                 let operation = prepared.request.operation_name.clone();
-                let mut executed = prepared.run(&self.schema, db, request_id).instrument(span.clone()).await;
+                let mut executed =
+                    prepared.run(&self.schema, db, provenance, event).instrument(span.clone()).await?;
                 response_shape::restore(&mut executed.response, Some(&document), operation.as_deref());
                 executed
             }
@@ -137,16 +140,18 @@ impl Api {
         if let Some(name) = &executed.operation {
             span.record("operation", name.as_str());
         }
-        executed
+        Some(executed)
     }
 
-    /// What the extensions check on the WebSocket schema, checked once: the document by its hash,
-    /// introspection, token limit, parse, the document's limits. Hands the request its parsed
-    /// document and returns a copy (for the response's shape).
+    /// The checks of every operation, once: the document by its hash, introspection, the text's
+    /// limits, parse, the document's limits, the caller's role-shaped schema and input, and that
+    /// a subscription comes only as one (`subscribing`) with exactly one root field. Hands the
+    /// request its parsed document and returns a copy (for the response's shape).
     fn check(
         &self,
         request: &mut async_graphql::Request,
         caller: &resolvers::Caller,
+        subscribing: bool,
     ) -> async_graphql::ServerResult<ExecutableDocument> {
         let settings = &self.settings;
         settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
@@ -154,27 +159,42 @@ impl Api {
         limits::check_text(&request.query, &settings.limits)?;
         let document = async_graphql::parser::parse_query(&request.query)?;
         limits::check_document(&document, &settings.limits)?;
+        self.shapes.check(caller.role, &document, &request.variables)?;
         settings.introspection.check(&document, caller.role)?;
+        if let Some((roots, ty)) = selected(&document, request.operation_name.as_deref()) {
+            let is_subscription = ty == OperationType::Subscription;
+            if is_subscription && !subscribing {
+                let message = "a subscription runs over the WebSocket at /graphql/ws (graphql-transport-ws)";
+                return Err(server_error(resolvers::ApiError::bad_input("query", message)));
+            }
+            if is_subscription && roots != 1 {
+                let message = "a subscription selects exactly one root field";
+                return Err(server_error(resolvers::ApiError::bad_input("query", message)));
+            }
+            if subscribing && !is_subscription {
+                return Err(server_error(resolvers::ApiError::internal(
+                    "an event for an operation that is not a subscription",
+                )));
+            }
+        }
         request.set_parsed_query(document.clone());
         Ok(document)
     }
 }
 
-/// The schema's SDL, as `welzijnshuis schema` prints it.
-pub fn sdl() -> String {
-    builder(&Settings::default(), false).finish().sdl()
+/// The operation a request selects: its root fields (through fragments) and its type.
+fn selected(document: &ExecutableDocument, name: Option<&str>) -> Option<(usize, OperationType)> {
+    let operation = match name {
+        Some(name) => document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)),
+        None => document.operations.iter().next(),
+    }?;
+    let roots = limits::root_fields(&operation.1.node.selection_set.node, document);
+    Some((roots, operation.1.node.ty))
 }
 
-/// The caller of a request about to be prepared: in its own data (HTTP) or in its connection's
-/// (WebSocket).
-pub(crate) fn caller_of_request(
-    ctx: &ExtensionContext<'_>,
-    request: &async_graphql::Request,
-) -> Option<Arc<resolvers::Caller>> {
-    let own = request.data.get(&std::any::TypeId::of::<Arc<resolvers::Caller>>());
-    own.and_then(|data| data.downcast_ref::<Arc<resolvers::Caller>>())
-        .or_else(|| ctx.data_opt::<Arc<resolvers::Caller>>())
-        .cloned()
+/// The schema's SDL, as `welzijnshuis schema` prints it.
+pub fn sdl() -> String {
+    builder(&Settings::default()).finish().sdl()
 }
 
 /// An error raised before execution: no location, no path, its code in `extensions`.
@@ -188,23 +208,6 @@ pub(crate) fn server_error(err: resolvers::ApiError) -> async_graphql::ServerErr
 /// Gives every error an `extensions.code`. Errors raised by our resolvers carry one already;
 /// the rest come from async-graphql itself: limits (QUERY_TOO_COMPLEX) or a request that does not
 /// parse, validate or coerce (BAD_USER_INPUT).
-struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        fill_codes(&mut response);
-        response
-    }
-}
-
 fn fill_codes(response: &mut Response) {
     for error in &mut response.errors {
         if code_of(error).is_none() {

@@ -4,69 +4,13 @@
 //! fails a whole object for one field's error, leaves an errored field out of the object and
 //! lists the others in the order they finished. The spec (and the contract: "a field … resolves
 //! to `null` with a `FORBIDDEN` error at that field's path") wants the errored field present as
-//! `null`, and the fields in the order the query selected them. This extension keeps the parsed
+//! `null`, and the fields in the order the query selected them. [`restore`] takes the parsed
 //! document of the request and, once it ran, inserts the `null`s at the errors' paths and
 //! re-orders every object after its selection set.
 
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, PathSegment, Response, ServerResult, Value, Variables};
-
-pub struct ResponseShape;
-
-impl ExtensionFactory for ResponseShape {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ShapeOfRequest::default())
-    }
-}
-
-#[derive(Default)]
-struct ShapeOfRequest {
-    document: Mutex<Option<ExecutableDocument>>,
-    operation: Mutex<Option<String>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ShapeOfRequest {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = Some(document.clone());
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Ok(mut slot) = self.operation.lock() {
-            *slot = operation_name.map(str::to_owned);
-        }
-        next.run(ctx, operation_name).await
-    }
-
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let document = self.document.lock().ok().and_then(|mut d| d.take());
-        let operation = self.operation.lock().ok().and_then(|mut o| o.take());
-        restore(&mut response, document.as_ref(), operation.as_deref());
-        response
-    }
-}
+use async_graphql::{Name, PathSegment, Response, Value};
 
 /// Puts the `null`s at the errors' paths and orders every object after the operation's
 /// selection in `document`.

@@ -6,7 +6,7 @@
 //! caller's rate; while it does: the request timeout.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_graphql::parser::types::OperationType;
 use axum::body::Body;
@@ -14,10 +14,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use resolvers::mutation::IdempotencyKey;
-use resolvers::{ApiError, Code};
+use resolvers::{ApiError, Code, Provenance};
 
 use super::{AppState, REQUEST_ID};
 use crate::db;
+use crate::gate::Credentials;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -64,7 +65,11 @@ impl From<ApiError> for Refused {
 }
 
 fn status_of(error: &ApiError) -> StatusCode {
-    status_of_code(error.code(), *error == ApiError::Unavailable)
+    match error {
+        // The server was too busy or the work too long: another try may pass.
+        ApiError::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => status_of_code(error.code(), *error == ApiError::Unavailable),
+    }
 }
 
 /// The status of a request refused with `code`; `unavailable`: the database did not answer.
@@ -86,11 +91,15 @@ pub(super) async fn graphql(
 ) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let request_id = request_id(&parts.headers);
+    let provenance = Provenance {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        caller_request_id: caller_request_id(&parts.headers),
+    };
+    let request_id = provenance.request_id.clone();
     let format = Format::of(&parts.headers);
     // Statements counted from the token's check to the audit trail.
     let (answered, statements) =
-        db::count_statements(answer(&state, peer, &parts, body, &request_id, format)).await;
+        db::count_statements(answer(&state, peer, &parts, body, &provenance, format)).await;
     let (mut response, operation, outcome) = match answered {
         Ok(answered) => answered,
         Err(refused) => {
@@ -102,6 +111,7 @@ pub(super) async fn graphql(
     state.metrics.record(operation.as_deref(), &outcome, elapsed, statements);
     tracing::info!(
         request_id = %request_id,
+        caller_request_id = provenance.caller_request_id.as_deref().unwrap_or("-"),
         operation = operation.as_deref().unwrap_or("-"),
         outcome = %outcome,
         status = response.status().as_u16(),
@@ -125,14 +135,14 @@ async fn answer(
     peer: SocketAddr,
     parts: &axum::http::request::Parts,
     body: Body,
-    request_id: &str,
+    provenance: &Provenance,
     format: Format,
 ) -> Result<Answered, Refused> {
     let mut request = read_request(parts, body, state.limits.max_body_bytes).await?;
-    let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
-    let caller = state.tokens.caller(&state.db.conn, authorization).await?;
-    state.rate_limiter.check(&caller, peer.ip())?;
-    if parts.method == Method::GET && is_mutation(&request, state.api.documents()) {
+    let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("").to_owned());
+    let credentials = Credentials { authorization, address: peer.ip() };
+    if parts.method == Method::GET && state.gate.api.operation_type(&request) == Some(OperationType::Mutation)
+    {
         return Err(Refused {
             status: StatusCode::METHOD_NOT_ALLOWED,
             error: ApiError::bad_input("query", "a mutation must be sent with POST"),
@@ -141,22 +151,7 @@ async fn answer(
     if let Some(key) = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyKey(key.to_owned()));
     }
-    let limit = Duration::from_millis(state.limits.request_timeout_ms);
-    // The wait for a place counts against the request's time too.
-    let execution = async {
-        let _place = state.executing.acquire().await;
-        state.api.execute(request, &state.db.conn, caller, request_id).await
-    };
-    let Ok(executed) = tokio::time::timeout(limit, execution).await else {
-        tracing::warn!(request_id, "a request ran into the request timeout");
-        return Err(Refused {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            error: ApiError::QueryTooComplex(format!(
-                "the request took longer than {} ms: ask for less at once",
-                limit.as_millis()
-            )),
-        });
-    };
+    let executed = state.gate.run(&credentials, request, provenance).await?;
     let response = executed.response;
     // An INTERNAL anywhere is what an alert must see; otherwise the first error's code.
     let codes = || response.errors.iter().filter_map(resolvers::error::code_of);
@@ -264,41 +259,15 @@ fn from_query_string(uri: &axum::http::Uri) -> Result<async_graphql::Request, Re
     Ok(request)
 }
 
-/// Whether the operation a request selects is a mutation (a document that does not parse is
-/// left for execution to report).
-fn is_mutation(request: &async_graphql::Request, documents: &schema::Documents) -> bool {
-    let text = if request.query.is_empty() {
-        let hash = request.extensions.get("persistedQuery").and_then(|p| match p {
-            async_graphql::Value::Object(fields) => fields.get("sha256Hash").cloned(),
-            _ => None,
-        });
-        match hash {
-            Some(async_graphql::Value::String(hash)) => documents.lookup(&hash.to_ascii_lowercase()),
-            _ => None,
-        }
-    } else {
-        Some(request.query.clone())
-    };
-    let Some(document) = text.and_then(|t| async_graphql::parser::parse_query(t).ok()) else {
-        return false;
-    };
-    let selected = match &request.operation_name {
-        Some(name) => document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
-        None => document.operations.iter().next(),
-    };
-    selected.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
-}
-
-/// The caller's `X-Request-Id` when it is a sane token (so a proxy's id runs through the logs),
-/// else a fresh one.
-fn request_id(headers: &HeaderMap) -> String {
+/// The caller's `X-Request-Id` when it is a sane token: logged and kept in the audit trail beside
+/// the server's own id (so a proxy's trace runs through), never in its place.
+fn caller_request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty() && id.len() <= 64)
         .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
 /// A refusal before execution, as a GraphQL error response.

@@ -15,34 +15,32 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use resolvers::ApiError;
-use schema::Api;
+use resolvers::events::EventBus;
 use tokio::sync::{Notify, watch};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::Tokens;
 use crate::config::LimitsConfig;
 use crate::db::Database;
+use crate::gate::Gate;
 use crate::metrics::Metrics;
-use crate::rate_limit::RateLimiter;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub api: Api,
+    /// What every operation passes, whatever its door.
+    pub gate: Gate,
     pub db: Database,
-    pub tokens: Tokens,
+    /// Committed referral events, for the subscriptions of this replica.
+    pub events: EventBus,
     pub metrics: Metrics,
-    pub rate_limiter: RateLimiter,
     pub limits: LimitsConfig,
     /// Becomes `true` when the server starts shutting down: WebSockets close.
     pub closing: watch::Receiver<bool>,
     /// Open WebSocket connections, which the server waits for on shutdown.
     pub sockets: Tracker,
-    /// Places for requests executing at once.
-    pub executing: Arc<tokio::sync::Semaphore>,
 }
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -1,52 +1,417 @@
-//! Subscriptions over graphql-transport-ws (and the older graphql-ws). The caller is
-//! authenticated once, from the `Authorization` value of the `connection_init` payload; a bad
-//! token refuses the connection, no token makes the caller PUBLIC. On shutdown every socket is
-//! closed with 1001 (going away), so clients know to reconnect elsewhere.
+//! The WebSocket door: graphql-transport-ws, as its protocol says, with every operation passing
+//! the same gate as HTTP (see `crate::gate`).
+//!
+//! - `connection_init` carries the token (`{"Authorization": "Bearer …"}`); a refused one closes
+//!   the socket with `4403`, none makes the caller PUBLIC; `connection_ack` answers the rest.
+//! - Every `subscribe` is an operation of its own, admitted afresh from the token (the user's row
+//!   read again) and limited like an HTTP request: rate, places, timeout, document limits. A
+//!   query or mutation answers `next` and `complete`; a subscription answers, for each event of
+//!   the bus, a `next` resolved as a fresh operation of its subscriber.
+//! - Close codes: `4400` invalid message, `4401` subscribe before ack, `4403` refused init or a
+//!   user gone or a token expired while the socket is open, `4408` no init in time, `4409` an id
+//!   in use, `4429` a second init, `1001` the server shutting down.
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use async_graphql::Response;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use axum::extract::{State, WebSocketUpgrade};
-use axum::response::Response;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
+use resolvers::subscription::EventToDeliver;
+use resolvers::{ApiError, Code, Provenance};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::AppState;
+use crate::gate::Credentials;
+
+const PROTOCOL: &str = "graphql-transport-ws";
+
+/// How often an idle socket's user is read again, so that a deactivated user's socket closes
+/// even when nothing happens on it.
+const RECHECK: Duration = Duration::from_secs(30);
 
 pub(super) async fn graphql_ws(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: WebSocketUpgrade,
-) -> Response {
+) -> HttpResponse {
     let open = state.sockets.open();
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        serve(socket, state, protocol).await;
-        drop(open);
-    })
+    // A message is a request: no larger than a request's body may be.
+    let max = state.limits.max_body_bytes;
+    upgrade.protocols([PROTOCOL]).max_message_size(max).max_frame_size(max).on_upgrade(
+        move |socket| async move {
+            Connection::new(state, peer).serve(socket).await;
+            drop(open);
+        },
+    )
 }
 
-async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
-    let (mut sink, stream) = socket.split();
-    let mut closing = state.closing.clone();
-    let incoming = stream.take_until(async move {
-        let _ = closing.wait_for(|closing| *closing).await;
-    });
-    let schema = state.api.subscriptions().clone();
-    let (db, tokens) = (state.db.clone(), state.tokens.clone());
-    GraphQLWebSocket::new_with_pair(&mut sink, incoming, schema, protocol)
-        .on_connection_init(move |payload| async move {
-            let authorization = ["Authorization", "authorization"]
-                .iter()
-                .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
-            let caller = tokens
-                .caller(&db.conn, authorization.as_deref())
-                .await
-                .map_err(async_graphql::Error::from)?;
-            Ok(resolvers::subscription_data(&db.conn, caller))
-        })
-        .serve()
-        .await;
-    if *state.closing.borrow() {
-        let frame = CloseFrame { code: 1001, reason: "the server is shutting down".into() };
-        let _ = sink.send(Message::Close(Some(frame))).await;
+/// What the connection's tasks ask its loop to do.
+enum Out {
+    Send(Value),
+    Close(u16, String),
+    /// The operation with this id has ended: its id may be used again.
+    Done(String),
+}
+
+struct Connection {
+    state: AppState,
+    peer: SocketAddr,
+    init_received: bool,
+    /// Set once `connection_init` was accepted.
+    credentials: Option<Credentials>,
+    expires_at: Option<i64>,
+    operations: HashMap<String, JoinHandle<()>>,
+    out: mpsc::Sender<Out>,
+    out_rx: Option<mpsc::Receiver<Out>>,
+}
+
+impl Connection {
+    fn new(state: AppState, peer: SocketAddr) -> Self {
+        let (out, out_rx) = mpsc::channel(64);
+        Connection {
+            state,
+            peer,
+            init_received: false,
+            credentials: None,
+            expires_at: None,
+            operations: HashMap::new(),
+            out,
+            out_rx: Some(out_rx),
+        }
     }
+
+    async fn serve(mut self, socket: WebSocket) {
+        let (mut sink, mut stream) = socket.split();
+        let Some(mut out_rx) = self.out_rx.take() else { return };
+        let mut closing = self.state.closing.clone();
+        let shutdown = async move {
+            let _ = closing.wait_for(|closing| *closing).await;
+        };
+        tokio::pin!(shutdown);
+        let init_deadline = Instant::now() + Duration::from_secs(self.state.limits.ws_init_timeout_secs);
+        let mut recheck = tokio::time::interval(RECHECK);
+        recheck.tick().await;
+        let close = loop {
+            let expiry = self.expiry();
+            tokio::select! {
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(close) = self.receive(text.as_str()).await {
+                            break Some(close);
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => break Some((4400, "binary messages are not part of the protocol".into())),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Err(err)) => {
+                        tracing::debug!(%err, "a WebSocket failed");
+                        break None;
+                    }
+                },
+                Some(out) = out_rx.recv() => match out {
+                    Out::Send(message) => {
+                        if sink.send(Message::text(message.to_string())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Out::Close(code, reason) => break Some((code, reason)),
+                    Out::Done(id) => {
+                        self.operations.remove(&id);
+                    }
+                },
+                () = tokio::time::sleep_until(init_deadline.into()), if !self.init_received => {
+                    break Some((4408, "Connection initialisation timeout".into()));
+                }
+                () = tokio::time::sleep(expiry), if self.expires_at.is_some() => {
+                    break Some((4403, "Forbidden: the token expired".into()));
+                }
+                _ = recheck.tick(), if self.credentials.is_some() => {
+                    if let Some(close) = self.recheck().await {
+                        break Some(close);
+                    }
+                }
+                () = &mut shutdown => {
+                    break Some((1001, "the server is shutting down".into()));
+                }
+            }
+        };
+        for (_, operation) in self.operations.drain() {
+            operation.abort();
+        }
+        if let Some((code, reason)) = close {
+            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+        }
+        let _ = sink.close().await;
+    }
+
+    /// How long until the token expires (a long time when it does not).
+    fn expiry(&self) -> Duration {
+        let now = chrono::Utc::now().timestamp();
+        match self.expires_at {
+            Some(at) => Duration::from_secs(at.saturating_sub(now).max(0) as u64),
+            None => Duration::from_secs(86_400),
+        }
+    }
+
+    /// Reads the user again; a user gone or a token expired closes the socket.
+    async fn recheck(&self) -> Option<(u16, String)> {
+        let credentials = self.credentials.as_ref()?;
+        match self.state.gate.admit(credentials).await {
+            Err(ApiError::Unauthenticated(why)) => Some((4403, format!("Forbidden: {why}"))),
+            _ => None,
+        }
+    }
+
+    /// Handles one message; `Some` closes the socket with that code and reason.
+    async fn receive(&mut self, text: &str) -> Option<(u16, String)> {
+        let invalid = |why: &str| Some((4400, format!("Invalid message received: {why}")));
+        let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
+            return invalid("not a JSON object");
+        };
+        match message.get("type").and_then(Value::as_str) {
+            Some("connection_init") => self.init(message.get("payload")).await,
+            Some("ping") => {
+                let _ = self.out.send(Out::Send(json!({ "type": "pong" }))).await;
+                None
+            }
+            Some("pong") => None,
+            Some("subscribe") => {
+                let Some(id) = message.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) else {
+                    return invalid("subscribe needs an id");
+                };
+                let Some(payload) = message.get("payload").filter(|p| p["query"].is_string()) else {
+                    return invalid("subscribe needs a payload with a query");
+                };
+                if self.credentials.is_none() {
+                    return Some((4401, "Unauthorized".into()));
+                }
+                if self.operations.contains_key(id) {
+                    return Some((4409, format!("Subscriber for {id} already exists")));
+                }
+                let Some(request) = request_of(payload) else {
+                    return invalid("the payload is not a GraphQL request");
+                };
+                let is_subscription = self.state.gate.api.operation_type(&request)
+                    == Some(async_graphql::parser::types::OperationType::Subscription);
+                let task = self.operation(id.to_owned(), payload.clone(), request, is_subscription);
+                self.operations.insert(id.to_owned(), tokio::spawn(task));
+                None
+            }
+            Some("complete") => {
+                let Some(id) = message.get("id").and_then(Value::as_str) else {
+                    return invalid("complete needs an id");
+                };
+                if let Some(operation) = self.operations.remove(id) {
+                    operation.abort();
+                }
+                None
+            }
+            _ => invalid("unknown type"),
+        }
+    }
+
+    async fn init(&mut self, payload: Option<&Value>) -> Option<(u16, String)> {
+        if self.init_received {
+            return Some((4429, "Too many initialisation requests".into()));
+        }
+        self.init_received = true;
+        let authorization = match payload {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(fields)) => {
+                let value = fields.get("Authorization").or_else(|| fields.get("authorization"));
+                match value {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(value)) => Some(value.clone()),
+                    Some(_) => {
+                        return Some((
+                            4400,
+                            "Invalid message received: Authorization must be a string".into(),
+                        ));
+                    }
+                }
+            }
+            Some(_) => return Some((4400, "Invalid message received: the payload must be an object".into())),
+        };
+        let credentials = Credentials { authorization, address: self.peer.ip() };
+        match self.state.gate.admit(&credentials).await {
+            Ok(admitted) => {
+                self.expires_at = admitted.expires_at;
+                self.credentials = Some(credentials);
+                let _ = self.out.send(Out::Send(json!({ "type": "connection_ack" }))).await;
+                None
+            }
+            Err(err) => Some((4403, format!("Forbidden: {}", err.message()))),
+        }
+    }
+
+    /// The task of one `subscribe`.
+    fn operation(
+        &self,
+        id: String,
+        payload: Value,
+        request: async_graphql::Request,
+        is_subscription: bool,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let state = self.state.clone();
+        let credentials = self.credentials.clone().expect("only acknowledged sockets run operations");
+        let out = self.out.clone();
+        async move {
+            let operation = Operation { state, credentials, out: out.clone(), id: id.clone() };
+            if is_subscription {
+                operation.subscription(payload, request).await;
+            } else {
+                operation.single(request).await;
+            }
+            let _ = out.send(Out::Done(id)).await;
+        }
+    }
+}
+
+/// A `subscribe` payload as a GraphQL request; `null` members read as absent.
+fn request_of(payload: &Value) -> Option<async_graphql::Request> {
+    let mut payload = payload.clone();
+    if let Some(fields) = payload.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    serde_json::from_value(payload).ok()
+}
+
+/// One running operation of a socket.
+struct Operation {
+    state: AppState,
+    credentials: Credentials,
+    out: mpsc::Sender<Out>,
+    id: String,
+}
+
+impl Operation {
+    fn provenance(&self) -> Provenance {
+        Provenance { request_id: uuid::Uuid::now_v7().to_string(), caller_request_id: Some(self.id.clone()) }
+    }
+
+    async fn send(&self, message: Value) {
+        let _ = self.out.send(Out::Send(message)).await;
+    }
+
+    /// A query or mutation: `next` and `complete`, or `error` when it did not get to run.
+    async fn single(&self, request: async_graphql::Request) {
+        let provenance = self.provenance();
+        let started = Instant::now();
+        let (ran, statements) =
+            crate::db::count_statements(self.state.gate.run(&self.credentials, request, &provenance)).await;
+        let (operation, outcome) = match ran {
+            Ok(executed) => {
+                let outcome = outcome_of(&executed.response);
+                if is_request_error(&executed.response) {
+                    self.send(json!({ "id": self.id, "type": "error", "payload": executed.response.errors }))
+                        .await;
+                } else {
+                    self.send(json!({ "id": self.id, "type": "next", "payload": executed.response })).await;
+                    self.send(json!({ "id": self.id, "type": "complete" })).await;
+                }
+                (executed.operation, outcome)
+            }
+            Err(err) => {
+                self.refused(&err, &provenance).await;
+                (None, err.code().as_str().to_owned())
+            }
+        };
+        self.state.metrics.record(operation.as_deref(), &outcome, started.elapsed(), statements);
+        tracing::info!(
+            request_id = %provenance.request_id,
+            transport = "websocket",
+            operation = operation.as_deref().unwrap_or("-"),
+            outcome = %outcome,
+            statements,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "graphql request"
+        );
+    }
+
+    /// A refusal by the gate: a user gone or a token expired closes the socket (4403); anything
+    /// else is this operation's `error`.
+    async fn refused(&self, err: &ApiError, provenance: &Provenance) {
+        if matches!(err, ApiError::Unauthenticated(_)) {
+            let _ = self.out.send(Out::Close(4403, format!("Forbidden: {}", err.message()))).await;
+            return;
+        }
+        let mut extensions = json!({ "code": err.code().as_str() });
+        if err.code() == Code::Internal {
+            extensions["requestId"] = provenance.request_id.clone().into();
+        }
+        if let ApiError::RateLimited { retry_after_secs } = err {
+            extensions["retryAfter"] = (*retry_after_secs).into();
+        }
+        let errors = json!([{ "message": err.message(), "extensions": extensions }]);
+        self.send(json!({ "id": self.id, "type": "error", "payload": errors })).await;
+    }
+
+    /// A subscription: checked and counted once, then each event a fresh operation.
+    async fn subscription(&self, payload: Value, request: async_graphql::Request) {
+        let mut events = self.state.events.subscribe();
+        let slot = match self.state.gate.subscribe(&self.credentials, request, &self.provenance()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(refused)) => {
+                self.send(json!({ "id": self.id, "type": "error", "payload": refused.response.errors }))
+                    .await;
+                return;
+            }
+            Err(err) => return self.refused(&err, &self.provenance()).await,
+        };
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "a subscriber fell behind and skipped events");
+                    continue;
+                }
+                Err(RecvError::Closed) => break,
+            };
+            let Some(request) = request_of(&payload) else { break };
+            let provenance = self.provenance();
+            match self
+                .state
+                .gate
+                .deliver(&self.credentials, request, &provenance, EventToDeliver(event))
+                .await
+            {
+                Ok(Some(executed)) => {
+                    self.send(json!({ "id": self.id, "type": "next", "payload": executed.response })).await;
+                }
+                Ok(None) => {}
+                Err(err @ ApiError::Unauthenticated(_)) => return self.refused(&err, &provenance).await,
+                Err(err) => {
+                    let errors =
+                        json!([{ "message": err.message(), "extensions": { "code": err.code().as_str() } }]);
+                    self.send(json!({ "id": self.id, "type": "next", "payload": { "data": null, "errors": errors } }))
+                        .await;
+                }
+            }
+        }
+        drop(slot);
+        self.send(json!({ "id": self.id, "type": "complete" })).await;
+    }
+}
+
+/// An operation that did not get to run: no data, and no error with a path.
+fn is_request_error(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The metrics' outcome label: `INTERNAL` when any error is, else the first error's code.
+fn outcome_of(response: &Response) -> String {
+    let codes = || response.errors.iter().filter_map(resolvers::error::code_of);
+    codes()
+        .find(|code| code == Code::Internal.as_str())
+        .or_else(|| codes().next())
+        .unwrap_or_else(|| "ok".into())
 }

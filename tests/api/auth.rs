@@ -114,7 +114,7 @@ async fn a_role_change_applies_to_the_next_request() {
     let header = format!("Bearer {}", app.token(Who::Analyst).await.unwrap());
     let query = "{ clients(first: 1) { totalCount } }";
     let (_, body) = app.post(Some(&header), query, json!({})).await;
-    assert_eq!(codes(&body), vec!["FORBIDDEN"]);
+    assert_eq!(crate::helpers::denied(&body), "HIDDEN");
 
     let mut analyst: user::ActiveModel = app.user(Who::Analyst).await.unwrap().into_active_model();
     analyst.role = Set(entities::Role::CaseWorker);

@@ -28,7 +28,8 @@ async fn graphql_response_json_gets_the_specs_status_codes() {
         ("{ me { role } }", 200, None),
         ("{ me { role ", 400, Some("BAD_USER_INPUT")), // does not parse
         ("{ noSuchField }", 400, Some("BAD_USER_INPUT")), // does not validate
-        ("{ clients { totalCount } }", 200, Some("FORBIDDEN")), // executed: a field error
+        ("{ clients { totalCount } }", 400, Some("BAD_USER_INPUT")), // hidden from the public: unknown
+        ("{ service(id: \"0190c5a6-0000-7000-8000-000000000000\") { name } }", 200, Some("NOT_FOUND")), // executed
     ] {
         let (got, headers, body) = send(post(query, GRAPHQL_RESPONSE)).await;
         assert_eq!(got, status, "{query}: {body}");
@@ -157,7 +158,7 @@ async fn metrics_count_requests_by_operation_and_outcome() {
     };
     let inbox = line("welzijnshuis_graphql_requests_total{operation=\"Inbox\"");
     assert!(inbox.ends_with(" 3"), "{inbox}");
-    line("welzijnshuis_graphql_requests_total{operation=\"Mine\",outcome=\"FORBIDDEN\"}");
+    // A document refused before it ran names no operation: the caller's name is not believed.
     line("welzijnshuis_graphql_requests_total{operation=\"anonymous\",outcome=\"BAD_USER_INPUT\"}");
     let count: u64 = line("welzijnshuis_graphql_request_duration_seconds_count")
         .rsplit(' ')

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 
 use entities::user;
-use resolvers::Caller;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -36,6 +35,17 @@ pub enum Who {
 
 impl Who {
     pub const PARTNERS: [Who; 4] = [Who::Caw, Who::Pension, Who::Dyzo, Who::Woonclub];
+    pub const ALL: [Who; 9] = [
+        Who::Public,
+        Who::Admin,
+        Who::Intake,
+        Who::CaseWorker,
+        Who::Analyst,
+        Who::Caw,
+        Who::Pension,
+        Who::Dyzo,
+        Who::Woonclub,
+    ];
 
     pub fn email(self) -> Option<&'static str> {
         Some(match self {
@@ -129,9 +139,11 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Database,
-    pub api: schema::Api,
+    pub gate: welzijnshuis::gate::Gate,
     pub tokens: Tokens,
     pub http: reqwest::Client,
+    /// Each demo user's id, looked up once: a test counting statements counts the server's only.
+    user_ids: std::sync::Mutex<std::collections::HashMap<&'static str, Uuid>>,
     server: tokio::task::JoinHandle<()>,
     // Last: the database goes after the server and pool are gone.
     pub database: TestDatabase,
@@ -179,16 +191,24 @@ impl TestApp {
         welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.expect("loading the demo");
         let app = Application::with_database(&config, db.clone()).await.expect("building the app");
         let addr = app.local_addr();
-        let api = app.api();
+        let gate = app.gate();
+        // Every demo user's id, so that tokens cost the tests no statement later.
+        let users = user::Entity::find().all(&db.conn).await.expect("listing the users");
+        let user_ids = users.iter().filter_map(|u| {
+            let email = Who::ALL.iter().find_map(|w| w.email().filter(|e| *e == u.email))?;
+            Some((email, u.id))
+        });
+        let user_ids = std::sync::Mutex::new(user_ids.collect());
         let server = tokio::spawn(async move {
             let _ = app.run_until(std::future::pending()).await;
         });
         TestApp {
             addr,
             db,
-            api,
+            gate,
             tokens: Tokens::hs256(SECRET.as_bytes()),
             http: reqwest::Client::new(),
+            user_ids,
             server,
             database,
         }
@@ -203,11 +223,19 @@ impl TestApp {
             .expect("looking up a demo user")
     }
 
-    pub async fn caller(&self, who: Who) -> Caller {
-        match self.user(who).await {
-            Some(user) => Caller::user(user),
-            None => Caller::public(),
-        }
+    /// A token for `who`, whose id is looked up only the first time.
+    async fn cached_token(&self, who: Who) -> Option<String> {
+        let email = who.email()?;
+        let known = self.user_ids.lock().unwrap().get(email).copied();
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let id = self.user(who).await?.id;
+                self.user_ids.lock().unwrap().insert(email, id);
+                id
+            }
+        };
+        Some(self.tokens.issue(id, chrono::Duration::hours(1)).expect("signing a token"))
     }
 
     pub async fn token(&self, who: Who) -> Option<String> {
@@ -215,14 +243,35 @@ impl TestApp {
         Some(self.tokens.issue(user.id, chrono::Duration::hours(1)).expect("signing a token"))
     }
 
-    /// Runs a query in-process on the schema, as `who`; returns the response as JSON.
+    /// Runs a query in-process through the gate every door uses, as `who` (with a fresh token);
+    /// returns the response as JSON.
     pub async fn query(&self, who: Who, query: &str, variables: Value) -> Value {
         let request =
             async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
-        let request_id = uuid::Uuid::now_v7().to_string();
-        let response =
-            self.api.execute(request, &self.db.conn, self.caller(who).await, &request_id).await.response;
-        serde_json::to_value(&response).expect("a response serialises")
+        let provenance =
+            resolvers::Provenance { request_id: uuid::Uuid::now_v7().to_string(), caller_request_id: None };
+        let authorization = self.cached_token(who).await.map(|t| format!("Bearer {t}"));
+        let credentials = welzijnshuis::gate::Credentials { authorization, address: [127, 0, 0, 1].into() };
+        match self.gate.run(&credentials, request, &provenance).await {
+            Ok(executed) => serde_json::to_value(&executed.response).expect("a response serialises"),
+            Err(err) => {
+                json!({ "errors": [{ "message": err.message(), "extensions": { "code": err.code().as_str() } }] })
+            }
+        }
+    }
+
+    /// Runs a query as `who` through a door of the running server: a POST, or a `subscribe` on a
+    /// fresh WebSocket (its `next`, or its `error` as `{"errors": …}`).
+    pub async fn query_over(&self, transport: Transport, who: Who, query: &str, variables: Value) -> Value {
+        let token = self.cached_token(who).await;
+        match transport {
+            Transport::Http => {
+                post_to(&self.http, &self.addr.to_string(), token.as_deref(), query, variables).await.1
+            }
+            Transport::WebSocket => {
+                ws_query(&self.addr.to_string(), token.as_deref(), query, variables).await
+            }
+        }
     }
 
     /// POSTs a query to the running server with an optional `Authorization` header value.
@@ -274,6 +323,57 @@ impl TestApp {
 }
 
 /// The `extensions.code` of every error of a response.
+/// The doors a test can knock on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    WebSocket,
+}
+
+impl Transport {
+    pub const BOTH: [Transport; 2] = [Transport::Http, Transport::WebSocket];
+}
+
+/// One query or mutation over a fresh graphql-transport-ws connection: its `next` payload, or its
+/// `error` as `{"errors": …}`.
+pub async fn ws_query(addr: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut socket = crate::subscriptions::connect(addr, token).await.expect("the socket is accepted");
+    let message =
+        json!({ "id": "q", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+    socket.send(Message::text(message.to_string())).await.expect("sent");
+    let wait = std::time::Duration::from_secs(20);
+    let answer = crate::subscriptions::next_message(&mut socket, wait).await.expect("an answer");
+    let _ = socket.close(None).await;
+    match answer["type"].as_str() {
+        Some("next") => answer["payload"].clone(),
+        Some("error") => json!({ "errors": answer["payload"] }),
+        _ => panic!("unexpected answer {answer}"),
+    }
+}
+
+/// How a response refuses: `"HIDDEN"` when the document names what the caller's role does not
+/// see (refused as unknown, like a name that never existed, with no data), `"FORBIDDEN"` when
+/// it names what the role sees but may not read or do here; otherwise the codes joined.
+pub fn denied(response: &Value) -> String {
+    let codes = codes(response);
+    let message = response["errors"][0]["message"].as_str().unwrap_or("");
+    let unknown =
+        ["Unknown field", "Unknown type", "Schema is not configured"].iter().any(|m| message.starts_with(m));
+    if codes == ["BAD_USER_INPUT"] && unknown {
+        assert!(
+            response.get("data").is_none_or(Value::is_null),
+            "a refused document has no data: {response}"
+        );
+        "HIDDEN".into()
+    } else if !codes.is_empty() && codes.iter().all(|c| c == "FORBIDDEN") {
+        "FORBIDDEN".into()
+    } else {
+        codes.join(",")
+    }
+}
+
 pub fn codes(response: &Value) -> Vec<String> {
     response["errors"]
         .as_array()

@@ -1,5 +1,6 @@
 //! The contract's "Who may see what" as a matrix: every role against every root field, the
-//! nested paths that reach client data, connection totals and mutations. The expectations are
+//! nested paths that reach client data, connection totals and mutations, over HTTP and over the
+//! WebSocket (both doors pass one gate: this proves it). The expectations are
 //! written here from the contract's table, and the scoped totals are counted straight from the
 //! database, independently of the policy module.
 
@@ -10,12 +11,15 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, Who, codes};
+use crate::helpers::{TestApp, Transport, Who, codes};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
     Ok,
+    /// In the role's schema, refused here.
     Forbidden,
+    /// Not in the role's schema at all: refused as unknown, like a name that never existed.
+    Hidden,
     NotFound,
     BadInput,
 }
@@ -68,28 +72,36 @@ async fn every_role_against_every_root_field_and_mutation() {
         nodes_first_id(&app, "{ services(first: 1) { edges { node { id } } } }", "services").await;
 
     let mut table = Vec::new();
-    for who in EVERYONE {
-        let role = role_of(who);
-        // Earlier roles' mutations may have added clients: count from the database as it is now.
-        let all_clients = client::Entity::find().all(db).await.unwrap();
-        let org = app.user(who).await.map(|u| u.organisation_id);
-        let mine = |r: &&referral::Model| Some(r.sender_id) == org || Some(r.recipient_id) == org;
-        let own_referral = fixture.referrals.iter().find(mine).map(|r| r.id).filter(|_| reads_clients(role));
-        let foreign_referral = fixture.referrals.iter().find(|r| !mine(r)).map(|r| r.id).unwrap();
-        let visible_referrals =
-            if staff(role) { fixture.referrals.len() } else { fixture.referrals.iter().filter(mine).count() };
-        let visible_clients: HashSet<Uuid> = if staff(role) {
-            all_clients.iter().map(|c| c.id).collect()
-        } else {
-            fixture.referrals.iter().filter(mine).map(|r| r.client_id).collect()
-        };
-        let a_client =
-            if staff(role) { Some(fixture.client_of_all) } else { visible_clients.iter().next().copied() }
-                .filter(|_| reads_clients(role));
-        let hidden_client = all_clients.iter().map(|c| c.id).find(|c| !visible_clients.contains(c));
+    for transport in Transport::BOTH {
+        for who in EVERYONE {
+            let role = role_of(who);
+            // Earlier roles' mutations may have added clients: count from the database as it is now.
+            let all_clients = client::Entity::find().all(db).await.unwrap();
+            let org = app.user(who).await.map(|u| u.organisation_id);
+            let mine = |r: &&referral::Model| Some(r.sender_id) == org || Some(r.recipient_id) == org;
+            let own_referral =
+                fixture.referrals.iter().find(mine).map(|r| r.id).filter(|_| reads_clients(role));
+            let foreign_referral = fixture.referrals.iter().find(|r| !mine(r)).map(|r| r.id).unwrap();
+            let visible_referrals = if staff(role) {
+                fixture.referrals.len()
+            } else {
+                fixture.referrals.iter().filter(mine).count()
+            };
+            let visible_clients: HashSet<Uuid> = if staff(role) {
+                all_clients.iter().map(|c| c.id).collect()
+            } else {
+                fixture.referrals.iter().filter(mine).map(|r| r.client_id).collect()
+            };
+            let a_client = if staff(role) {
+                Some(fixture.client_of_all)
+            } else {
+                visible_clients.iter().next().copied()
+            }
+            .filter(|_| reads_clients(role));
+            let hidden_client = all_clients.iter().map(|c| c.id).find(|c| !visible_clients.contains(c));
 
-        let read_clients = if reads_clients(role) { Ok } else { Forbidden };
-        let mut cases: Vec<(&str, String, Value, Expect)> = vec![
+            let read_clients = if reads_clients(role) { Ok } else { Hidden };
+            let mut cases: Vec<(&str, String, Value, Expect)> = vec![
             ("me", "{ me { role } }".into(), json!({}), Ok),
             ("organisations", "{ organisations { totalCount } }".into(), json!({}), Ok),
             ("organisation(id)", "query($id: ID!) { organisation(id: $id) { name services { totalCount } } }".into(), json!({ "id": org_id }), Ok),
@@ -98,107 +110,107 @@ async fn every_role_against_every_root_field_and_mutation() {
             ("clients", "{ clients { totalCount } }".into(), json!({}), read_clients),
             ("referrals", "{ referrals { totalCount } }".into(), json!({}), read_clients),
             ("referral(foreign id)", "query($id: ID!) { referral(id: $id) { id } }".into(), json!({ "id": foreign_referral }),
-                if staff(role) { Ok } else if role == Role::Partner { NotFound } else { Forbidden }),
+                if staff(role) { Ok } else if role == Role::Partner { NotFound } else { Hidden }),
             ("referral(made-up id)", "query($id: ID!) { referral(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
-                if reads_clients(role) { NotFound } else { Forbidden }),
+                if reads_clients(role) { NotFound } else { Hidden }),
             ("client(made-up id)", "query($id: ID!) { client(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
-                if reads_clients(role) { NotFound } else { Forbidden }),
-            ("auditLog", "{ auditLog { totalCount } }".into(), json!({}), if role == Role::Admin { Ok } else { Forbidden }),
+                if reads_clients(role) { NotFound } else { Hidden }),
+            ("auditLog", "{ auditLog { totalCount } }".into(), json!({}), if role == Role::Admin { Ok } else { Hidden }),
             ("recordConsent", "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY] }) { id } }".into(),
-                json!({ "c": fixture.client_of_all, "o": org_id }), if staff(role) { Ok } else { Forbidden }),
+                json!({ "c": fixture.client_of_all, "o": org_id }), if staff(role) { Ok } else { Hidden }),
             ("registerClient", "mutation { registerClient(input: { givenName: \"Test\", familyName: \"Matrix\" }) { id } }".into(), json!({}),
-                if staff(role) { Ok } else { Forbidden }),
+                if staff(role) { Ok } else { Hidden }),
             ("openHelpRequest(made-up client)", "mutation($c: ID!) { openHelpRequest(input: { clientId: $c, summary: \"s\", lifeDomains: [HOUSING] }) { id } }".into(),
-                json!({ "c": Uuid::new_v4() }), if staff(role) { BadInput } else { Forbidden }),
+                json!({ "c": Uuid::new_v4() }), if staff(role) { BadInput } else { Hidden }),
             ("createReferral(made-up client)", "mutation($c: ID!, $o: ID!) { createReferral(input: { clientId: $c, recipientId: $o, lifeDomain: HOUSING, reason: \"r\" }) { id } }".into(),
-                json!({ "c": Uuid::new_v4(), "o": org_id }), if staff(role) { BadInput } else { Forbidden }),
+                json!({ "c": Uuid::new_v4(), "o": org_id }), if staff(role) { BadInput } else { Hidden }),
             ("changeReferralStatus(made-up id)", "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1) { id } }".into(),
-                json!({ "id": Uuid::new_v4() }), if reads_clients(role) { NotFound } else { Forbidden }),
+                json!({ "id": Uuid::new_v4() }), if reads_clients(role) { NotFound } else { Hidden }),
             ("officeHours", "{ officeHours(from: \"2030-01-07T00:00:00Z\", to: \"2030-01-14T00:00:00Z\") { startsAt free } }".into(), json!({}), Ok),
             ("cancelAppointment(made-up id)", "mutation($id: ID!) { cancelAppointment(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
-                if reads_clients(role) { NotFound } else { Forbidden }),
+                if reads_clients(role) { NotFound } else { Hidden }),
             ("createService(for CAW)", "mutation($o: ID!) { createService(organisationId: $o, input: { name: \"Matrix\", lifeDomains: [HOUSING], languages: [\"nl\"] }) { id } }".into(),
-                json!({ "o": org_id }), if role == Role::Admin || who == Who::Caw { Ok } else { Forbidden }),
+                json!({ "o": org_id }), if role == Role::Admin || who == Who::Caw { Ok } else if role == Role::Partner { Forbidden } else { Hidden }),
             ("dashboard", "{ dashboard { totalReferrals partners { received } } }".into(), json!({}),
-                if matches!(role, Role::Admin | Role::Analyst | Role::Partner) { Ok } else { Forbidden }),
+                if matches!(role, Role::Admin | Role::Analyst | Role::Partner) { Ok } else { Hidden }),
             ("revokeConsent(made-up id)", "mutation($id: ID!) { revokeConsent(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
-                if staff(role) { NotFound } else { Forbidden }),
+                if staff(role) { NotFound } else { Hidden }),
         ];
-        if role == Role::Partner {
-            cases.push(("changeReferralStatus(foreign id)", "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1) { id } }".into(),
+            if role == Role::Partner {
+                cases.push(("changeReferralStatus(foreign id)", "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1) { id } }".into(),
                 json!({ "id": foreign_referral }), NotFound));
-        }
-        if let Some(id) = own_referral {
-            cases.push(("referral(own id) with events and organisations", "query($id: ID!) { referral(id: $id) { id events { toStatus referral { id } } sender { name } recipient { name } client { id } } }".into(), json!({ "id": id }), Ok));
-        }
-        if let Some(client) = a_client {
-            cases.push((
-                "client(id) with referrals total",
-                "query($id: ID!) { client(id: $id) { id referrals { totalCount } consents { id } } }".into(),
-                json!({ "id": client }),
-                Ok,
-            ));
-            cases.push((
-                "client.helpRequests.caseNotes",
-                "query($id: ID!) { client(id: $id) { helpRequests { caseNotes { body } } } }".into(),
-                json!({ "id": client }),
-                Ok,
-            ));
-        }
-        if let Some(client) = hidden_client {
-            cases.push((
-                "client(someone else's id)",
-                "query($id: ID!) { client(id: $id) { id } }".into(),
-                json!({ "id": client }),
-                if reads_clients(role) { NotFound } else { Forbidden },
-            ));
-        }
+            }
+            if let Some(id) = own_referral {
+                cases.push(("referral(own id) with events and organisations", "query($id: ID!) { referral(id: $id) { id events { toStatus referral { id } } sender { name } recipient { name } client { id } } }".into(), json!({ "id": id }), Ok));
+            }
+            if let Some(client) = a_client {
+                cases.push((
+                    "client(id) with referrals total",
+                    "query($id: ID!) { client(id: $id) { id referrals { totalCount } consents { id } } }"
+                        .into(),
+                    json!({ "id": client }),
+                    Ok,
+                ));
+                cases.push((
+                    "client.helpRequests.caseNotes",
+                    "query($id: ID!) { client(id: $id) { helpRequests { caseNotes { body } } } }".into(),
+                    json!({ "id": client }),
+                    if staff(role) { Ok } else { Hidden },
+                ));
+            }
+            if let Some(client) = hidden_client {
+                cases.push((
+                    "client(someone else's id)",
+                    "query($id: ID!) { client(id: $id) { id } }".into(),
+                    json!({ "id": client }),
+                    if reads_clients(role) { NotFound } else { Hidden },
+                ));
+            }
 
-        for (name, query, variables, expect) in cases {
-            let response = app.query(who, &query, variables).await;
-            let got = codes(&response);
-            let outcome = match got.first().map(String::as_str) {
-                None => Ok,
-                Some("FORBIDDEN") => Forbidden,
-                Some("NOT_FOUND") => NotFound,
-                Some("BAD_USER_INPUT") => BadInput,
-                Some(other) => panic!("{who:?} {name}: unexpected {other}: {response}"),
-            };
-            if name == "client.helpRequests.caseNotes" && role == Role::Partner {
-                // A partner never reads a case note: each help request it sees refuses them.
-                assert!(got.iter().all(|c| c == "FORBIDDEN"), "{who:?}: {response}");
-                assert!(!response.to_string().contains("\"body\""));
-                table.push(format!("{who:?} {name}: FORBIDDEN per note"));
-                continue;
-            }
-            assert_eq!(outcome, expect, "{who:?} {name}: {response}");
-            table.push(format!("{who:?} {name}: {outcome:?}"));
-            if expect == Ok {
-                assert!(got.is_empty(), "{who:?} {name}: {response}");
-            } else {
+            for (name, query, variables, expect) in cases {
+                let response = app.query_over(transport, who, &query, variables).await;
+                let got = codes(&response);
+                let outcome = match got.first().map(String::as_str) {
+                    None => Ok,
+                    Some(_) if crate::helpers::denied(&response) == "HIDDEN" => Hidden,
+                    Some("FORBIDDEN") => Forbidden,
+                    Some("NOT_FOUND") => NotFound,
+                    Some("BAD_USER_INPUT") => BadInput,
+                    Some(other) => panic!("{who:?} {name}: unexpected {other}: {response}"),
+                };
+                assert_eq!(outcome, expect, "{transport:?} {who:?} {name}: {response}");
                 assert!(
-                    response["data"].is_null()
-                        || response["data"]
-                            .as_object()
-                            .map(|m| m.values().all(Value::is_null))
-                            .unwrap_or(true),
-                    "{who:?} {name}: nothing else answered: {response}"
+                    !response.to_string().contains("\"body\"") || staff(role),
+                    "{who:?} {name}: a case note"
                 );
-            }
-            // Totals count exactly the rows in scope.
-            if name == "referrals" && expect == Ok {
-                assert_eq!(
-                    response["data"]["referrals"]["totalCount"].as_u64().unwrap() as usize,
-                    visible_referrals,
-                    "{who:?}"
-                );
-            }
-            if name == "clients" && expect == Ok {
-                assert_eq!(
-                    response["data"]["clients"]["totalCount"].as_u64().unwrap() as usize,
-                    visible_clients.len(),
-                    "{who:?}"
-                );
+                table.push(format!("{transport:?} {who:?} {name}: {outcome:?}"));
+                if expect == Ok {
+                    assert!(got.is_empty(), "{who:?} {name}: {response}");
+                } else {
+                    assert!(
+                        response["data"].is_null()
+                            || response["data"]
+                                .as_object()
+                                .map(|m| m.values().all(Value::is_null))
+                                .unwrap_or(true),
+                        "{who:?} {name}: nothing else answered: {response}"
+                    );
+                }
+                // Totals count exactly the rows in scope.
+                if name == "referrals" && expect == Ok {
+                    assert_eq!(
+                        response["data"]["referrals"]["totalCount"].as_u64().unwrap() as usize,
+                        visible_referrals,
+                        "{who:?}"
+                    );
+                }
+                if name == "clients" && expect == Ok {
+                    assert_eq!(
+                        response["data"]["clients"]["totalCount"].as_u64().unwrap() as usize,
+                        visible_clients.len(),
+                        "{who:?}"
+                    );
+                }
             }
         }
     }

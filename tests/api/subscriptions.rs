@@ -178,10 +178,12 @@ async fn subscribing_needs_a_good_token_and_a_role_that_reads_referrals() {
     for who in [Who::Public, Who::Analyst] {
         let mut socket = subscribe(&addr, app.token(who).await.as_deref(), "x").await;
         let message = next_message(&mut socket, Duration::from_secs(10)).await.expect("an answer");
-        // The refusal comes as the subscription's one result: no data, a FORBIDDEN error.
-        assert_eq!(message["type"], "next", "{who:?}: {message}");
-        assert_eq!(message["payload"]["data"], Value::Null);
-        assert_eq!(codes(&message["payload"]), vec!["FORBIDDEN"], "{who:?}: {message}");
+        // Refused before it runs, as the protocol says: an `error` message. Neither role has a
+        // subscription type at all, so the refusal reads as for any schema without one.
+        assert_eq!(message["type"], "error", "{who:?}: {message}");
+        let refusal = json!({ "errors": message["payload"] });
+        assert_eq!(crate::helpers::denied(&refusal), "HIDDEN", "{who:?}: {message}");
+        assert_eq!(message["payload"][0]["message"], "Schema is not configured for subscriptions.");
     }
 }
 
@@ -240,12 +242,10 @@ async fn a_user_may_hold_only_so_many_subscriptions_open() {
     let mut second = connect(&addr, token.as_deref()).await.unwrap();
     subscribe_on(&mut second, "b").await.unwrap();
     subscribe_on(&mut second, "c").await.unwrap();
-    // The third, over two connections, is refused as its one result.
+    // The third, over two connections, is refused with an `error`, which ends it.
     let refusal = next_message(&mut second, Duration::from_secs(10)).await.expect("an answer");
-    assert_eq!((refusal["type"].as_str(), refusal["id"].as_str()), (Some("next"), Some("c")), "{refusal}");
-    assert_eq!(codes(&refusal["payload"]), vec!["RATE_LIMITED"], "{refusal}");
-    let complete = next_message(&mut second, Duration::from_secs(10)).await.expect("an answer");
-    assert_eq!((complete["type"].as_str(), complete["id"].as_str()), (Some("complete"), Some("c")));
+    assert_eq!((refusal["type"].as_str(), refusal["id"].as_str()), (Some("error"), Some("c")), "{refusal}");
+    assert_eq!(codes(&json!({ "errors": refusal["payload"] })), vec!["RATE_LIMITED"], "{refusal}");
     // Another user is not affected.
     let mut dyzo = subscribe(&addr, app.token(Who::Dyzo).await.as_deref(), "d").await;
     // Closing one gives its place back.
@@ -256,14 +256,11 @@ async fn a_user_may_hold_only_so_many_subscriptions_open() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let id = format!("retry-{attempt}");
         subscribe_on(&mut second, &id).await.unwrap();
-        // A refusal is a `next` with the error, then `complete`; an open subscription is quiet.
+        // A refusal is an `error`; an open subscription is quiet.
         let mut refused = false;
-        while let Some(m) = next_message(&mut second, Duration::from_millis(300)).await {
-            assert_eq!(m["id"].as_str(), Some(id.as_str()), "{m}");
-            if m["type"] == "complete" {
-                break;
-            }
-            assert_eq!(codes(&m["payload"]), vec!["RATE_LIMITED"], "{m}");
+        if let Some(m) = next_message(&mut second, Duration::from_millis(300)).await {
+            assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("error"), Some(id.as_str())), "{m}");
+            assert_eq!(codes(&json!({ "errors": m["payload"] })), vec!["RATE_LIMITED"], "{m}");
             refused = true;
         }
         if !refused {

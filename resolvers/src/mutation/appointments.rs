@@ -100,7 +100,7 @@ impl AppointmentMutation {
         .insert(&txn)
         .await
         .map_err(|e| conflict_on_unique(e, "this slot is taken"))?;
-        record_change(&txn, caller, "CREATE", "Appointment", row.id, Some(client_id)).await?;
+        record_change(ctx, &txn, "CREATE", "Appointment", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(Appointment(row))
     }
@@ -124,7 +124,7 @@ impl AppointmentMutation {
         row.cancelled_at = Set(Some(Utc::now().trunc_subsecs(6)));
         row.active_slot = Set(None);
         let row = row.update(&txn).await?;
-        record_change(&txn, caller, "CANCEL", "Appointment", row.id, Some(client_id)).await?;
+        record_change(ctx, &txn, "CANCEL", "Appointment", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(Appointment(row))
     }

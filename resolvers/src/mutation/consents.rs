@@ -74,7 +74,7 @@ impl ConsentMutation {
         }
         .insert(&txn)
         .await?;
-        record_change(&txn, caller, "CREATE", "Consent", row.id, Some(client_id)).await?;
+        record_change(ctx, &txn, "CREATE", "Consent", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(Consent(row))
     }
@@ -98,7 +98,7 @@ impl ConsentMutation {
         row.revoked_at = Set(Some(Utc::now().trunc_subsecs(6)));
         row.revoked_by = Set(caller.user_id());
         let row = row.update(&txn).await?;
-        record_change(&txn, caller, "REVOKE", "Consent", row.id, Some(client_id)).await?;
+        record_change(ctx, &txn, "REVOKE", "Consent", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(Consent(row))
     }

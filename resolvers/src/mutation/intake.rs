@@ -127,7 +127,7 @@ impl IntakeMutation {
         .insert(&txn)
         .await
         .map_err(|e| conflict_on_unique(e, "this national register number is registered already"))?;
-        record_change(&txn, caller, "CREATE", "Client", row.id, Some(row.id)).await?;
+        record_change(ctx, &txn, "CREATE", "Client", row.id, Some(row.id)).await?;
         txn.commit().await?;
         Ok(Client(row))
     }
@@ -179,7 +179,7 @@ impl IntakeMutation {
         }))
         .exec_without_returning(&txn)
         .await?;
-        record_change(&txn, caller, "CREATE", "HelpRequest", row.id, Some(client_id)).await?;
+        record_change(ctx, &txn, "CREATE", "HelpRequest", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(HelpRequest(row))
     }

@@ -111,7 +111,7 @@ impl ReferralMutation {
             }
         };
         let event_id = event(&txn, caller, row.id, None, Status::Requested, None, None, now).await?;
-        record_change(&txn, caller, "CREATE", "Referral", row.id, Some(client_id)).await?;
+        record_change(ctx, &txn, "CREATE", "Referral", row.id, Some(client_id)).await?;
         announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
     }
@@ -178,7 +178,7 @@ impl ReferralMutation {
             )));
         }
         let event_id = event(&txn, caller, id, Some(from), to, note, reason, now).await?;
-        record_change(&txn, caller, "STATUS_CHANGE", "Referral", id, Some(current.client_id)).await?;
+        record_change(ctx, &txn, "STATUS_CHANGE", "Referral", id, Some(current.client_id)).await?;
         if to.is_final() {
             close_finished_help_request(&txn, current.help_request_id, now).await?;
         }

@@ -63,7 +63,7 @@ impl ServiceMutation {
         let id = Uuid::now_v7();
         let row = checked.model(id, org, now, now).insert(&txn).await?;
         checked.write_lists(&txn, id).await?;
-        record_change(&txn, caller, "CREATE", "Service", id, None).await?;
+        record_change(ctx, &txn, "CREATE", "Service", id, None).await?;
         txn.commit().await?;
         Ok(Service::of(row))
     }
@@ -83,7 +83,7 @@ impl ServiceMutation {
             .update(&txn)
             .await?;
         checked.write_lists(&txn, id).await?;
-        record_change(&txn, caller, "UPDATE", "Service", id, None).await?;
+        record_change(ctx, &txn, "UPDATE", "Service", id, None).await?;
         txn.commit().await?;
         Ok(Service::of(row))
     }

@@ -44,12 +44,22 @@ impl AuditEntry {
     async fn categories(&self) -> Vec<String> {
         self.0.categories.as_deref().map(|c| c.split(',').map(str::to_owned).collect()).unwrap_or_default()
     }
-    /// The GraphQL operation name of the request, when it had one.
+    /// The operation name the caller gave its request: the caller's word, not checked.
+    async fn caller_operation_name(&self) -> Option<&str> {
+        self.0.operation_name.as_deref()
+    }
+    /// The operation name the caller gave its request.
+    #[graphql(deprecation = "the caller's word: read callerOperationName")]
     async fn operation_name(&self) -> Option<&str> {
         self.0.operation_name.as_deref()
     }
+    /// The server's own id of the request (as in its log).
     async fn request_id(&self) -> Option<&str> {
         self.0.request_id.as_deref()
+    }
+    /// The id the caller sent with its request (`X-Request-Id`): the caller's word, not checked.
+    async fn caller_request_id(&self) -> Option<&str> {
+        self.0.caller_request_id.as_deref()
     }
 }
 

@@ -1,0 +1,132 @@
+//! The one gate every operation passes, whatever door it came through: an HTTP POST or GET, a
+//! query, mutation or subscription on the WebSocket, and each event a subscription delivers.
+//!
+//! For every operation, in this order:
+//! 1. **who**: the token is checked and the user's row read again, so a user deactivated,
+//!    demoted or whose token expired a moment ago is refused (`UNAUTHENTICATED`) at once; a bad
+//!    token counts against the caller's address in the rate limiter;
+//! 2. **how often**: the caller's rate (users by id, the public by address);
+//! 3. **how much at once**: a place among the operations executing at once, and the request
+//!    timeout over the wait and the run together;
+//! 4. **what**: [`schema::Api::execute`] — the document's limits, the caller's role-shaped
+//!    schema, fresh loaders and consent look-ups, the audit rows written when it ends.
+//!
+//! A door only translates: its transport's framing in, the gate's answer out.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use resolvers::subscription::{EventToDeliver, OpenSubscriptions, Slot};
+use resolvers::{ApiError, Caller, Executed, Provenance};
+use tokio::sync::Semaphore;
+
+use crate::auth::Tokens;
+use crate::db::Database;
+use crate::rate_limit::RateLimiter;
+
+/// What an operation came with: the `Authorization` value and the caller's address.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub authorization: Option<String>,
+    pub address: IpAddr,
+}
+
+/// Who passed the gate, and until when their token is good.
+pub struct Admitted {
+    pub caller: Caller,
+    /// Seconds since the epoch; `None` for the public.
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct Gate {
+    pub api: schema::Api,
+    pub db: Database,
+    pub tokens: Tokens,
+    pub rate_limiter: RateLimiter,
+    /// Places for operations executing at once.
+    pub executing: Arc<Semaphore>,
+    pub request_timeout: Duration,
+    /// Subscriptions open per user.
+    pub subscriptions: OpenSubscriptions,
+}
+
+impl Gate {
+    /// Step 1: who is asking, from the user's row as it is now.
+    pub async fn admit(&self, credentials: &Credentials) -> Result<Admitted, ApiError> {
+        match self.tokens.caller(&self.db.conn, credentials.authorization.as_deref()).await {
+            Ok((caller, expires_at)) => Ok(Admitted { caller, expires_at }),
+            Err(refused @ ApiError::Unauthenticated(_)) => {
+                // Guessing tokens costs the guesser's address its rate like any request.
+                self.rate_limiter.check(&Caller::public(), credentials.address)?;
+                Err(refused)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Runs one query or mutation through every step.
+    pub async fn run(
+        &self,
+        credentials: &Credentials,
+        request: async_graphql::Request,
+        provenance: &Provenance,
+    ) -> Result<Executed, ApiError> {
+        let Admitted { caller, .. } = self.admit(credentials).await?;
+        self.rate_limiter.check(&caller, credentials.address)?;
+        let executed = self.execute(caller, request, provenance, None).await?;
+        executed.ok_or_else(|| ApiError::internal("a query answered nothing"))
+    }
+
+    /// Runs one event of a subscription as a fresh operation of its subscriber: `None` when the
+    /// subscriber may not see it. Events are the server's doing, so they do not count against the
+    /// subscriber's rate; they do take a place and keep to the timeout.
+    pub async fn deliver(
+        &self,
+        credentials: &Credentials,
+        request: async_graphql::Request,
+        provenance: &Provenance,
+        event: EventToDeliver,
+    ) -> Result<Option<Executed>, ApiError> {
+        let Admitted { caller, .. } = self.admit(credentials).await?;
+        self.execute(caller, request, provenance, Some(event)).await
+    }
+
+    /// Opens a subscription: the caller admitted and counted as for any operation, the document
+    /// checked by a dry run (an event that does not exist), and a place among the caller's open
+    /// subscriptions taken. A refusal of the document comes back as its response's errors.
+    pub async fn subscribe(
+        &self,
+        credentials: &Credentials,
+        request: async_graphql::Request,
+        provenance: &Provenance,
+    ) -> Result<Result<Slot, Executed>, ApiError> {
+        let Admitted { caller, .. } = self.admit(credentials).await?;
+        self.rate_limiter.check(&caller, credentials.address)?;
+        let user = caller.user_id();
+        let dry_run = EventToDeliver(uuid::Uuid::nil());
+        if let Some(refused) = self.execute(caller, request, provenance, Some(dry_run)).await? {
+            return Ok(Err(refused));
+        }
+        Ok(Ok(self.subscriptions.take(user)?))
+    }
+
+    /// Steps 3 and 4.
+    async fn execute(
+        &self,
+        caller: Caller,
+        request: async_graphql::Request,
+        provenance: &Provenance,
+        event: Option<EventToDeliver>,
+    ) -> Result<Option<Executed>, ApiError> {
+        let execution = async {
+            let _place = self.executing.acquire().await;
+            self.api.execute(request, &self.db.conn, caller, provenance, event).await
+        };
+        tokio::time::timeout(self.request_timeout, execution).await.map_err(|_| {
+            tracing::warn!(request_id = %provenance.request_id, "an operation ran into the request timeout");
+            ApiError::TimedOut { limit_ms: self.request_timeout.as_millis() as u64 }
+        })
+    }
+}
