@@ -5,7 +5,15 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    welzijnshuis::cli::run().await
+/// Worker threads with room to spare: every recursion over a request is bounded (brackets,
+/// values, fragments), and a larger stack is the defence in depth should one bound be missed.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()
+        .expect("the tokio runtime starts");
+    runtime.block_on(welzijnshuis::cli::run())
 }

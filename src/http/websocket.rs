@@ -112,7 +112,9 @@ impl Connection {
                     Some(Ok(Message::Close(_))) | None => break None,
                     Some(Err(err)) => {
                         tracing::debug!(%err, "a WebSocket failed");
-                        break None;
+                        // A message over the size limit: say so, as RFC 6455 does (1009).
+                        let too_big = err.to_string().to_ascii_lowercase().contains("too long");
+                        break too_big.then(|| (1009, "the message is larger than a request may be".into()));
                     }
                 },
                 Some(out) = out_rx.recv() => match out {

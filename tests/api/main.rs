@@ -12,6 +12,7 @@ mod demo;
 mod documents;
 mod faults;
 mod fuzz;
+mod gate;
 mod generative;
 mod graphql_over_http;
 mod hsds;
