@@ -57,6 +57,7 @@ trap 'exit 130' INT TERM
 audit_on() {
   local label="$1" database_url="$2" log="$tmp/server-$1.log" addr="" started
   started=$(date +%s)
+  : >"$log"
   # Port 0: the kernel picks a free port, and the server prints the address it got.
   DATABASE_URL="$database_url" \
     WELZIJNSHUIS_ADDR=127.0.0.1:0 \
@@ -66,7 +67,7 @@ audit_on() {
     "$binary" serve >"$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do
-    addr="$(sed -n 's|^welzijnshuis listens on http://\([^/]*\)/.*|\1|p' "$log" | head -1)"
+    addr="$(sed -n 's|^welzijnshuis listens on http://\([^/]*\)/.*|\1|p' "$log" | head -1 || true)"
     if [ -n "$addr" ] && curl -fsS -o /dev/null "http://$addr/readyz" 2>/dev/null; then
       break
     fi
@@ -94,10 +95,17 @@ audit_on() {
   return "$status"
 }
 
-audit_on sqlite "sqlite://$tmp/a.db?mode=rwc"
+# Both databases are audited even when the first fails; the script fails when either did.
+failed=""
+audit_on sqlite "sqlite://$tmp/a.db?mode=rwc" || failed="$failed sqlite"
 
 if [ -n "${AUDIT_POSTGRES_URL:-}" ]; then
   postgres_db="welzijnshuis_audit_$$"
-  psql "$AUDIT_POSTGRES_URL" -Atq -c "drop database if exists $postgres_db with (force)" -c "create database $postgres_db" >/dev/null
-  audit_on postgres "${AUDIT_POSTGRES_URL%/*}/$postgres_db"
+  psql "$AUDIT_POSTGRES_URL" -Atq -c "create database $postgres_db" >/dev/null
+  audit_on postgres "${AUDIT_POSTGRES_URL%/*}/$postgres_db" || failed="$failed postgres"
+fi
+
+if [ -n "$failed" ]; then
+  echo "graphql-http audit failed on:$failed" >&2
+  exit 1
 fi
