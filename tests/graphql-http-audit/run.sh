@@ -53,6 +53,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A copy, so both runs audit the same binary even when another build (a shared CARGO_TARGET_DIR
+# used by several work trees) replaces it meanwhile.
+cp "$binary" "$tmp/welzijnshuis"
+binary="$tmp/welzijnshuis"
+
 # Runs the audit against a server on DATABASE_URL $2; $1 names the run.
 audit_on() {
   local label="$1" database_url="$2" log="$tmp/server-$1.log" addr="" started
