@@ -1,9 +1,10 @@
 //! GraphQL over HTTP, after the GraphQL-over-HTTP specification: POST (JSON or
 //! `application/graphql`) and GET (queries only: a mutation over GET is 405), answered as
-//! `application/graphql-response+json` when the client accepts it, with the spec's status codes
-//! (400 for a request that does not parse or validate, 2xx once it executed), else as
-//! `application/json` with 200. Before a request executes: the body size, the caller's token, the
-//! caller's rate; while it does: the request timeout.
+//! `application/graphql-response+json` when the client names it in `Accept`, with the spec's
+//! status codes (400 and no `data` entry for a request that does not parse or validate, 2xx once
+//! it executed), else (no `Accept`, `*/*`, `application/json` …) as `application/json` with 200.
+//! Before a request executes: the body size, the caller's token, the caller's rate; while it
+//! does: the request timeout.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -28,8 +29,8 @@ const JSON: &str = "application/json";
 enum Format {
     /// `application/graphql-response+json`: status codes tell request errors apart.
     GraphqlResponse,
-    /// `application/json` (also when no `Accept` is sent, as the spec advises for now): 200
-    /// for every request that was understood as GraphQL.
+    /// `application/json`: 200 for every request that was understood as GraphQL. Also for no
+    /// `Accept`, `*/*` or `application/*`, as the spec says a server should for now.
     Json,
 }
 
@@ -37,11 +38,7 @@ impl Format {
     fn of(headers: &HeaderMap) -> Format {
         let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mut media = accept.split(',').map(|media| media.split(';').next().unwrap_or("").trim());
-        if media.any(|m| matches!(m, GRAPHQL_RESPONSE | "*/*" | "application/*")) {
-            Format::GraphqlResponse
-        } else {
-            Format::Json
-        }
+        if media.any(|m| m == GRAPHQL_RESPONSE) { Format::GraphqlResponse } else { Format::Json }
     }
 
     fn content_type(self) -> &'static str {
@@ -160,8 +157,7 @@ async fn answer(
         .or_else(|| codes().next())
         .unwrap_or_else(|| "ok".into());
     let status = status_of_response(&response, format);
-    let body =
-        serde_json::to_vec(&response).map_err(|_| ApiError::internal("a response did not serialise"))?;
+    let body = body_of(&response, format).map_err(|_| ApiError::internal("a response did not serialise"))?;
     let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -169,12 +165,27 @@ async fn answer(
     Ok((http, executed.operation, outcome))
 }
 
-/// 2xx once execution started; a request error (no data, no error with a path: it did not
-/// parse, validate or pass a limit) gets the status of its first error's code.
+/// A request error: no data, no error with a path (it did not parse, validate or pass a limit).
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The answer's JSON. With graphql-response+json a request error has no `data` entry at all (not
+/// `"data": null`), as the spec says: it never executed.
+fn body_of(response: &async_graphql::Response, format: Format) -> serde_json::Result<Vec<u8>> {
+    if format == Format::GraphqlResponse && !response.errors.is_empty() && is_request_error(response) {
+        let mut value = serde_json::to_value(response)?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("data");
+        }
+        return serde_json::to_vec(&value);
+    }
+    serde_json::to_vec(response)
+}
+
+/// 2xx once execution started; a request error gets the status of its first error's code.
 fn status_of_response(response: &async_graphql::Response, format: Format) -> StatusCode {
-    let request_error =
-        response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty());
-    let Some(first) = response.errors.first().filter(|_| request_error) else {
+    let Some(first) = response.errors.first().filter(|_| is_request_error(response)) else {
         return StatusCode::OK;
     };
     let code = resolvers::error::code_of(first).and_then(|code| Code::parse(&code));

@@ -38,7 +38,7 @@ async fn graphql_response_json_gets_the_specs_status_codes() {
         assert_eq!(headers["cache-control"], "no-store", "personal data is never cached");
         assert!(headers.contains_key("x-request-id"));
         if status == 400 {
-            assert!(body.get("data").is_none_or(Value::is_null), "a request error has no data: {body}");
+            assert!(body.get("data").is_none(), "a request error has no data entry at all: {body}");
         }
         // The older application/json answers a GraphQL error with 200, as the spec says.
         let (got, headers, _) = send(post(query, "application/json")).await;
@@ -55,6 +55,89 @@ async fn graphql_response_json_gets_the_specs_status_codes() {
         send(app.http.post(url(&app)).header("Content-Type", "application/graphql").body("{ me { role } }"))
             .await;
     assert_eq!((got, body["data"]["me"]["role"].as_str()), (200, Some("PUBLIC")), "{body}");
+}
+
+/// A POST with no `Accept` header at all, which reqwest cannot send (it adds `Accept: */*`):
+/// HTTP/1.1 by hand. Status, content type and JSON body.
+async fn post_without_accept(app: &TestApp, query: &str) -> (u16, String, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = json!({ "query": query }).to_string();
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("the server listens");
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        app.addr,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+    let content_type = head
+        .lines()
+        .find_map(|line| line.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("content-type")))
+        .map(|(_, value)| value.trim().to_owned())
+        .unwrap_or_default();
+    (status, content_type, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// The spec's SHOULDs: `*/*` or no `Accept` at all gets `application/json`; graphql-response+json
+/// only when the client names it.
+#[tokio::test]
+async fn any_or_no_accept_gets_application_json() {
+    let app = TestApp::spawn().await;
+    let parses = "{ me { role } }";
+    let does_not_parse = "{ me { role ";
+    // No Accept: application/json, and so 200 for a document that does not parse too.
+    for query in [parses, does_not_parse] {
+        let (status, content_type, body) = post_without_accept(&app, query).await;
+        assert_eq!((status, content_type.as_str()), (200, "application/json"), "no Accept, {query}: {body}");
+        assert!(body["errors"].is_array() || body["data"]["me"]["role"] == "PUBLIC", "{body}");
+    }
+    for (accept, expected) in [
+        ("", "application/json"),
+        ("*/*", "application/json"),
+        ("application/*", "application/json"),
+        ("text/html, */*;q=0.8", "application/json"),
+        ("application/json", "application/json"),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        ("application/graphql-response+json, application/json;q=0.9", GRAPHQL_RESPONSE),
+        ("application/json;q=0.9, */*;q=0.8, application/graphql-response+json", GRAPHQL_RESPONSE),
+    ] {
+        for query in [parses, does_not_parse] {
+            let request = app.http.post(url(&app)).header("Accept", accept).json(&json!({ "query": query }));
+            let (status, headers, body) = send(request).await;
+            assert_eq!(headers["content-type"], expected, "Accept: {accept}, {query}: {body}");
+            // application/json answers a document that does not parse with 200.
+            let status_expected = if query == parses || expected == "application/json" { 200 } else { 400 };
+            assert_eq!(status, status_expected, "Accept: {accept}, {query}: {body}");
+        }
+    }
+}
+
+/// With graphql-response+json, a request that does not parse, validate or coerce its variables
+/// has no `data` entry at all (not `"data": null`): it never executed.
+#[tokio::test]
+async fn request_errors_have_no_data_entry_with_graphql_response_json() {
+    let app = TestApp::spawn().await;
+    for (what, request, status) in [
+        ("does not parse", json!({ "query": "{ me { role " }), 400),
+        ("does not validate", json!({ "query": "{ noSuchField }" }), 400),
+        ("variables", json!({ "query": "query($n: Int!) { me { role } }", "variables": { "n": "x" } }), 400),
+        ("no such operation", json!({ "query": "query A { me { role } }", "operationName": "B" }), 400),
+        ("a field error", json!({ "query": "{ clients { totalCount } }" }), 200),
+    ] {
+        let post = app.http.post(url(&app)).header("Accept", GRAPHQL_RESPONSE).json(&request);
+        let (got, _, body) = send(post).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert!(!codes(&body).is_empty(), "{what}: {body}");
+        if status == 400 {
+            assert!(body.get("data").is_none(), "{what}: a request error has no data entry: {body}");
+        } else {
+            assert!(body.get("data").is_some(), "{what}: an executed request has data: {body}");
+        }
+    }
 }
 
 #[tokio::test]
