@@ -236,6 +236,11 @@ fn from_json(bytes: &[u8]) -> Result<async_graphql::Request, Refused> {
     if let Some(fields) = body.as_object_mut() {
         fields.retain(|_, value| !value.is_null());
     }
+    // A request names its document: as `query`, or by hash (a persisted query).
+    let by_hash = body["extensions"]["persistedQuery"].is_object();
+    if !body["query"].is_string() && !by_hash {
+        return Err(ApiError::bad_input("query", "the request has no query (a string)").into());
+    }
     serde_json::from_value(body).map_err(refuse)
 }
 

@@ -1,5 +1,6 @@
 //! Generated access tests: thousands of random, valid queries built from what the PARTNER and
-//! ANALYST roles see of the schema (their introspection), run against the demo network; every
+//! ANALYST roles see of the schema (their introspection), run against the demo network over HTTP
+//! and the WebSocket alternately; every
 //! client, referral, help request, consent, event, appointment and personal field in every
 //! response is checked against an oracle computed here from the tables, independently of the
 //! policy module. Seeded and reproducible: `WELZIJNSHUIS_GENERATIVE_SEED` and
@@ -14,7 +15,7 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, Who};
+use crate::helpers::{TestApp, Transport, Who};
 
 const INTROSPECTION: &str = "{ __schema { types { name kind
     fields { name args { name type { ...T } } type { ...T } }
@@ -354,7 +355,9 @@ async fn random_queries_never_leave_the_callers_scope() {
         let queries = if who == Who::Pension { per_role / 2 } else { per_role };
         for i in 0..queries {
             let query = generator.query();
-            let response = app.query(who, &query, json!({})).await;
+            // Through both doors, alternately: they pass one gate.
+            let transport = if i % 2 == 0 { Transport::Http } else { Transport::WebSocket };
+            let response = app.query_over(transport, who, &query, json!({})).await;
             let data = &response["data"];
             if let Err(violation) = oracle.check(data) {
                 panic!("{who:?}, seed {role_seed}, query #{i}: {violation}\n{query}\n{response:#}");

@@ -126,7 +126,12 @@ async fn request_errors_have_no_data_entry_with_graphql_response_json() {
         ("does not validate", json!({ "query": "{ noSuchField }" }), 400),
         ("variables", json!({ "query": "query($n: Int!) { me { role } }", "variables": { "n": "x" } }), 400),
         ("no such operation", json!({ "query": "query A { me { role } }", "operationName": "B" }), 400),
-        ("a field error", json!({ "query": "{ clients { totalCount } }" }), 200),
+        ("hidden from the caller's role", json!({ "query": "{ clients { totalCount } }" }), 400),
+        (
+            "a field error",
+            json!({ "query": "{ service(id: \"0190c5a6-0000-7000-8000-000000000000\") { name } }" }),
+            200,
+        ),
     ] {
         let post = app.http.post(url(&app)).header("Accept", GRAPHQL_RESPONSE).json(&request);
         let (got, _, body) = send(post).await;
