@@ -28,14 +28,33 @@ struct Claims {
 pub struct Tokens {
     encoding: EncodingKey,
     verifiers: Vec<(DecodingKey, Validation)>,
+    /// The longest a token may live, from its `iat` (or from now, without one) to its `exp`.
+    max_ttl: Duration,
 }
+
+/// How long any token may live unless configured otherwise (`WELZIJNSHUIS_JWT_MAX_TTL`).
+pub const DEFAULT_MAX_TTL: Duration = Duration::hours(24);
+
+/// Clock skew tolerated between us and an identity provider, in seconds.
+const LEEWAY_SECS: u64 = 30;
 
 fn validation(algorithm: Algorithm) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.set_required_spec_claims(&["exp", "sub"]);
-    validation.leeway = 30;
+    validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;
+    // Our own tokens carry no audience; an external key's audience is checked when configured.
+    validation.validate_aud = false;
     validation
+}
+
+/// What an external identity provider's tokens must say of themselves.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// `iss`, when set.
+    pub issuer: Option<String>,
+    /// One of the token's `aud`, when set.
+    pub audience: Option<String>,
 }
 
 impl Tokens {
@@ -44,36 +63,69 @@ impl Tokens {
         Tokens {
             encoding: EncodingKey::from_secret(secret),
             verifiers: vec![(DecodingKey::from_secret(secret), validation(Algorithm::HS256))],
+            max_ttl: DEFAULT_MAX_TTL,
         }
     }
 
+    /// Refuses tokens that live longer than `max_ttl`, whoever signed them.
+    pub fn with_max_ttl(mut self, max_ttl: Duration) -> Self {
+        self.max_ttl = max_ttl;
+        self
+    }
+
     /// Also accepts tokens of an external identity provider, checked with its public key
-    /// (PEM) for `algorithm` (RS256 or ES256).
-    pub fn with_public_key(mut self, algorithm: &str, pem: &[u8]) -> anyhow::Result<Self> {
+    /// (PEM) for `algorithm` (RS256 or ES256), and for the issuer and audience `expected`.
+    pub fn with_public_key(
+        mut self,
+        algorithm: &str,
+        pem: &[u8],
+        expected: &Expected,
+    ) -> anyhow::Result<Self> {
         let (algorithm, key) = match algorithm.to_ascii_uppercase().as_str() {
             "RS256" => (Algorithm::RS256, DecodingKey::from_rsa_pem(pem)?),
             "ES256" => (Algorithm::ES256, DecodingKey::from_ec_pem(pem)?),
             other => anyhow::bail!("unsupported token algorithm {other}: use RS256 or ES256"),
         };
-        self.verifiers.push((key, validation(algorithm)));
+        let mut validation = validation(algorithm);
+        let mut required = vec!["exp", "sub"];
+        if let Some(issuer) = &expected.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        if let Some(audience) = &expected.audience {
+            validation.set_audience(&[audience]);
+            validation.validate_aud = true;
+            required.push("aud");
+        }
+        // Configured means required: a token that does not say is not taken at its word.
+        validation.set_required_spec_claims(&required);
+        self.verifiers.push((key, validation));
         Ok(self)
     }
 
     /// The token checker a configuration asks for.
     pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
-        let tokens = Tokens::hs256(config.secret().expose());
+        let tokens = Tokens::hs256(config.secret().expose()).with_max_ttl(config.jwt_max_ttl);
         match &config.jwt_public_key {
             None => Ok(tokens),
             Some(path) => {
                 let pem = std::fs::read(path)
                     .map_err(|e| anyhow::anyhow!("reading the token public key {}: {e}", path.display()))?;
-                tokens.with_public_key(&config.jwt_algorithm, &pem)
+                let expected =
+                    Expected { issuer: config.jwt_issuer.clone(), audience: config.jwt_audience.clone() };
+                tokens.with_public_key(&config.jwt_algorithm, &pem, &expected)
             }
         }
     }
 
-    /// A token for `user` valid for `ttl`.
+    /// A token for `user` valid for `ttl`, which may not exceed the longest a token may live.
     pub fn issue(&self, user: Uuid, ttl: Duration) -> anyhow::Result<String> {
+        if ttl > self.max_ttl || ttl <= Duration::zero() {
+            anyhow::bail!(
+                "a token may live between 1 second and {} hours (WELZIJNSHUIS_JWT_MAX_TTL)",
+                self.max_ttl.num_hours()
+            );
+        }
         let now = Utc::now().timestamp();
         let claims =
             Claims { sub: user.to_string(), iat: Some(now), nbf: Some(now), exp: now + ttl.num_seconds() };
@@ -87,6 +139,11 @@ impl Tokens {
         let (key, validation) =
             self.verifiers.iter().find(|(_, v)| v.algorithms == [header.alg]).ok_or_else(invalid)?;
         let data = decode::<Claims>(token, key, validation).map_err(|_| invalid())?;
+        let from = data.claims.iat.unwrap_or_else(|| Utc::now().timestamp());
+        let lifetime = data.claims.exp.saturating_sub(from);
+        if lifetime > self.max_ttl.num_seconds() + LEEWAY_SECS as i64 {
+            return Err(ApiError::Unauthenticated("the token lives longer than this server allows"));
+        }
         let user = Uuid::parse_str(&data.claims.sub)
             .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
         Ok((user, data.claims.exp))
@@ -103,9 +160,11 @@ impl Tokens {
         let Some(header) = header else {
             return Ok((Caller::public(), None));
         };
+        // The scheme is case-insensitive (RFC 9110 §11.1).
         let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or(ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'"))?;
         let (user_id, expires_at) = self.verify(token.trim())?;
         let user = user::Entity::find_by_id(user_id)
@@ -124,12 +183,13 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let n: i64 = number.parse().map_err(|_| format!("'{text}': expected a number and s, m, h or d"))?;
     let ttl = match unit {
-        "s" | "" => Duration::seconds(n),
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
+        "s" | "" => Duration::try_seconds(n),
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
         _ => return Err(format!("'{text}': unit must be s, m, h or d")),
     };
+    let ttl = ttl.ok_or_else(|| format!("'{text}': must be between 1 second and 30 days"))?;
     if ttl <= Duration::zero() || ttl > Duration::days(30) {
         return Err(format!("'{text}': must be between 1 second and 30 days"));
     }

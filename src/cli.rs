@@ -87,6 +87,7 @@ pub async fn run() -> ExitCode {
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
+    config.check()?;
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(&config, demo).await,
         Command::Migrate => {
@@ -161,7 +162,7 @@ async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::R
     if config.uses_development_secret() {
         eprintln!("warning: signed with the development key (WELZIJNSHUIS_JWT_SECRET is not set)");
     }
-    let tokens = Tokens::hs256(config.secret().expose());
+    let tokens = Tokens::hs256(config.secret().expose()).with_max_ttl(config.jwt_max_ttl);
     println!("{}", tokens.issue(user.id, ttl)?);
     Ok(())
 }

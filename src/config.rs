@@ -30,6 +30,19 @@ pub struct Config {
     #[arg(long = "jwt-public-key", env = "WELZIJNSHUIS_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<std::path::PathBuf>,
 
+    /// The issuer (`iss`) that key's tokens must name, when set.
+    #[arg(long = "jwt-issuer", env = "WELZIJNSHUIS_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
+    /// An audience (`aud`) that key's tokens must name, when set.
+    #[arg(long = "jwt-audience", env = "WELZIJNSHUIS_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+
+    /// The longest any token may live (`exp` − `iat`), ours and an identity provider's alike.
+    #[arg(long = "jwt-max-ttl", env = "WELZIJNSHUIS_JWT_MAX_TTL", default_value = "24h",
+          value_parser = crate::auth::parse_ttl, global = true)]
+    pub jwt_max_ttl: chrono::Duration,
+
     /// The algorithm of that key: RS256 or ES256.
     #[arg(
         long = "jwt-algorithm",
@@ -52,6 +65,12 @@ pub struct Config {
     /// Browser origins allowed to call the API (comma-separated); none by default.
     #[arg(long, env = "WELZIJNSHUIS_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
+
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` is
+    /// believed: the caller is then the last address in it that is not one of them. No proxy
+    /// is believed by default, so that no caller can choose its own rate-limit bucket.
+    #[arg(long, env = "WELZIJNSHUIS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Log lines as text or as JSON objects.
     #[arg(long, env = "WELZIJNSHUIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -147,7 +166,71 @@ impl Default for LimitsConfig {
     }
 }
 
+/// A proxy's address (`10.0.0.7`) or range (`10.0.0.0/8`, `fd00::/8`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("'{text}': expected an IP address or a CIDR range such as 10.0.0.0/8"))
+}
+
+fn within(name: &str, value: impl TryInto<u64> + Copy, low: u64, high: u64) -> anyhow::Result<()> {
+    let value: u64 = value.try_into().unwrap_or(u64::MAX);
+    if value < low || value > high {
+        anyhow::bail!("{name}={value}: must be between {low} and {high}");
+    }
+    Ok(())
+}
+
+/// The browser origins allowed to call the API, as `scheme://host[:port]`: a trailing `/` is
+/// dropped; `*`, a path, or anything that is not an origin is refused with why.
+pub fn cors_origins(origins: &[String]) -> anyhow::Result<Vec<axum::http::HeaderValue>> {
+    origins
+        .iter()
+        .map(|origin| origin.trim())
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            if origin == "*" {
+                anyhow::bail!(
+                    "WELZIJNSHUIS_CORS_ORIGINS: '*' would let any web page call the API with its users' \
+                     tokens; list the dashboards' origins, e.g. https://dashboard.example.be"
+                );
+            }
+            let trimmed = origin.strip_suffix('/').unwrap_or(origin);
+            let uri: axum::http::Uri = trimmed
+                .parse()
+                .map_err(|_| anyhow::anyhow!("WELZIJNSHUIS_CORS_ORIGINS: '{origin}' is not an origin"))?;
+            let is_origin = matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.host().is_some()
+                && uri.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
+            if !is_origin {
+                anyhow::bail!(
+                    "WELZIJNSHUIS_CORS_ORIGINS: '{origin}' is not an origin: scheme://host[:port], no path"
+                );
+            }
+            axum::http::HeaderValue::from_str(trimmed)
+                .map_err(|_| anyhow::anyhow!("WELZIJNSHUIS_CORS_ORIGINS: '{origin}' is not an origin"))
+        })
+        .collect()
+}
+
 impl LimitsConfig {
+    /// Refuses a limit out of its range, naming it.
+    pub fn check(&self) -> anyhow::Result<()> {
+        within("WELZIJNSHUIS_MAX_DEPTH", self.max_depth, 1, schema::within_nesting_limit() as u64)?;
+        within("WELZIJNSHUIS_MAX_COMPLEXITY", self.max_complexity, 1, 10_000_000)?;
+        within("WELZIJNSHUIS_MAX_ALIASES", self.max_aliases, 0, 10_000)?;
+        within("WELZIJNSHUIS_MAX_ROOT_FIELDS", self.max_root_fields, 1, 1_000)?;
+        within("WELZIJNSHUIS_MAX_TOKENS", self.max_tokens, 1, 1_000_000)?;
+        within("WELZIJNSHUIS_MAX_BODY_BYTES", self.max_body_bytes, 1_000, 100_000_000)?;
+        within("WELZIJNSHUIS_REQUEST_TIMEOUT_MS", self.request_timeout_ms, 1, 600_000)?;
+        within("WELZIJNSHUIS_STATEMENT_TIMEOUT_MS", self.statement_timeout_ms, 1, 600_000)?;
+        within("WELZIJNSHUIS_MAX_CONCURRENT_REQUESTS", self.max_concurrent_requests, 1, 10_000)?;
+        within("WELZIJNSHUIS_MAX_SUBSCRIPTIONS", self.max_subscriptions, 0, 10_000)?;
+        within("WELZIJNSHUIS_WS_INIT_TIMEOUT_SECS", self.ws_init_timeout_secs, 1, 3_600)?;
+        Ok(())
+    }
+
     /// The limits the schema checks a document against.
     pub fn schema_limits(&self) -> schema::Limits {
         schema::Limits {
@@ -168,6 +251,18 @@ impl Config {
 
     pub fn uses_development_secret(&self) -> bool {
         self.jwt_secret.is_none()
+    }
+
+    /// Refuses, with a message naming the setting, any setting out of its range: a clear error at
+    /// start, never a panic later.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.limits.check()?;
+        cors_origins(&self.cors_origins)?;
+        within("WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", self.shutdown_grace_secs, 0, 3_600)?;
+        if self.jwt_max_ttl > chrono::Duration::days(30) {
+            anyhow::bail!("WELZIJNSHUIS_JWT_MAX_TTL: at most 30 days");
+        }
+        Ok(())
     }
 
     pub fn is_sqlite(&self) -> bool {

@@ -1,5 +1,5 @@
 //! Per-caller rate limiting (GCRA, by the `governor` crate): a user is counted by their id, the
-//! public by their address. Each replica counts on its own: with N replicas a caller may make up
+//! public by their address (IPv6 by its /64). Each replica counts on its own: with N replicas a caller may make up
 //! to N times the rate, which is fine for a limit meant to stop runaway clients.
 
 use std::net::IpAddr;
@@ -16,6 +16,18 @@ use uuid::Uuid;
 enum Key {
     User(Uuid),
     Address(IpAddr),
+}
+
+/// The public's bucket for an address: an IPv4 address, or the /64 network of an IPv6 one (a
+/// single subscriber is typically given a whole /64, and would otherwise have 2⁶⁴ buckets).
+fn bucket_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+        v4 => v4,
+    }
 }
 
 #[derive(Clone)]
@@ -36,7 +48,7 @@ impl RateLimiter {
     /// Counts one request of `caller` (from `address`); refused with the wait when over the rate.
     pub fn check(&self, caller: &Caller, address: IpAddr) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        let key = caller.user_id().map_or(Key::Address(address), Key::User);
+        let key = caller.user_id().map_or(Key::Address(bucket_of(address)), Key::User);
         limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }

@@ -55,6 +55,7 @@ impl Application {
 
     /// Binds the listener over an already prepared database.
     pub async fn with_database(config: &Config, db: Database) -> anyhow::Result<Self> {
+        config.check()?;
         let settings = settings(config)?;
         let secret = config.secret();
         let events = EventBus::default();
@@ -84,6 +85,7 @@ impl Application {
             limits: config.limits,
             closing: closing_rx,
             sockets: Default::default(),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;

@@ -11,16 +11,53 @@ use async_graphql::Request;
 use resolvers::{ApiError, Caller};
 use sha2::{Digest, Sha256};
 
-/// Documents registered by clients that are kept, least recently used first out.
+/// Documents registered by clients that are kept per audience, least recently used first out.
 const REGISTERED_DOCUMENTS: usize = 1_000;
+/// And the bytes their text may take, per audience.
+const REGISTERED_BYTES: usize = 4 * 1024 * 1024;
 
 /// The known documents, shared by every request.
 #[derive(Clone)]
 pub struct Documents {
     /// From the trusted documents file: when present, the only ones partners may run.
     trusted: Option<Arc<HashMap<String, String>>>,
-    /// Registered through automatic persisted queries.
-    registered: Arc<Mutex<lru::LruCache<String, String>>>,
+    /// Registered through automatic persisted queries: the public's apart from signed-in
+    /// callers', so that the public cannot push partners' documents out.
+    registered: Arc<Mutex<[Registered; 2]>>,
+}
+
+/// Documents one audience registered, bounded by count and by bytes.
+struct Registered {
+    documents: lru::LruCache<String, String>,
+    bytes: usize,
+}
+
+impl Registered {
+    fn new() -> Self {
+        let capacity = NonZeroUsize::new(REGISTERED_DOCUMENTS).expect("not zero");
+        Registered { documents: lru::LruCache::new(capacity), bytes: 0 }
+    }
+
+    fn put(&mut self, hash: String, text: String) {
+        if text.len() > REGISTERED_BYTES || self.documents.contains(&hash) {
+            return;
+        }
+        self.bytes += text.len();
+        if let Some((_, old)) = self.documents.push(hash, text) {
+            self.bytes -= old.len();
+        }
+        while self.bytes > REGISTERED_BYTES {
+            match self.documents.pop_lru() {
+                Some((_, old)) => self.bytes -= old.len(),
+                None => break,
+            }
+        }
+    }
+}
+
+/// Which audience's registrations a caller's go to.
+fn audience(caller: &Caller) -> usize {
+    usize::from(caller.user.is_some())
 }
 
 impl Default for Documents {
@@ -31,10 +68,9 @@ impl Default for Documents {
 
 impl Documents {
     pub fn new(trusted: Option<HashMap<String, String>>) -> Self {
-        let capacity = NonZeroUsize::new(REGISTERED_DOCUMENTS).expect("not zero");
         Documents {
             trusted: trusted.map(Arc::new),
-            registered: Arc::new(Mutex::new(lru::LruCache::new(capacity))),
+            registered: Arc::new(Mutex::new([Registered::new(), Registered::new()])),
         }
     }
 
@@ -61,12 +97,25 @@ impl Documents {
         if let Some(document) = self.trusted.as_ref().and_then(|t| t.get(hash)) {
             return Some(document.clone());
         }
-        self.registered.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
+        let mut registered = self.registered.lock().unwrap_or_else(|p| p.into_inner());
+        registered.iter_mut().find_map(|audience| audience.documents.get(hash).cloned())
     }
 
-    /// Fills in a request sent by hash, registers a document sent with its hash, and refuses a
-    /// partner's document that is not trusted (when trusted documents are configured).
-    pub fn resolve(&self, request: &mut Request, caller: Option<&Caller>) -> Result<(), ApiError> {
+    /// Keeps a document sent with its hash, once it passed the checks of a request (it parses,
+    /// keeps to the limits and names nothing outside the caller's schema).
+    pub fn register(&self, hash: String, text: String, caller: &Caller) {
+        let mut registered = self.registered.lock().unwrap_or_else(|p| p.into_inner());
+        registered[audience(caller)].put(hash, text);
+    }
+
+    /// Fills in a request sent by hash and refuses a partner's document that is not trusted
+    /// (when trusted documents are configured); a document sent with its hash and not known yet
+    /// comes back as its hash, to [`Documents::register`] once it passed the request's checks.
+    pub fn resolve(
+        &self,
+        request: &mut Request,
+        caller: Option<&Caller>,
+    ) -> Result<Option<String>, ApiError> {
         let persisted = request.extensions.remove("persistedQuery").map(persisted_hash).transpose()?;
         let with_hash = persisted.is_some();
         let hash = match persisted {
@@ -84,7 +133,7 @@ impl Documents {
                 hash
             }
             None if self.trusted.is_some() => sha256(&request.query),
-            None => return Ok(()),
+            None => return Ok(None),
         };
         let bound = caller.is_some_and(|c| resolvers::policy::TRUSTED_DOCUMENTS_ONLY.contains(&c.role));
         if let Some(trusted) = &self.trusted {
@@ -92,11 +141,9 @@ impl Documents {
                 return Err(ApiError::UntrustedDocument);
             }
         }
-        if with_hash && self.trusted.as_ref().is_none_or(|t| !t.contains_key(&hash)) {
-            let mut registered = self.registered.lock().unwrap_or_else(|p| p.into_inner());
-            registered.put(hash, request.query.clone());
-        }
-        Ok(())
+        let known =
+            self.trusted.as_ref().is_some_and(|t| t.contains_key(&hash)) || self.lookup(&hash).is_some();
+        Ok((with_hash && !known).then_some(hash))
     }
 }
 

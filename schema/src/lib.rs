@@ -22,6 +22,11 @@ mod shape;
 pub use documents::{Documents, sha256};
 pub use introspection::Introspection;
 pub use limits::{Limits, within_nesting, within_tokens};
+
+/// The deepest selection a configuration may allow: the brackets' bound, checked before parsing.
+pub fn within_nesting_limit() -> usize {
+    limits::MAX_TEXT_NESTING
+}
 pub use role_sdl::sdl_for;
 pub use shape::MAX_VALUE_NESTING;
 
@@ -154,13 +159,16 @@ impl Api {
         subscribing: bool,
     ) -> async_graphql::ServerResult<ExecutableDocument> {
         let settings = &self.settings;
-        settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
+        let to_register = settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
         settings.introspection.apply(request, caller.role);
         limits::check_text(&request.query, &settings.limits)?;
         let document = async_graphql::parser::parse_query(&request.query)?;
         limits::check_document(&document, &settings.limits)?;
         self.shapes.check(caller.role, &document, &request.variables)?;
         settings.introspection.check(&document, caller.role)?;
+        if let Some(hash) = to_register {
+            settings.documents.register(hash, request.query.clone(), caller);
+        }
         if let Some((roots, ty)) = selected(&document, request.operation_name.as_deref()) {
             let is_subscription = ty == OperationType::Subscription;
             if is_subscription && !subscribing {

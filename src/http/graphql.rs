@@ -136,8 +136,10 @@ async fn answer(
     format: Format,
 ) -> Result<Answered, Refused> {
     let mut request = read_request(parts, body, state.limits.max_body_bytes).await?;
-    let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("").to_owned());
-    let credentials = Credentials { authorization, address: peer.ip() };
+    let credentials = Credentials {
+        authorization: authorization(&parts.headers)?,
+        address: state.client_address(peer.ip(), &parts.headers),
+    };
     if parts.method == Method::GET && state.gate.api.operation_type(&request) == Some(OperationType::Mutation)
     {
         return Err(Refused {
@@ -181,6 +183,16 @@ fn body_of(response: &async_graphql::Response, format: Format) -> serde_json::Re
         return serde_json::to_vec(&value);
     }
     serde_json::to_vec(response)
+}
+
+/// The `Authorization` header's value: two of them are refused rather than one picked.
+fn authorization(headers: &HeaderMap) -> Result<Option<String>, Refused> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let first = values.next().map(|v| v.to_str().unwrap_or("").to_owned());
+    if values.next().is_some() {
+        return Err(ApiError::bad_input("Authorization", "send one Authorization header, not several").into());
+    }
+    Ok(first)
 }
 
 /// 2xx once execution started; a request error gets the status of its first error's code.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use resolvers::ApiError;
@@ -41,6 +41,28 @@ pub struct AppState {
     pub closing: watch::Receiver<bool>,
     /// Open WebSocket connections, which the server waits for on shutdown.
     pub sockets: Tracker,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+impl AppState {
+    /// The caller's address: the peer's, or, when the peer is a trusted proxy, the last address
+    /// of `X-Forwarded-For` that is not a trusted proxy (the one the first proxy saw; whatever
+    /// stands left of it the caller may have written itself).
+    pub(crate) fn client_address(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        let trusted = |ip: &std::net::IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        let hops: Vec<std::net::IpAddr> =
+            forwarded.flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok()).collect();
+        hops.into_iter().rev().find(|hop| !trusted(hop)).unwrap_or(peer)
+    }
 }
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -60,9 +82,10 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Browser dashboards on the configured origins may call the API; no one else's pages may.
+/// Browser dashboards on the configured origins may call the API; no one else's pages may. The
+/// origins were checked when the configuration was (`config::cors_origins`).
 fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
+    let origins = crate::config::cors_origins(origins).unwrap_or_default();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])

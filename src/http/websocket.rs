@@ -39,14 +39,16 @@ const RECHECK: Duration = Duration::from_secs(30);
 pub(super) async fn graphql_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> HttpResponse {
+    let address = state.client_address(peer.ip(), &headers);
     let open = state.sockets.open();
     // A message is a request: no larger than a request's body may be.
     let max = state.limits.max_body_bytes;
     upgrade.protocols([PROTOCOL]).max_message_size(max).max_frame_size(max).on_upgrade(
         move |socket| async move {
-            Connection::new(state, peer).serve(socket).await;
+            Connection::new(state, address).serve(socket).await;
             drop(open);
         },
     )
@@ -62,7 +64,8 @@ enum Out {
 
 struct Connection {
     state: AppState,
-    peer: SocketAddr,
+    /// The caller's address (behind trusted proxies, the one they name).
+    address: std::net::IpAddr,
     init_received: bool,
     /// Set once `connection_init` was accepted.
     credentials: Option<Credentials>,
@@ -73,11 +76,11 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(state: AppState, peer: SocketAddr) -> Self {
+    fn new(state: AppState, address: std::net::IpAddr) -> Self {
         let (out, out_rx) = mpsc::channel(64);
         Connection {
             state,
-            peer,
+            address,
             init_received: false,
             credentials: None,
             expires_at: None,
@@ -241,7 +244,7 @@ impl Connection {
             }
             Some(_) => return Some((4400, "Invalid message received: the payload must be an object".into())),
         };
-        let credentials = Credentials { authorization, address: self.peer.ip() };
+        let credentials = Credentials { authorization, address: self.address };
         match self.state.gate.admit(&credentials).await {
             Ok(admitted) => {
                 self.expires_at = admitted.expires_at;

@@ -122,3 +122,34 @@ async fn introspection_can_be_kept_to_staff() {
         TestApp::spawn_with(|config| config.introspection = welzijnshuis::config::Introspection::Off).await;
     assert_eq!(post(&app, Who::Admin, introspect).await.0, 403);
 }
+
+#[tokio::test]
+async fn the_public_cannot_flood_out_what_partners_registered() {
+    // Rate limits are not what this tests.
+    let app = TestApp::spawn_with(|config| config.limits.rate_limit = 0).await;
+    let inbox = "query Inbox { referrals(first: 3) { totalCount } }";
+    let hash = schema::sha256(inbox);
+    let (status, _) = post(&app, Who::Caw, json!({ "query": inbox, "extensions": persisted(&hash) })).await;
+    assert_eq!(status, 200);
+    // Over a thousand public documents, and megabytes of them (each within the body limit).
+    for i in 0..1_100 {
+        let query = format!("query Q{i} {{ organisations(first: 1) {{ totalCount }} }}");
+        post(&app, Who::Public, json!({ "query": query, "extensions": persisted(&schema::sha256(&query)) }))
+            .await;
+    }
+    for i in 0..60 {
+        let query =
+            format!("query Big{i} {{ organisations(first: 1) {{ totalCount }} }} #{}", "x".repeat(90_000));
+        post(&app, Who::Public, json!({ "query": query, "extensions": persisted(&schema::sha256(&query)) }))
+            .await;
+    }
+    let (status, body) = post(&app, Who::Caw, json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!(status, 200, "the partner's document is still known: {body}");
+    assert!(body["data"]["referrals"]["totalCount"].is_number());
+    // A document that names what the caller cannot see is not registered at all.
+    let hidden = "{ auditLog { totalCount } }";
+    let hidden_hash = schema::sha256(hidden);
+    post(&app, Who::Public, json!({ "query": hidden, "extensions": persisted(&hidden_hash) })).await;
+    let (_, body) = post(&app, Who::Admin, json!({ "extensions": persisted(&hidden_hash) })).await;
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound", "{body}");
+}
