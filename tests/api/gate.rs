@@ -211,22 +211,6 @@ async fn the_limits_of_http_hold_on_the_socket() {
 }
 
 #[tokio::test]
-async fn the_request_timeout_holds_on_the_socket() {
-    let app = TestApp::spawn_with(|config| {
-        config.limits.request_timeout_ms = 1;
-    })
-    .await;
-    let response = ws_query(
-        &app.addr.to_string(),
-        app.token(Who::Caw).await.as_deref(),
-        crate::helpers::INBOX_QUERY,
-        json!({}),
-    )
-    .await;
-    assert_eq!(codes(&response), vec!["QUERY_TOO_COMPLEX"], "{response}");
-}
-
-#[tokio::test]
 async fn the_protocol_closes_as_graphql_transport_ws_says() {
     let app = TestApp::spawn_with(|config| config.limits.ws_init_timeout_secs = 1).await;
     let addr = app.addr.to_string();
