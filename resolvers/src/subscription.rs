@@ -18,7 +18,8 @@ use sea_orm::{EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::policy::{self, REFERRAL_READERS, RoleIn};
+use crate::guards::RoleIn;
+use crate::policy::{self, REFERRAL_READERS};
 use crate::types::referral::ReferralEvent;
 
 #[derive(Default)]

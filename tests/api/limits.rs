@@ -147,7 +147,8 @@ async fn a_request_over_its_time_is_cut_off_and_nothing_is_half_written() {
         assert!(started.elapsed() < Duration::from_secs(3), "cut off at its time: {:?}", started.elapsed());
         // The same over the WebSocket: one gate, one timeout.
         let token = app.token(who).await;
-        let response = crate::helpers::ws_query(&app.addr.to_string(), token.as_deref(), query, json!({})).await;
+        let response =
+            crate::helpers::ws_query(&app.addr.to_string(), token.as_deref(), query, json!({})).await;
         assert_eq!(codes(&response), vec!["QUERY_TOO_COMPLEX"], "over the socket: {response}");
     }
     lock.rollback().await.unwrap();

@@ -2,16 +2,16 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use entities::{Role, appointment, client, office_hour, referral};
+use entities::{appointment, client, office_hour, referral};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::conflict_on_unique;
 use crate::audit::record_change;
-use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::guards::RoleIn;
 use crate::office_hours::slots;
-use crate::policy::{self, BOOKERS, RoleIn};
+use crate::policy::{self, BOOKERS};
 use crate::types::appointment::Appointment;
 use crate::types::parse_id;
 
@@ -45,7 +45,7 @@ impl AppointmentMutation {
         let organisation_id = parse_id(&input.organisation_id, "input.organisationId")?;
         let referral_id =
             input.referral_id.as_ref().map(|id| parse_id(id, "input.referralId")).transpose()?;
-        if !may_book_for(caller, organisation_id) {
+        if !policy::may_book_for(caller, organisation_id) {
             return Err(ApiError::Forbidden);
         }
         if input.starts_at <= Utc::now() {
@@ -127,13 +127,5 @@ impl AppointmentMutation {
         record_change(ctx, &txn, "CANCEL", "Appointment", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(Appointment(row))
-    }
-}
-
-/// The welfare house's staff book for any partner; a partner only in its own office hours.
-fn may_book_for(caller: &Caller, organisation: Uuid) -> bool {
-    match caller.role {
-        Role::Partner => caller.organisation_id() == Some(organisation),
-        role => policy::INTAKE_STAFF.contains(&role),
     }
 }

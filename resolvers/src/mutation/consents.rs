@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::audit::record_change;
 use crate::error::{ApiError, ApiResult};
-use crate::policy::{self, CONSENT_RECORDERS, RoleIn};
+use crate::guards::RoleIn;
+use crate::policy::{self, CONSENT_RECORDERS};
 use crate::types::consent::Consent;
 use crate::types::{ConsentScope, parse_id};
 

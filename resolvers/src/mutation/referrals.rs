@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{SubsecRound, Utc};
 use entities::{
-    HelpRequestStatus, ReferralStatus as Status, Role, client, consent, help_request, organisation, referral,
+    HelpRequestStatus, ReferralStatus as Status, client, consent, help_request, organisation, referral,
     referral_event, service, service_life_domain,
 };
 use sea_orm::sea_query::{Expr, Query};
@@ -19,8 +19,9 @@ use crate::audit::record_change;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
-use crate::lifecycle::{Side, needs_note, needs_reason, side_for};
-use crate::policy::{self, INTAKE_STAFF, REFERRAL_READERS, RoleIn};
+use crate::guards::RoleIn;
+use crate::lifecycle::{needs_note, needs_reason, side_for};
+use crate::policy::{self, INTAKE_STAFF, REFERRAL_READERS};
 use crate::types::referral::Referral;
 use crate::types::{LifeDomain, ReferralStatus, RejectionReason, parse_id};
 
@@ -155,7 +156,7 @@ impl ReferralMutation {
         let from = current.status;
         let side = side_for(from, to)
             .ok_or_else(|| ApiError::Conflict(format!("a {from} referral cannot become {to}")))?;
-        if !may_act(caller, &current, side) {
+        if !policy::may_change_referral(caller, &current, side) {
             return Err(ApiError::Forbidden);
         }
         let now = Utc::now().trunc_subsecs(6);
@@ -185,18 +186,6 @@ impl ReferralMutation {
         let row = referral::Entity::find_by_id(id).one(&txn).await?.ok_or(ApiError::Internal)?;
         announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
-    }
-}
-
-/// Whether the caller may make a change on `side` of this referral: the recipient's partner
-/// staff answer it, the sender's intake staff cancel it, ADMIN does either.
-fn may_act(caller: &Caller, referral: &referral::Model, side: Side) -> bool {
-    let org = caller.organisation_id();
-    match (caller.role, side) {
-        (Role::Admin, _) => true,
-        (Role::Partner, Side::Recipient) => org == Some(referral.recipient_id),
-        (Role::Intake | Role::CaseWorker, Side::Sender) => org == Some(referral.sender_id),
-        _ => false,
     }
 }
 

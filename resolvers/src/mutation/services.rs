@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{NaiveDate, SubsecRound, Utc};
-use entities::{Role, organisation, service, service_language, service_life_domain};
+use entities::{organisation, service, service_language, service_life_domain};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -11,7 +11,8 @@ use super::text;
 use crate::audit::record_change;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::policy::{RoleIn, SERVICE_EDITORS};
+use crate::guards::RoleIn;
+use crate::policy::SERVICE_EDITORS;
 use crate::types::service::Service;
 use crate::types::{LifeDomain, ServiceStatus, parse_id};
 
@@ -89,13 +90,9 @@ impl ServiceMutation {
     }
 }
 
-/// ADMIN edits any organisation's services, a partner only its own.
+/// The policy's rule for editing `org`'s services, as this mutation's error.
 fn may_edit(caller: &Caller, org: Uuid) -> ApiResult<()> {
-    match caller.role {
-        Role::Admin => Ok(()),
-        Role::Partner if caller.organisation_id() == Some(org) => Ok(()),
-        _ => Err(ApiError::Forbidden),
-    }
+    if crate::policy::may_edit_services_of(caller, org) { Ok(()) } else { Err(ApiError::Forbidden) }
 }
 
 struct Checked {

@@ -6,7 +6,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::connection::{Page, PageArgs, page};
 use crate::error::ApiResult;
-use crate::policy::{AUDIT_READERS, RoleIn};
+use crate::guards::RoleIn;
+use crate::policy::AUDIT_READERS;
 use crate::types::audit::AuditEntry;
 use crate::types::parse_id;
 

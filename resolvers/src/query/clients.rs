@@ -8,7 +8,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
 
 use crate::connection::{Page, PageArgs, page};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::{self, CLIENT_READERS, RoleIn};
+use crate::guards::RoleIn;
+use crate::policy::{self, CLIENT_READERS};
 use crate::types::client::Client;
 use crate::types::parse_id;
 

@@ -8,7 +8,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use crate::caller::Caller;
 use crate::connection::{Page, PageArgs, page};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::{self, REFERRAL_READERS, RoleIn};
+use crate::guards::RoleIn;
+use crate::policy::{self, REFERRAL_READERS};
 use crate::types::referral::Referral;
 use crate::types::{LifeDomain, ReferralStatus, parse_id};
 

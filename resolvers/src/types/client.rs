@@ -9,8 +9,9 @@ use super::{Address, id};
 use crate::connection::{Keyset, Page, PageArgs, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
+use crate::guards::ClientData;
 use crate::loaders::{ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader};
-use crate::policy::{Category::*, ClientData};
+use crate::policy::Category::*;
 
 /// A citizen with a welfare question, and the owner of their trajectory. Each personal field is
 /// shown only to roles that read it; to a partner only in the categories the client consented to

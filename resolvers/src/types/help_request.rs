@@ -5,8 +5,9 @@ use entities::{case_note, help_request};
 use super::client::Client;
 use super::{LifeDomain, id};
 use crate::error::ApiResult;
+use crate::guards::{ClientData, RoleIn};
 use crate::loaders::{CaseNotesOf, ClientId, HelpRequestLifeDomainsOf, request_loader};
-use crate::policy::{CASE_NOTE_READERS, Category, ClientData, RoleIn};
+use crate::policy::{CASE_NOTE_READERS, Category};
 
 /// A client's welfare question as taken in.
 pub struct HelpRequest(pub help_request::Model);

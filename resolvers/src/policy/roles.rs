@@ -1,0 +1,117 @@
+//! Who may do what at all, as role sets: one table from which both the guards (a field or
+//! mutation refused with `FORBIDDEN`) and the schema each role sees (`visible`: introspection and
+//! validation) are derived, so the two cannot disagree.
+
+use entities::Role;
+
+use Role::*;
+
+/// The welfare house's own staff who work with clients: they read every client's data.
+pub const CLIENT_STAFF: &[Role] = &[Intake, CaseWorker, Admin];
+
+/// The welfare house's staff who take clients in: register clients, open help requests, create
+/// and cancel referrals.
+pub const INTAKE_STAFF: &[Role] = CLIENT_STAFF;
+
+/// Roles that record and revoke a client's consent.
+pub const CONSENT_RECORDERS: &[Role] = CLIENT_STAFF;
+
+/// Roles that read case notes.
+pub const CASE_NOTE_READERS: &[Role] = CLIENT_STAFF;
+
+/// Roles that may ask for clients at all (a partner then sees only its own).
+pub const CLIENT_READERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
+
+/// Roles that may ask for referrals at all (a partner then sees only its own).
+pub const REFERRAL_READERS: &[Role] = CLIENT_READERS;
+
+/// Roles that book and cancel appointments (a partner only in its own office hours).
+pub const BOOKERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
+
+/// Roles that edit services on the social map (a partner only its own organisation's).
+pub const SERVICE_EDITORS: &[Role] = &[Partner, Admin];
+
+/// Roles that read the audit log.
+pub const AUDIT_READERS: &[Role] = &[Admin];
+
+/// Roles with dashboards: the network's (ANALYST, ADMIN) or their own organisation's (PARTNER).
+pub const DASHBOARD_READERS: &[Role] = &[Admin, Analyst, Partner];
+
+/// Roles whose dashboards count the whole network.
+pub const DASHBOARD_NETWORK: &[Role] = &[Admin, Analyst];
+
+/// Roles that see the network's figures only with counts from 1 to 4 withheld.
+pub const SMALL_COUNTS_WITHHELD: &[Role] = &[Analyst];
+
+/// The welfare house's own staff: who may still introspect when introspection is kept to staff
+/// (`WELZIJNSHUIS_INTROSPECTION=staff`).
+pub const STAFF: &[Role] = &[Admin, Intake, CaseWorker, Analyst];
+
+/// Roles bound by the trusted documents when they are configured: partners' tools run only the
+/// listed operations; the house's staff and the public are not bound.
+pub const TRUSTED_DOCUMENTS_ONLY: &[Role] = &[Partner];
+
+/// Roles of the welfare house's own staff that work with clients.
+pub fn works_with_clients(role: Role) -> bool {
+    CLIENT_STAFF.contains(&role)
+}
+
+/// The schema each role sees, from the sets above: `visible` functions of the schema. Types only
+/// reachable through hidden fields disappear with them; a document naming one is refused as
+/// naming something that does not exist.
+pub mod visible {
+    use async_graphql::Context;
+    use entities::Role;
+
+    fn role(ctx: &Context<'_>) -> Role {
+        crate::caller_of(ctx).map(|caller| caller.role).unwrap_or(Role::Public)
+    }
+
+    /// Clients, their help requests and consents, referrals; the referral events subscription.
+    pub fn client_data(ctx: &Context<'_>) -> bool {
+        super::CLIENT_READERS.contains(&role(ctx))
+    }
+
+    /// Case notes.
+    pub fn case_notes(ctx: &Context<'_>) -> bool {
+        super::CASE_NOTE_READERS.contains(&role(ctx))
+    }
+
+    /// The `Mutation` type: shown to roles that have at least one mutation.
+    pub fn any_mutation(ctx: &Context<'_>) -> bool {
+        let role = role(ctx);
+        [super::REFERRAL_READERS, super::BOOKERS, super::SERVICE_EDITORS, super::INTAKE_STAFF]
+            .iter()
+            .any(|set| set.contains(&role))
+    }
+
+    /// Editing services on the social map.
+    pub fn service_editing(ctx: &Context<'_>) -> bool {
+        super::SERVICE_EDITORS.contains(&role(ctx))
+    }
+
+    /// Booking and cancelling appointments.
+    pub fn booking(ctx: &Context<'_>) -> bool {
+        super::BOOKERS.contains(&role(ctx))
+    }
+
+    /// Registering clients, opening help requests, creating referrals.
+    pub fn intake(ctx: &Context<'_>) -> bool {
+        super::INTAKE_STAFF.contains(&role(ctx))
+    }
+
+    /// Recording and revoking consent.
+    pub fn consent_recording(ctx: &Context<'_>) -> bool {
+        super::CONSENT_RECORDERS.contains(&role(ctx))
+    }
+
+    /// Dashboards.
+    pub fn dashboard(ctx: &Context<'_>) -> bool {
+        super::DASHBOARD_READERS.contains(&role(ctx))
+    }
+
+    /// The audit log.
+    pub fn audit_log(ctx: &Context<'_>) -> bool {
+        super::AUDIT_READERS.contains(&role(ctx))
+    }
+}

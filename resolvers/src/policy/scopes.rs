@@ -1,0 +1,167 @@
+//! Row scopes: for each entity and role, the `Condition` every query path (root lists, by-id
+//! look-ups, the loaders behind nested fields, totals, subscriptions, dashboards) adds to its
+//! SQL. A row outside the scope never leaves the database, so it does not exist for the caller.
+//! Deny is the default: a role not named gets a condition that is never true.
+
+use entities::{Role, appointment, client, consent, help_request, organisation, referral, referral_event};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition};
+
+use super::roles::{DASHBOARD_NETWORK, works_with_clients};
+use crate::caller::Caller;
+
+/// A condition no row meets.
+fn nothing() -> Condition {
+    Condition::all().add(Expr::cust("1 = 0"))
+}
+
+/// A condition every row meets.
+fn everything() -> Condition {
+    Condition::all()
+}
+
+/// Referrals: staff see all, a partner those sent to or by its organisation.
+pub fn referrals(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        // Wrapped in an AND, so that a caller adding to this scope narrows it.
+        (Role::Partner, Some(org)) => Condition::all().add(
+            Condition::any()
+                .add(referral::Column::SenderId.eq(org))
+                .add(referral::Column::RecipientId.eq(org)),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Clients: staff see all, a partner the clients of the referrals it sees.
+pub fn clients(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        Role::Partner => Condition::all().add(sees_a_referral_where(
+            caller,
+            Expr::col((referral::Entity, referral::Column::ClientId))
+                .equals((client::Entity, client::Column::Id)),
+        )),
+        _ => nothing(),
+    }
+}
+
+/// "Some referral the caller sees meets `link`", as a correlated `EXISTS`: for the rows a query
+/// has already narrowed to (a page, a loader's keys), the database checks each through the
+/// referrals' indexes, rather than gathering every referral of a partner first (measured on
+/// 25,000: 10 ms a statement on SQLite, 1 ms as `EXISTS`).
+fn sees_a_referral_where(caller: &Caller, link: Expr) -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(referral::Entity)
+            .and_where(link)
+            .cond_where(referrals(caller))
+            .to_owned(),
+    )
+}
+
+/// Help requests: staff see all; a partner those of the clients it sees who consented to share
+/// their situation (SITUATION) with its organisation.
+pub fn help_requests(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => {
+            let of_the_client = || (help_request::Entity, help_request::Column::ClientId);
+            Condition::all()
+                .add(sees_a_referral_where(
+                    caller,
+                    Expr::col((referral::Entity, referral::Column::ClientId)).equals(of_the_client()),
+                ))
+                .add(Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(consent::Entity)
+                        .and_where(
+                            Expr::col((consent::Entity, consent::Column::ClientId)).equals(of_the_client()),
+                        )
+                        .and_where(consent::Column::RecipientId.eq(org))
+                        .and_where(consent::Column::RevokedAt.is_null())
+                        .and_where(consent::Column::ScopeSituation.eq(true))
+                        .to_owned(),
+                ))
+        }
+        _ => nothing(),
+    }
+}
+
+/// Case notes: the welfare house's own staff only; partners never.
+pub fn case_notes(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        _ => nothing(),
+    }
+}
+
+/// Consents: staff see all; a partner those given to its organisation by clients it sees.
+pub fn consents(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => {
+            Condition::all().add(consent::Column::RecipientId.eq(org)).add(sees_a_referral_where(
+                caller,
+                Expr::col((referral::Entity, referral::Column::ClientId))
+                    .equals((consent::Entity, consent::Column::ClientId)),
+            ))
+        }
+        _ => nothing(),
+    }
+}
+
+/// Referral events: those of the referrals the caller sees.
+pub fn referral_events(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        Role::Partner => Condition::all().add(sees_a_referral_where(
+            caller,
+            Expr::col((referral::Entity, referral::Column::Id))
+                .equals((referral_event::Entity, referral_event::Column::ReferralId)),
+        )),
+        _ => nothing(),
+    }
+}
+
+/// Appointments: staff see all, a partner those at its own office hours.
+pub fn appointments(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if works_with_clients(role) => everything(),
+        (Role::Partner, Some(org)) => Condition::all().add(appointment::Column::OrganisationId.eq(org)),
+        _ => nothing(),
+    }
+}
+
+/// Dashboards: the referrals counted — the network for ANALYST and ADMIN, those sent to or by
+/// its organisation for a partner; `None` for roles without dashboards.
+pub fn dashboard_referrals(caller: &Caller) -> Option<Condition> {
+    match caller.role {
+        role if DASHBOARD_NETWORK.contains(&role) => Some(everything()),
+        Role::Partner => Some(referrals(caller)),
+        _ => None,
+    }
+}
+
+/// Dashboards: the help requests counted (life domains only, never who).
+pub fn dashboard_help_requests(caller: &Caller) -> Option<Condition> {
+    match caller.role {
+        role if DASHBOARD_NETWORK.contains(&role) => Some(everything()),
+        Role::Partner => Some(help_requests(caller)),
+        _ => None,
+    }
+}
+
+/// Dashboards: whose partner figures are shown — every network partner, or a partner's own.
+pub fn dashboard_partners(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (role, _) if DASHBOARD_NETWORK.contains(&role) => {
+            Condition::all().add(organisation::Column::IsNetworkPartner.eq(true))
+        }
+        (Role::Partner, Some(org)) => Condition::all().add(organisation::Column::Id.eq(org)),
+        _ => nothing(),
+    }
+}
