@@ -14,7 +14,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
-use crate::cursor::{CursorKey, KeyPart, LazyCursor};
+use crate::cursor::{Audience, CursorKey, KeyPart, LazyCursor};
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{ChildCount, Loaders};
 
@@ -58,14 +58,52 @@ impl PageArgs {
     }
 }
 
-/// How a list is ordered: all columns in one direction, the last one unique (the id), so that
-/// the sort key of a row pins its place exactly.
+/// An order a list is paged in: all columns in one direction, the last one unique (the id), so
+/// that the sort key of a row pins its place exactly. `kind` names the list and its order inside
+/// its cursors, so that a cursor of one order cannot page another.
+pub struct Sort<E: EntityTrait> {
+    pub kind: &'static str,
+    pub descending: bool,
+    pub columns: Vec<E::Column>,
+    pub key: fn(&E::Model) -> Vec<KeyPart>,
+}
+
+/// How a list is ordered by default: all columns in one direction, the last one unique.
 pub trait Keyset: EntityTrait {
     /// Names the list inside its cursors.
     const KIND: &'static str;
     const DESCENDING: bool;
     fn columns() -> Vec<Self::Column>;
     fn key(model: &Self::Model) -> Vec<KeyPart>;
+
+    /// The default order as a value.
+    fn sort() -> Sort<Self> {
+        Sort { kind: Self::KIND, descending: Self::DESCENDING, columns: Self::columns(), key: Self::key }
+    }
+}
+
+/// The request's cursors: sealed with the server's key for the caller's role and organisation.
+#[derive(Clone)]
+pub struct Cursors {
+    key: CursorKey,
+    audience: Audience,
+}
+
+impl Cursors {
+    pub fn of(ctx: &Context<'_>) -> ApiResult<Self> {
+        let key = crate::cursor_key_of(ctx)?.clone();
+        Ok(Cursors { key, audience: Audience::of(crate::caller_of(ctx)?) })
+    }
+
+    /// The sort key in an `after` cursor of list `kind`, given to this caller.
+    pub fn open(&self, kind: &str, after: &str) -> ApiResult<Vec<KeyPart>> {
+        self.key.open(&self.audience, kind, after)
+    }
+
+    /// The cursor of a row of list `kind`, sealed when selected.
+    pub fn cursor(&self, kind: &'static str, parts: Vec<KeyPart>) -> LazyCursor {
+        LazyCursor::new(self.key.clone(), self.audience.clone(), kind, parts)
+    }
 }
 
 /// `totalCount` of a connection, computed only when selected.
@@ -105,7 +143,8 @@ impl TotalCount {
     }
 }
 
-/// Runs one page of `select` (already filtered by the policy scope and the caller's filter).
+/// Runs one page of `select` (already filtered by the policy scope and the caller's filter) in
+/// the list's default order.
 pub async fn page<E, N>(
     ctx: &Context<'_>,
     select: Select<E>,
@@ -116,29 +155,45 @@ where
     E: Keyset,
     N: OutputType,
 {
+    page_in(ctx, select, &E::sort(), args, node).await
+}
+
+/// Runs one page of `select` in `sort`.
+pub async fn page_in<E, N>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    sort: &Sort<E>,
+    args: &PageArgs,
+    node: impl Fn(E::Model) -> N,
+) -> ApiResult<Page<N>>
+where
+    E: EntityTrait,
+    N: OutputType,
+{
     let size = args.size()?;
     let db = crate::db_of(ctx)?;
-    let cursors = crate::cursor_key_of(ctx)?;
+    let cursors = Cursors::of(ctx)?;
     let total = TotalCount(Total::Query { db: db.clone(), query: select.clone().into_query() });
 
     let mut select = select;
     if let Some(after) = &args.after {
-        let key = cursors.open(E::KIND, after)?;
-        select = select.filter(after_key::<E>(key)?);
+        let key = cursors.open(sort.kind, after)?;
+        select = select.filter(after_key(sort, key)?);
     }
-    for column in E::columns() {
-        select = if E::DESCENDING { select.order_by_desc(column) } else { select.order_by_asc(column) };
+    for column in &sort.columns {
+        select = if sort.descending { select.order_by_desc(*column) } else { select.order_by_asc(*column) };
     }
     let mut rows = select.limit(size + 1).all(db).await?;
     let has_next = rows.len() as u64 > size;
     rows.truncate(size as usize);
 
-    Ok(connection_of::<E, N>(cursors, rows, args.after.is_some(), has_next, total, node))
+    Ok(connection_of(&cursors, sort, rows, args.after.is_some(), has_next, total, node))
 }
 
 /// Builds the connection of a page of rows.
 fn connection_of<E, N>(
-    cursors: &CursorKey,
+    cursors: &Cursors,
+    sort: &Sort<E>,
     rows: Vec<E::Model>,
     has_previous: bool,
     has_next: bool,
@@ -146,13 +201,12 @@ fn connection_of<E, N>(
     node: impl Fn(E::Model) -> N,
 ) -> Page<N>
 where
-    E: Keyset,
+    E: EntityTrait,
     N: OutputType,
 {
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(LazyCursor::new(cursors.clone(), E::KIND, E::key(&row)), node(row))),
+        rows.into_iter().map(|row| Edge::new(cursors.cursor(sort.kind, (sort.key)(&row)), node(row))),
     );
     connection
 }
@@ -172,7 +226,7 @@ where
     K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
     Loaders: Loader<K, Value = (Vec<E::Model>, bool), Error = ApiError>,
 {
-    let cursors = crate::cursor_key_of(ctx)?;
+    let cursors = Cursors::of(ctx)?;
     let after = match &args.after {
         Some(cursor) => Some(cursors.open(E::KIND, cursor)?),
         None => None,
@@ -180,7 +234,7 @@ where
     let key = page_key(args.size()?, after);
     let (rows, has_next) = crate::loaders::request_loader(ctx)?.load_one(key).await?.unwrap_or_default();
     let total = TotalCount(Total::Children(total));
-    Ok(connection_of::<E, N>(cursors, rows, args.after.is_some(), has_next, total, node))
+    Ok(connection_of(&cursors, &E::sort(), rows, args.after.is_some(), has_next, total, node))
 }
 
 /// One page of children for each of many parents, in one query: the rows of `select` (scoped
@@ -196,7 +250,7 @@ pub async fn child_pages<E: Keyset>(
     after: Option<Vec<KeyPart>>,
 ) -> ApiResult<HashMap<uuid::Uuid, (Vec<E::Model>, bool)>> {
     let select = match after {
-        Some(key) => select.filter(after_key::<E>(key)?),
+        Some(key) => select.filter(after_key(&E::sort(), key)?),
         None => select,
     };
     let mut window = WindowStatement::partition_by((E::default(), parent));
@@ -243,10 +297,10 @@ pub async fn child_counts<E: EntityTrait>(
     Ok(counts.into_iter().collect())
 }
 
-/// The rows strictly after `key` in the list's order:
+/// The rows strictly after `key` in `sort`:
 /// `(c1 > k1) OR (c1 = k1 AND c2 > k2) OR …` (with `<` for a descending list).
-fn after_key<E: Keyset>(key: Vec<KeyPart>) -> ApiResult<Condition> {
-    let columns = E::columns();
+fn after_key<E: EntityTrait>(sort: &Sort<E>, key: Vec<KeyPart>) -> ApiResult<Condition> {
+    let columns = &sort.columns;
     if key.len() != columns.len() {
         return Err(ApiError::bad_input("after", "not a cursor of this list"));
     }
@@ -258,7 +312,7 @@ fn after_key<E: Keyset>(key: Vec<KeyPart>) -> ApiResult<Condition> {
             all = all.add(earlier.eq(value.clone()));
         }
         let value = values[i].clone();
-        all = all.add(if E::DESCENDING { column.lt(value) } else { column.gt(value) });
+        all = all.add(if sort.descending { column.lt(value) } else { column.gt(value) });
         any = any.add(all);
     }
     Ok(any)

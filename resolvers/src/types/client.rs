@@ -6,7 +6,7 @@ use super::consent::Consent;
 use super::help_request::HelpRequest;
 use super::referral::Referral;
 use super::{Address, id};
-use crate::connection::{Keyset, Page, PageArgs, nested_page};
+use crate::connection::{Keyset, Page, PageArgs, Sort, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
 use crate::loaders::{ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader};
@@ -85,6 +85,17 @@ impl Client {
     }
 }
 
+/// Clients by id, for callers who may not read every client's name: nothing but what they see.
+pub fn by_id() -> Sort<client::Entity> {
+    Sort {
+        kind: "client-by-id",
+        descending: false,
+        columns: vec![client::Column::Id],
+        key: |model| vec![KeyPart::Id(model.id)],
+    }
+}
+
+/// Clients by name, for the welfare house's staff (who read every name).
 impl Keyset for client::Entity {
     const KIND: &'static str = "client";
     const DESCENDING: bool = false;
