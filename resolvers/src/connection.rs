@@ -31,6 +31,12 @@ pub fn complexity(first: Option<i32>, child_complexity: usize) -> usize {
     rows.saturating_mul(child_complexity).saturating_add(1)
 }
 
+/// What a list without `first` costs in the complexity limit: its selection once per row it may
+/// return (its cap), like a page of that size.
+pub fn capped(cap: usize, child_complexity: usize) -> usize {
+    cap.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// A page of a list, as the API returns it.
 pub type Page<N> = Connection<LazyCursor, N, TotalCount>;
 

@@ -193,3 +193,48 @@ async fn a_caller_over_the_rate_gets_429_with_retry_after_and_others_go_on() {
     tokio::time::sleep(Duration::from_secs(retry)).await;
     assert_eq!(post_query(&app, Who::Caw, me).await.0, 200);
 }
+
+/// POSTs `query` as `who` and returns the status, the size of the body in bytes and the body.
+async fn post_measured(app: &TestApp, who: Who, query: &str) -> (u16, usize, Value) {
+    let mut request = app.http.post(format!("http://{}/graphql", app.addr)).json(&json!({ "query": query }));
+    if let Some(token) = app.token(who).await {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("a body");
+    (status, body.len(), serde_json::from_slice(&body).expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn a_public_document_of_aliased_office_hours_is_refused_before_it_answers_megabytes() {
+    // Found from outside: twenty aliases of two months of office hours, each slot with its
+    // organisation's services, passed the complexity limit (each list counted once) and answered
+    // 20 MB. Every slot a window may return now counts.
+    let app = TestApp::spawn().await;
+    let from = chrono::Utc::now();
+    let to = from + chrono::Duration::days(62);
+    let alias = |i: usize| {
+        format!(
+            "a{i}: officeHours(from: \"{}\", to: \"{}\") {{ startsAt organisation {{ name description
+                services(first: 20) {{ edges {{ node {{ name description url }} }} }} }} }}",
+            from.to_rfc3339(),
+            to.to_rfc3339()
+        )
+    };
+    let query = format!("{{ {} }}", (0..20).map(alias).collect::<Vec<_>>().join("\n"));
+    let (status, size, body) = post_measured(&app, Who::Public, &query).await;
+    assert_refused(status, &body, 400, "QUERY_TOO_COMPLEX", "20 aliased officeHours");
+    assert!(size < 2_000, "the refusal is small: {size} bytes");
+
+    // One window with what a calendar shows runs, and answers little.
+    let one = format!(
+        "{{ officeHours(from: \"{}\", to: \"{}\") {{ startsAt endsAt free organisation {{ name }} }} }}",
+        from.to_rfc3339(),
+        to.to_rfc3339()
+    );
+    let (status, size, body) = post_measured(&app, Who::Public, &one).await;
+    assert_eq!((status, codes(&body)), (200, vec![]), "{body}");
+    assert!(!body["data"]["officeHours"].as_array().unwrap().is_empty());
+    assert!(size < 200_000, "two months of office hours: {size} bytes");
+}
