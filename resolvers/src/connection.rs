@@ -1,7 +1,12 @@
-//! Relay connections over keyset pagination, shared by every list of the API.
+//! Relay connections over keyset pagination, shared by every list of the API, and the caps of
+//! the lists that have no `first`.
 //!
 //! A page costs one `SELECT … LIMIT first + 1` (the extra row answers `hasNextPage`), and
 //! `totalCount` one `COUNT(*)` over the same scoped query, run only when it is asked for.
+//!
+//! Every list costs what it can return: a page counts its selection once per row of `first`
+//! ([`complexity`]), a list without `first` once per row of its cap ([`capped`], [`caps`]), so
+//! that aliasing or nesting a list runs into the limit instead of multiplying the rows answered.
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::Loader;
@@ -35,6 +40,28 @@ pub fn complexity(first: Option<i32>, child_complexity: usize) -> usize {
 /// return (its cap), like a page of that size.
 pub fn capped(cap: usize, child_complexity: usize) -> usize {
     cap.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The most rows each list without `first` returns for one parent. Where the data itself bounds
+/// a list (a referral's history), the bound is stated; elsewhere the loader keeps at most this
+/// many rows and the field's description says which. Lists of scalars (`lifeDomains`, `scopes`,
+/// `languages`, `categories`) are leaves: they cost one field and hold a few short names.
+/// `officeHours` has its own cap, per call: [`crate::office_hours::MAX_SLOTS`].
+pub mod caps {
+    /// A referral's events: its creation and at most four changes, the longest way through the
+    /// closed loop (REQUESTED → RECEIVED → ACCEPTED → IN_PROGRESS → COMPLETED). A bound of the
+    /// state machine, checked by a test (`tests/api/limits.rs`), so no event is ever cut.
+    pub const EVENTS_PER_REFERRAL: usize = 5;
+    /// A client's help requests: the most recent.
+    pub const HELP_REQUESTS_PER_CLIENT: usize = 20;
+    /// A client's consents (given and revoked): the most recent.
+    pub const CONSENTS_PER_CLIENT: usize = 20;
+    /// A help request's case notes: the most recent.
+    pub const CASE_NOTES_PER_HELP_REQUEST: usize = 50;
+    /// A service's locations: the first by municipality.
+    pub const LOCATIONS_PER_SERVICE: usize = 10;
+    /// A service's weekly opening hours: the first by weekday and time (four a day).
+    pub const OPENING_HOURS_PER_SERVICE: usize = 28;
 }
 
 /// A page of a list, as the API returns it.
@@ -301,6 +328,47 @@ pub async fn child_counts<E: EntityTrait>(
         .all(db)
         .await?;
     Ok(counts.into_iter().collect())
+}
+
+/// At most `cap` rows of `select` for each parent: the first or the last of each in the order
+/// of `order` (ascending, the last unique; columns of `select`'s entity or of a table it joins),
+/// returned in that order per parent. One statement: the rows are numbered per parent with
+/// `ROW_NUMBER() OVER (PARTITION BY parent …)`.
+pub async fn capped_children<E: EntityTrait>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    parent: E::Column,
+    order: &[Expr],
+    keep: Keep,
+    cap: usize,
+) -> ApiResult<Vec<E::Model>> {
+    let (numbering, output) = match keep {
+        Keep::First => (Order::Asc, Order::Asc),
+        Keep::Last => (Order::Desc, Order::Desc),
+    };
+    let mut window = WindowStatement::partition_by((E::default(), parent));
+    for expr in order {
+        window.order_by_expr(expr.clone(), numbering.clone());
+    }
+    let mut numbered = select.into_query();
+    numbered.expr_window_as(Expr::cust("ROW_NUMBER()"), window, "capped_row");
+    let capped = Query::select()
+        .column(Asterisk)
+        .from_subquery(numbered, "numbered")
+        .and_where(Expr::col("capped_row").lte(cap as i64))
+        .order_by("capped_row", output)
+        .to_owned();
+    let statement = db.get_database_backend().build(&capped);
+    Ok(E::find().from_raw_sql(statement).all(db).await?)
+}
+
+/// Which rows of each parent a capped list keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The first in the list's order (a service's locations, by municipality).
+    First,
+    /// The last (a client's most recent help requests).
+    Last,
 }
 
 /// The rows strictly after `key` in `sort`:
