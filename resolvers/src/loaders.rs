@@ -17,13 +17,15 @@ use entities::{
     organisation, referral, referral_event, schedule, service, service_at_location, service_language,
     service_life_domain,
 };
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::batch::BatchQueue;
 use crate::caller::Caller;
-use crate::connection::{Keyset, child_counts, child_pages};
+use crate::connection::{Keep, Keyset, capped_children, caps, child_counts, child_pages};
 use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
@@ -176,6 +178,11 @@ fn rekey<K: Eq + Hash, V>(map: HashMap<Uuid, V>, key: impl Fn(Uuid) -> K) -> Has
     map.into_iter().map(|(id, value)| (key(id), value)).collect()
 }
 
+/// Columns of `E` as expressions (for the order of [`capped_children`]).
+fn columns<E: EntityTrait>(columns: &[E::Column]) -> Vec<Expr> {
+    columns.iter().map(|c| Expr::col((E::default(), *c))).collect()
+}
+
 /// Groups rows under the id `group` picks from each, keeping their order.
 fn group<V>(rows: Vec<V>, group: impl Fn(&V) -> Uuid) -> HashMap<Uuid, Vec<V>> {
     let mut map: HashMap<Uuid, Vec<V>> = HashMap::new();
@@ -302,21 +309,26 @@ impl Fetch<LanguagesOf> for Loaders {
 impl Fetch<LocationsOf> for Loaders {
     type Value = Vec<location::Model>;
     async fn fetch(&self, keys: &[LocationsOf]) -> ApiResult<HashMap<LocationsOf, Self::Value>> {
-        let links = service_at_location::Entity::find()
-            .filter(service_at_location::Column::ServiceId.is_in(ids(keys)))
-            .all(&self.db)
-            .await?;
-        let locations: HashMap<Uuid, location::Model> = location::Entity::find()
-            .filter(
-                location::Column::Id.in_subquery(
-                    Query::select()
-                        .column(service_at_location::Column::LocationId)
-                        .from(service_at_location::Entity)
-                        .and_where(service_at_location::Column::ServiceId.is_in(ids(keys)))
-                        .to_owned(),
+        // The links, capped per service; the locations follow in the same order.
+        let links = capped_children(
+            &self.db,
+            service_at_location::Entity::find()
+                .filter(service_at_location::Column::ServiceId.is_in(ids(keys)))
+                .join(
+                    sea_orm::JoinType::InnerJoin,
+                    service_at_location::Entity::belongs_to(location::Entity)
+                        .from(service_at_location::Column::LocationId)
+                        .to(location::Column::Id)
+                        .into(),
                 ),
-            )
-            .order_by_asc(location::Column::Municipality)
+            service_at_location::Column::ServiceId,
+            &columns::<location::Entity>(&[location::Column::Municipality, location::Column::Id]),
+            Keep::First,
+            caps::LOCATIONS_PER_SERVICE,
+        )
+        .await?;
+        let locations: HashMap<Uuid, location::Model> = location::Entity::find()
+            .filter(location::Column::Id.is_in(links.iter().map(|l| l.location_id)))
             .all(&self.db)
             .await?
             .into_iter()
@@ -335,12 +347,19 @@ impl Fetch<LocationsOf> for Loaders {
 impl Fetch<SchedulesOf> for Loaders {
     type Value = Vec<schedule::Model>;
     async fn fetch(&self, keys: &[SchedulesOf]) -> ApiResult<HashMap<SchedulesOf, Self::Value>> {
-        let rows = schedule::Entity::find()
-            .filter(schedule::Column::ServiceId.is_in(ids(keys)))
-            .order_by_asc(schedule::Column::Weekday)
-            .order_by_asc(schedule::Column::OpensMinute)
-            .all(&self.db)
-            .await?;
+        let rows = capped_children(
+            &self.db,
+            schedule::Entity::find().filter(schedule::Column::ServiceId.is_in(ids(keys))),
+            schedule::Column::ServiceId,
+            &columns::<schedule::Entity>(&[
+                schedule::Column::Weekday,
+                schedule::Column::OpensMinute,
+                schedule::Column::Id,
+            ]),
+            Keep::First,
+            caps::OPENING_HOURS_PER_SERVICE,
+        )
+        .await?;
         Ok(rekey(group(rows, |s| s.service_id), SchedulesOf))
     }
 }
@@ -348,13 +367,17 @@ impl Fetch<SchedulesOf> for Loaders {
 impl Fetch<HelpRequestsOf> for Loaders {
     type Value = Vec<help_request::Model>;
     async fn fetch(&self, keys: &[HelpRequestsOf]) -> ApiResult<HashMap<HelpRequestsOf, Self::Value>> {
-        let rows = help_request::Entity::find()
-            .filter(help_request::Column::ClientId.is_in(ids(keys)))
-            .filter(policy::help_requests(&self.caller))
-            .order_by_asc(help_request::Column::OpenedAt)
-            .order_by_asc(help_request::Column::Id)
-            .all(&self.db)
-            .await?;
+        let rows = capped_children(
+            &self.db,
+            help_request::Entity::find()
+                .filter(help_request::Column::ClientId.is_in(ids(keys)))
+                .filter(policy::help_requests(&self.caller)),
+            help_request::Column::ClientId,
+            &columns::<help_request::Entity>(&[help_request::Column::OpenedAt, help_request::Column::Id]),
+            Keep::Last,
+            caps::HELP_REQUESTS_PER_CLIENT,
+        )
+        .await?;
         Ok(rekey(group(rows, |h| h.client_id), HelpRequestsOf))
     }
 }
@@ -392,13 +415,17 @@ impl Fetch<HelpRequestLifeDomainsOf> for Loaders {
 impl Fetch<ConsentsOf> for Loaders {
     type Value = Vec<consent::Model>;
     async fn fetch(&self, keys: &[ConsentsOf]) -> ApiResult<HashMap<ConsentsOf, Self::Value>> {
-        let rows = consent::Entity::find()
-            .filter(consent::Column::ClientId.is_in(ids(keys)))
-            .filter(policy::consents(&self.caller))
-            .order_by_asc(consent::Column::GivenAt)
-            .order_by_asc(consent::Column::Id)
-            .all(&self.db)
-            .await?;
+        let rows = capped_children(
+            &self.db,
+            consent::Entity::find()
+                .filter(consent::Column::ClientId.is_in(ids(keys)))
+                .filter(policy::consents(&self.caller)),
+            consent::Column::ClientId,
+            &columns::<consent::Entity>(&[consent::Column::GivenAt, consent::Column::Id]),
+            Keep::Last,
+            caps::CONSENTS_PER_CLIENT,
+        )
+        .await?;
         Ok(rekey(group(rows, |c| c.client_id), ConsentsOf))
     }
 }
@@ -431,13 +458,17 @@ impl Fetch<ConsentScopesOf> for Loaders {
 impl Fetch<CaseNotesOf> for Loaders {
     type Value = Vec<case_note::Model>;
     async fn fetch(&self, keys: &[CaseNotesOf]) -> ApiResult<HashMap<CaseNotesOf, Self::Value>> {
-        let rows = case_note::Entity::find()
-            .filter(case_note::Column::HelpRequestId.is_in(ids(keys)))
-            .filter(policy::case_notes(&self.caller))
-            .order_by_asc(case_note::Column::CreatedAt)
-            .order_by_asc(case_note::Column::Id)
-            .all(&self.db)
-            .await?;
+        let rows = capped_children(
+            &self.db,
+            case_note::Entity::find()
+                .filter(case_note::Column::HelpRequestId.is_in(ids(keys)))
+                .filter(policy::case_notes(&self.caller)),
+            case_note::Column::HelpRequestId,
+            &columns::<case_note::Entity>(&[case_note::Column::CreatedAt, case_note::Column::Id]),
+            Keep::Last,
+            caps::CASE_NOTES_PER_HELP_REQUEST,
+        )
+        .await?;
         Ok(rekey(group(rows, |n| n.help_request_id), CaseNotesOf))
     }
 }

@@ -18,8 +18,32 @@ pub struct Slot {
     pub ends_at: DateTime<Utc>,
 }
 
+/// The most slots one `officeHours` call answers: two months of a busy partner, or a few weeks
+/// of every partner. A window holding more is refused rather than cut, so a calendar never shows
+/// a partial window as the whole. It is also what the field counts for in the complexity limit.
+pub const MAX_SLOTS: usize = 500;
+
 /// The slots of `hours` that start in `[from, to)`, in time order.
 pub fn slots(hours: &[office_hour::Model], from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Slot> {
+    collect(hours, from, to, usize::MAX).unwrap_or_default()
+}
+
+/// The same, or `None` as soon as there are more than `max` (without computing the rest).
+pub fn slots_at_most(
+    hours: &[office_hour::Model],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    max: usize,
+) -> Option<Vec<Slot>> {
+    collect(hours, from, to, max)
+}
+
+fn collect(
+    hours: &[office_hour::Model],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    max: usize,
+) -> Option<Vec<Slot>> {
     let mut out = Vec::new();
     let first_day = from.with_timezone(&Brussels).date_naive();
     let last_day = to.with_timezone(&Brussels).date_naive();
@@ -30,6 +54,9 @@ pub fn slots(hours: &[office_hour::Model], from: DateTime<Utc>, to: DateTime<Utc
             while minute + hour.slot_minutes <= hour.ends_minute {
                 if let Some(starts_at) = local(day, minute) {
                     if starts_at >= from && starts_at < to {
+                        if out.len() == max {
+                            return None;
+                        }
                         out.push(Slot {
                             organisation_id: hour.organisation_id,
                             starts_at,
@@ -46,7 +73,7 @@ pub fn slots(hours: &[office_hour::Model], from: DateTime<Utc>, to: DateTime<Utc
         }
     }
     out.sort_by_key(|s| (s.starts_at, s.organisation_id));
-    out
+    Some(out)
 }
 
 fn holds_on(hour: &office_hour::Model, day: NaiveDate) -> bool {

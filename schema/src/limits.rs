@@ -8,12 +8,14 @@ use async_graphql::{Name, Positioned, ServerError, ServerResult};
 use resolvers::ApiError;
 
 /// The configured limits; the defaults suit the network's dashboards and partner tools with
-/// room to spare (the partner inbox query of 50 referrals costs about 1,500 in complexity).
+/// room to spare (the partner inbox query of 50 referrals, each with its history, costs 2,101 in
+/// complexity).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Deepest selection.
     pub depth: usize,
-    /// Fields counted once per row a page may return (`first`, 20 when absent).
+    /// Fields counted once per row a list may return: a page's `first` (20 when absent), a list
+    /// without `first` its cap (`resolvers::connection::caps`, `officeHours` 500 slots).
     pub complexity: usize,
     /// Aliased fields in the whole document.
     pub aliases: usize,

@@ -198,3 +198,213 @@ async fn a_caller_over_the_rate_gets_429_with_retry_after_and_others_go_on() {
     tokio::time::sleep(Duration::from_secs(retry)).await;
     assert_eq!(post_query(&app, Who::Caw, me).await.0, 200);
 }
+
+/// POSTs `query` as `who` and returns the status, the size of the body in bytes and the body.
+async fn post_measured(app: &TestApp, who: Who, query: &str) -> (u16, usize, Value) {
+    let mut request = app.http.post(format!("http://{}/graphql", app.addr)).json(&json!({ "query": query }));
+    if let Some(token) = app.token(who).await {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("a body");
+    (status, body.len(), serde_json::from_slice(&body).expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn a_public_document_of_aliased_office_hours_is_refused_before_it_answers_megabytes() {
+    // Found from outside: twenty aliases of two months of office hours, each slot with its
+    // organisation's services, passed the complexity limit (each list counted once) and answered
+    // 20 MB. Every slot a window may return now counts.
+    let app = TestApp::spawn().await;
+    let from = chrono::Utc::now();
+    let to = from + chrono::Duration::days(62);
+    let alias = |i: usize| {
+        format!(
+            "a{i}: officeHours(from: \"{}\", to: \"{}\") {{ startsAt organisation {{ name description
+                services(first: 20) {{ edges {{ node {{ name description url }} }} }} }} }}",
+            from.to_rfc3339(),
+            to.to_rfc3339()
+        )
+    };
+    let query = format!("{{ {} }}", (0..20).map(alias).collect::<Vec<_>>().join("\n"));
+    let (status, size, body) = post_measured(&app, Who::Public, &query).await;
+    assert_refused(status, &body, 400, "QUERY_TOO_COMPLEX", "20 aliased officeHours");
+    assert!(size < 2_000, "the refusal is small: {size} bytes");
+
+    // One window with what a calendar shows runs, and answers little.
+    let one = format!(
+        "{{ officeHours(from: \"{}\", to: \"{}\") {{ startsAt endsAt free organisation {{ name }} }} }}",
+        from.to_rfc3339(),
+        to.to_rfc3339()
+    );
+    let (status, size, body) = post_measured(&app, Who::Public, &one).await;
+    assert_eq!((status, codes(&body)), (200, vec![]), "{body}");
+    assert!(!body["data"]["officeHours"].as_array().unwrap().is_empty());
+    assert!(size < 200_000, "two months of office hours: {size} bytes");
+}
+
+#[tokio::test]
+async fn lists_without_first_return_at_most_their_cap_and_cost_it() {
+    use entities::{location, schedule, service, service_at_location};
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+    use uuid::Uuid;
+    let app = TestApp::spawn().await;
+    // A service whose entry has grown (an import, say): 40 locations, 50 weekly hours.
+    let service = service::Entity::find().one(&app.db.conn).await.unwrap().unwrap();
+    for i in 0..40 {
+        let place = location::Model {
+            id: Uuid::new_v4(),
+            organisation_id: Some(service.organisation_id),
+            name: Some(format!("Antenne {i}")),
+            street: Some(format!("Kerkstraat {i}")),
+            postcode: "8790".into(),
+            municipality: "Waregem".into(),
+            latitude: None,
+            longitude: None,
+            confidential: false,
+            hsds_id: None,
+        };
+        place.clone().into_active_model().insert(&app.db.conn).await.unwrap();
+        let link =
+            service_at_location::Model { id: Uuid::new_v4(), service_id: service.id, location_id: place.id };
+        link.into_active_model().insert(&app.db.conn).await.unwrap();
+    }
+    for i in 0..50 {
+        let hours = schedule::Model {
+            id: Uuid::new_v4(),
+            service_id: service.id,
+            location_id: None,
+            weekday: i % 7 + 1,
+            opens_minute: 8 * 60 + i,
+            closes_minute: 9 * 60 + i,
+            valid_from: None,
+            valid_to: None,
+            description: None,
+        };
+        hours.into_active_model().insert(&app.db.conn).await.unwrap();
+    }
+    let one = "query($id: ID!) { service(id: $id) { locations { id } openingHours { weekday opens } } }";
+    let response = app.query(Who::Public, one, json!({ "id": service.id.to_string() })).await;
+    assert_eq!(codes(&response), Vec::<String>::new(), "{response}");
+    let locations = response["data"]["service"]["locations"].as_array().unwrap().len();
+    let hours = response["data"]["service"]["openingHours"].as_array().unwrap();
+    assert_eq!(locations, resolvers::connection::caps::LOCATIONS_PER_SERVICE);
+    assert_eq!(hours.len(), resolvers::connection::caps::OPENING_HOURS_PER_SERVICE);
+    let days: Vec<i64> = hours.iter().map(|h| h["weekday"].as_i64().unwrap()).collect();
+    assert!(days.windows(2).all(|w| w[0] <= w[1]), "by weekday: {days:?}");
+
+    // A page of services with all their places and hours counts each place and hour it may show.
+    let heavy = "{ services(first: 100) { edges { node { name
+        locations { id name confidential address { street postcode municipality } latitude longitude }
+        openingHours { weekday opens closes locationId } } } } }";
+    let (status, body) = post_query(&app, Who::Public, heavy).await;
+    assert_refused(status, &body, 400, "QUERY_TOO_COMPLEX", "100 services with every place and hour");
+    let light = heavy.replace("first: 100", "first: 10");
+    let (status, body) = post_query(&app, Who::Public, &light).await;
+    assert_eq!((status, codes(&body)), (200, vec![]), "{body}");
+}
+
+#[tokio::test]
+async fn a_clients_help_requests_consents_and_notes_are_capped_to_the_most_recent() {
+    use entities::{HelpRequestStatus, case_note, client, consent, help_request, organisation};
+    use resolvers::connection::caps;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+    use uuid::Uuid;
+    let app = TestApp::spawn().await;
+    let client = client::Entity::find().one(&app.db.conn).await.unwrap().unwrap();
+    let author = app.user(Who::CaseWorker).await.unwrap().id;
+    let recipient = organisation::Entity::find().one(&app.db.conn).await.unwrap().unwrap().id;
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(3_000);
+    let mut latest_request = None;
+    for i in 0..30 {
+        let request = help_request::Model {
+            id: Uuid::new_v4(),
+            client_id: client.id,
+            summary: format!("Vraag {i}"),
+            channel: "DESK".into(),
+            status: HelpRequestStatus::Open,
+            opened_by: Some(author),
+            opened_at: long_ago + chrono::Duration::days(i),
+            closed_at: None,
+        };
+        request.clone().into_active_model().insert(&app.db.conn).await.unwrap();
+        latest_request = Some(request);
+    }
+    let latest_request = latest_request.unwrap();
+    for i in 0..60 {
+        let note = case_note::Model {
+            id: Uuid::new_v4(),
+            help_request_id: latest_request.id,
+            author_id: author,
+            body: format!("Notitie {i}"),
+            created_at: long_ago + chrono::Duration::hours(i),
+        };
+        note.into_active_model().insert(&app.db.conn).await.unwrap();
+    }
+    for i in 0..30 {
+        let given = consent::Model {
+            id: Uuid::new_v4(),
+            client_id: client.id,
+            recipient_id: recipient,
+            scope_identity: true,
+            scope_contact: false,
+            scope_national_number: false,
+            scope_situation: false,
+            purpose: format!("Doel {i}"),
+            recorded_by: Some(author),
+            given_at: long_ago + chrono::Duration::days(i),
+            revoked_at: Some(long_ago + chrono::Duration::days(i) + chrono::Duration::hours(1)),
+            revoked_by: Some(author),
+        };
+        given.into_active_model().insert(&app.db.conn).await.unwrap();
+    }
+    let query =
+        "query($id: ID!) { client(id: $id) { helpRequests { id openedAt caseNotes { body createdAt } }
+        consents { id givenAt } } }";
+    let response = app.query(Who::CaseWorker, query, json!({ "id": client.id.to_string() })).await;
+    assert_eq!(codes(&response), Vec::<String>::new(), "{response}");
+    let found = &response["data"]["client"];
+    let requests = found["helpRequests"].as_array().unwrap();
+    let consents = found["consents"].as_array().unwrap();
+    assert_eq!(requests.len(), caps::HELP_REQUESTS_PER_CLIENT);
+    assert_eq!(consents.len(), caps::CONSENTS_PER_CLIENT);
+    let times = |rows: &[Value], field: &str| -> Vec<String> {
+        rows.iter().map(|r| r[field].as_str().unwrap().to_owned()).collect()
+    };
+    // The most recent, oldest first: the newest request is the last one shown.
+    let opened = times(requests, "openedAt");
+    assert!(opened.windows(2).all(|w| w[0] <= w[1]), "oldest first: {opened:?}");
+    let mut all = help_request::Entity::find().all(&app.db.conn).await.unwrap();
+    all.retain(|r| r.client_id == client.id);
+    all.sort_by_key(|r| (r.opened_at, r.id));
+    let newest: Vec<String> =
+        all.iter().rev().take(caps::HELP_REQUESTS_PER_CLIENT).rev().map(|r| r.id.to_string()).collect();
+    assert_eq!(times(requests, "id"), newest, "the most recent are kept");
+    let last = requests.iter().find(|r| r["id"] == latest_request.id.to_string()).unwrap();
+    let notes = last["caseNotes"].as_array().unwrap();
+    assert_eq!(notes.len(), caps::CASE_NOTES_PER_HELP_REQUEST);
+    assert_eq!(notes.last().unwrap()["body"], "Notitie 59", "the newest note is kept");
+    let given = times(consents, "givenAt");
+    assert!(given.windows(2).all(|w| w[0] <= w[1]), "oldest first: {given:?}");
+    let mut all = consent::Entity::find().all(&app.db.conn).await.unwrap();
+    all.retain(|c| c.client_id == client.id);
+    all.sort_by_key(|c| (c.given_at, c.id));
+    let newest: Vec<String> =
+        all.iter().rev().take(caps::CONSENTS_PER_CLIENT).rev().map(|c| c.id.to_string()).collect();
+    assert_eq!(times(consents, "id"), newest, "the most recent are kept");
+}
+
+#[test]
+fn a_referral_gathers_no_more_events_than_its_list_counts() {
+    use entities::ReferralStatus;
+    use resolvers::lifecycle::side_for;
+    /// The events a referral can gather from `status` on: its own and those of the longest way on.
+    fn longest_from(status: ReferralStatus, depth: usize) -> usize {
+        assert!(depth <= ReferralStatus::ALL.len(), "the closed loop has a cycle through {status}");
+        let next = ReferralStatus::ALL.iter().filter(|to| side_for(status, **to).is_some());
+        1 + next.map(|to| longest_from(*to, depth + 1)).max().unwrap_or(0)
+    }
+    // Creation is the first event, in REQUESTED; every change adds one.
+    assert_eq!(longest_from(ReferralStatus::Requested, 0), resolvers::connection::caps::EVENTS_PER_REFERRAL);
+}

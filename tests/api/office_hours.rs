@@ -194,3 +194,40 @@ async fn a_booking_must_be_a_future_slot_of_ones_own_or_any_partner() {
         app.query(Who::Public, SLOTS, json!({ "from": nine, "to": nine - Duration::hours(1) })).await;
     assert_eq!(codes(&bad_window), vec!["BAD_USER_INPUT"]);
 }
+
+#[tokio::test]
+async fn a_window_holding_more_slots_than_one_call_answers_is_refused() {
+    use resolvers::office_hours::MAX_SLOTS;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+    let app = TestApp::spawn().await;
+    let dyzo = app.user(Who::Dyzo).await.unwrap().organisation_id;
+    let any = office_hour::Entity::find().one(&app.db.conn).await.unwrap().unwrap();
+    // dyzo opens a walk-in desk: every day 8:00–20:00 in 5-minute slots (144 a day).
+    for weekday in 1..=7 {
+        let desk = office_hour::Model {
+            id: uuid::Uuid::new_v4(),
+            organisation_id: dyzo,
+            location_id: any.location_id,
+            weekday,
+            starts_minute: 8 * 60,
+            ends_minute: 20 * 60,
+            slot_minutes: 5,
+            valid_from: None,
+            valid_to: None,
+        };
+        desk.into_active_model().insert(&app.db.conn).await.unwrap();
+    }
+    let from = next_tuesday_nine();
+    let window =
+        |days: i64| json!({ "org": dyzo.to_string(), "from": from, "to": from + Duration::days(days) });
+    let two_months = app.query(Who::Public, SLOTS, window(62)).await;
+    assert_eq!(codes(&two_months), vec!["QUERY_TOO_COMPLEX"], "{two_months}");
+    let message = two_months["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(&MAX_SLOTS.to_string()), "the message names the limit: {message}");
+    assert_eq!(two_months["data"]["officeHours"], Value::Null, "{two_months}");
+    // A shorter window of the same partner is answered in full.
+    let days = app.query(Who::Public, SLOTS, window(2)).await;
+    assert_ok(&days);
+    let slots = days["data"]["officeHours"].as_array().unwrap();
+    assert!(slots.len() >= 2 * 144 && slots.len() <= MAX_SLOTS, "{}", slots.len());
+}

@@ -93,3 +93,156 @@ async fn a_partners_total_and_pages_agree() {
     assert_eq!(total, response["data"]["referrals"]["edges"].as_array().unwrap().len() as i64);
     assert!(total > 0 && total < 64);
 }
+
+/// The end cursor of the first page of `query` (a connection at `field`) as `who`.
+async fn end_cursor(app: &TestApp, who: Who, query: &str, field: &str) -> Value {
+    let response = app.query(who, query, json!({ "first": 2 })).await;
+    assert_ok(&response);
+    let cursor = response["data"][field]["pageInfo"]["endCursor"].clone();
+    assert!(cursor.is_string(), "{response}");
+    cursor
+}
+
+#[tokio::test]
+async fn a_cursor_pages_only_for_the_role_and_organisation_it_was_given_to() {
+    let app = TestApp::spawn().await;
+    let referrals = "query($first: Int, $after: String) { referrals(first: $first, after: $after) {
+        pageInfo { endCursor } edges { node { id } } } }";
+    let services = "query($first: Int, $after: String) { services(first: $first, after: $after) {
+        pageInfo { endCursor } edges { node { id } } } }";
+    let nonsense = app.query(Who::Caw, referrals, json!({ "first": 2, "after": "bm90IGEgY3Vyc29y" })).await;
+    let refusal = nonsense["errors"][0]["message"].clone();
+
+    for (query, field, others) in [
+        (referrals, "referrals", vec![Who::Pension, Who::Dyzo, Who::Admin, Who::Intake]),
+        (services, "services", vec![Who::Pension, Who::Public, Who::Admin, Who::Analyst]),
+    ] {
+        let cursor = end_cursor(&app, Who::Caw, query, field).await;
+        // The caller it was given to goes on with it.
+        let again = app.query(Who::Caw, query, json!({ "first": 2, "after": cursor })).await;
+        assert_ok(&again);
+        assert!(!again["data"][field]["edges"].as_array().unwrap().is_empty());
+        // Anyone else gets the answer a made-up cursor gets, which confirms nothing.
+        for who in others {
+            let response = app.query(who, query, json!({ "first": 2, "after": cursor })).await;
+            assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{who:?} with CAW's {field} cursor");
+            assert_eq!(response["errors"][0]["message"], refusal, "{who:?}");
+        }
+    }
+
+    // Between the welfare house's roles too: INTAKE's cursor is not CASE_WORKER's.
+    let cursor = end_cursor(&app, Who::Intake, referrals, "referrals").await;
+    let response = app.query(Who::CaseWorker, referrals, json!({ "first": 2, "after": cursor })).await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"]);
+    assert_ok(&app.query(Who::Intake, referrals, json!({ "first": 2, "after": cursor })).await);
+
+    // A nested list's cursor is bound the same way.
+    let nested = "query($first: Int, $after: String) { organisations(first: 1) { edges { node {
+        services(first: $first, after: $after) { pageInfo { endCursor } } } } } }";
+    let response = app.query(Who::Caw, nested, json!({ "first": 1 })).await;
+    let cursor =
+        response["data"]["organisations"]["edges"][0]["node"]["services"]["pageInfo"]["endCursor"].clone();
+    assert!(cursor.is_string(), "{response}");
+    assert_ok(&app.query(Who::Caw, nested, json!({ "first": 1, "after": cursor })).await);
+    let response = app.query(Who::Public, nested, json!({ "first": 1, "after": cursor })).await;
+    assert_eq!(codes(&response), vec!["BAD_USER_INPUT"], "{response}");
+}
+
+#[tokio::test]
+async fn a_partner_without_identity_consent_cannot_learn_the_family_name_order() {
+    use entities::{client, consent};
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let clients = client::Entity::find().all(&app.db.conn).await.unwrap();
+    let consents = consent::Entity::find().all(&app.db.conn).await.unwrap();
+    let query = "query($first: Int, $after: String) { clients(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let mut checked_a_hidden_name = false;
+    for who in Who::PARTNERS {
+        let org = app.user(who).await.unwrap().organisation_id;
+        // Walk every page: the partner's clients come by id, a field it may read.
+        let mut seen: Vec<uuid::Uuid> = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let response = app.query(who, query, json!({ "first": 3, "after": after })).await;
+            assert_ok(&response);
+            for node in nodes(&response, &["clients"]) {
+                seen.push(node["id"].as_str().unwrap().parse().unwrap());
+            }
+            let page = &response["data"]["clients"]["pageInfo"];
+            if page["hasNextPage"] != true {
+                break;
+            }
+            after = page["endCursor"].clone();
+        }
+        let mut by_id = seen.clone();
+        by_id.sort();
+        assert_eq!(seen, by_id, "{who:?}: by id");
+        let mut by_name: Vec<&client::Model> = clients.iter().filter(|c| seen.contains(&c.id)).collect();
+        by_name.sort_by(|a, b| {
+            (&a.family_name, &a.given_name, a.id).cmp(&(&b.family_name, &b.given_name, b.id))
+        });
+        let by_name: Vec<uuid::Uuid> = by_name.iter().map(|c| c.id).collect();
+        let identity = |id: &uuid::Uuid| {
+            consents.iter().any(|c| {
+                c.client_id == *id && c.recipient_id == org && c.revoked_at.is_none() && c.scope_identity
+            })
+        };
+        if seen.iter().any(|id| !identity(id)) && by_name != by_id {
+            checked_a_hidden_name = true;
+        }
+    }
+    assert!(checked_a_hidden_name, "the demo has a partner whose name order and id order differ");
+
+    // The welfare house's staff keep the alphabetical list (in the database's collation).
+    use sea_orm::{QueryOrder, QuerySelect};
+    let alphabetical: Vec<String> = client::Entity::find()
+        .order_by_asc(client::Column::FamilyName)
+        .order_by_asc(client::Column::GivenName)
+        .order_by_asc(client::Column::Id)
+        .limit(50)
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    let staff = app.query(Who::Intake, "{ clients(first: 50) { edges { node { id } } } }", json!({})).await;
+    assert_ok(&staff);
+    let shown: Vec<String> =
+        nodes(&staff, &["clients"]).iter().map(|n| n["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(shown, alphabetical, "staff: by family name");
+}
+
+#[test]
+fn a_sealed_cursor_opens_only_for_its_list_and_audience() {
+    use resolvers::cursor::{Audience, CursorKey, KeyPart};
+    let partner = |organisation: u128| {
+        resolvers::Caller::user(entities::user::Model {
+            id: uuid::Uuid::new_v4(),
+            email: "medewerker@partner.test".into(),
+            name: "Medewerker".into(),
+            role: entities::Role::Partner,
+            organisation_id: uuid::Uuid::from_u128(organisation),
+            active: true,
+            created_at: chrono::Utc::now(),
+        })
+    };
+    let key = CursorKey::derive(b"secret");
+    let caw = Audience::of(&partner(1));
+    let parts = vec![KeyPart::Text("Peeters".into()), KeyPart::Id(uuid::Uuid::from_u128(7))];
+    let sealed = key.seal(&caw, "referral", &parts);
+    assert_eq!(key.open(&caw, "referral", &sealed).unwrap(), parts);
+    let made_up = key.open(&caw, "referral", "made up").unwrap_err();
+    let mut admin = partner(1);
+    admin.role = entities::Role::Admin;
+    for (audience, kind) in [
+        (caw.clone(), "client"),
+        (Audience::of(&partner(2)), "referral"),
+        (Audience::of(&admin), "referral"),
+        (Audience::of(&resolvers::Caller::public()), "referral"),
+    ] {
+        assert_eq!(key.open(&audience, kind, &sealed).unwrap_err(), made_up, "{audience:?} {kind}");
+    }
+    assert!(CursorKey::derive(b"another secret").open(&caw, "referral", &sealed).is_err());
+}

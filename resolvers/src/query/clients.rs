@@ -6,7 +6,7 @@ use entities::client;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
 
-use crate::connection::{Page, PageArgs, page};
+use crate::connection::{Keyset, Page, PageArgs, page_in};
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
 use crate::policy::{self, CLIENT_READERS};
@@ -27,7 +27,8 @@ pub struct ClientFilter {
 
 #[Object]
 impl ClientQuery {
-    /// The clients you may see, by family name.
+    /// The clients you may see: for the welfare house's staff by family name, for a partner by
+    /// id (a partner may not read every client's name, so its list is never ordered by one).
     #[graphql(
         guard = "RoleIn(CLIENT_READERS)",
         visible = "crate::policy::visible::client_data",
@@ -48,7 +49,14 @@ impl ClientQuery {
             }
             select = select.filter(client_condition(filter));
         }
-        page(ctx, select, &PageArgs::new(first, after), Client).await
+        // Who may not filter by personal data may not have it sorted by either: the order of a
+        // list would tell the names it may not read.
+        let sort = if policy::may_search_clients(caller) {
+            client::Entity::sort()
+        } else {
+            crate::types::client::by_id()
+        };
+        page_in(ctx, select, &sort, &PageArgs::new(first, after), Client).await
     }
 
     /// A client by id: `null` with NOT_FOUND when it does not exist or is not yours to see.

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::office_hours::slots;
+use crate::office_hours::{MAX_SLOTS, slots_at_most};
 use crate::policy;
 use crate::types::appointment::OfficeHourSlot;
 use crate::types::parse_id;
@@ -23,7 +23,10 @@ const MAX_WINDOW_DAYS: i64 = 62;
 #[Object]
 impl OfficeHoursQuery {
     /// The partners' office hours ("zitdagen") at the welfare house between `from` and `to`, cut
-    /// into bookable slots, for one organisation or all.
+    /// into bookable slots, for one organisation or all. A window holds at most 62 days and 500
+    /// slots: a window holding more is refused (QUERY_TOO_COMPLEX); ask for a shorter one, or for
+    /// one organisation.
+    #[graphql(complexity = "crate::connection::capped(crate::office_hours::MAX_SLOTS, child_complexity)")]
     async fn office_hours(
         &self,
         ctx: &Context<'_>,
@@ -50,6 +53,11 @@ impl OfficeHoursQuery {
             booked = booked.filter(appointment::Column::OrganisationId.eq(org));
         }
         let hours = hours.all(db).await?;
+        let slots = slots_at_most(&hours, from, to, MAX_SLOTS).ok_or_else(|| {
+            ApiError::QueryTooComplex(format!(
+                "the window holds more than {MAX_SLOTS} slots: ask for a shorter one, or for one organisation"
+            ))
+        })?;
         // Whether a slot is free counts every booking; who booked it only the caller's own.
         let taken: HashSet<(Uuid, DateTime<Utc>)> = booked
             .clone()
@@ -72,7 +80,7 @@ impl OfficeHoursQuery {
                 .map(|a| ((a.organisation_id, a.starts_at), a))
                 .collect()
         };
-        Ok(slots(&hours, from, to)
+        Ok(slots
             .into_iter()
             .map(|slot| {
                 let key = (slot.organisation_id, slot.starts_at);

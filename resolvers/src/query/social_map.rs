@@ -306,7 +306,7 @@ async fn ranked_page(
     use async_graphql::connection::{Connection, Edge};
     let size = args.size()?;
     let db = crate::db_of(ctx)?;
-    let cursors = crate::cursor_key_of(ctx)?;
+    let cursors = crate::connection::Cursors::of(ctx)?;
     let total = TotalCount::of_query(db.clone(), select.clone().into_query());
     let ranked = select.select_only().column(service::Column::Id).expr_as(rank, "distance2").into_query();
     let mut paged = Query::select()
@@ -347,8 +347,7 @@ async fn ranked_page(
     for (id, d2) in ranks {
         if let Some(model) = rows.remove(&id) {
             let parts = vec![KeyPart::Float(d2.to_bits()), KeyPart::Id(id)];
-            let cursor = crate::cursor::LazyCursor::new(cursors.clone(), kind, parts);
-            connection.edges.push(Edge::new(cursor, node(model, d2)));
+            connection.edges.push(Edge::new(cursors.cursor(kind, parts), node(model, d2)));
         }
     }
     Ok(connection)

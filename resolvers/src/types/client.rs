@@ -6,7 +6,7 @@ use super::consent::Consent;
 use super::help_request::HelpRequest;
 use super::referral::Referral;
 use super::{Address, id};
-use crate::connection::{Keyset, Page, PageArgs, nested_page};
+use crate::connection::{Keyset, Page, PageArgs, Sort, capped, caps, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
 use crate::guards::ClientData;
@@ -56,12 +56,16 @@ impl Client {
     async fn preferred_language(&self) -> Option<&str> {
         self.0.preferred_language.as_deref()
     }
-    /// The client's help requests, oldest first (for a partner: only with SITUATION consent).
+    /// The client's most recent help requests (at most 20), oldest first (for a partner: only
+    /// with SITUATION consent).
+    #[graphql(complexity = "capped(caps::HELP_REQUESTS_PER_CLIENT, child_complexity)")]
     async fn help_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<HelpRequest>>> {
         let rows = request_loader(ctx)?.load_one(HelpRequestsOf(self.0.id)).await?;
         Ok(Some(rows.unwrap_or_default().into_iter().map(HelpRequest).collect()))
     }
-    /// The client's consents, oldest first (for a partner: those given to its organisation).
+    /// The client's most recent consents (at most 20), oldest first (for a partner: those given
+    /// to its organisation).
+    #[graphql(complexity = "capped(caps::CONSENTS_PER_CLIENT, child_complexity)")]
     async fn consents(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Consent>>> {
         let rows = request_loader(ctx)?.load_one(ConsentsOf(self.0.id)).await?;
         Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
@@ -86,6 +90,17 @@ impl Client {
     }
 }
 
+/// Clients by id, for callers who may not read every client's name: nothing but what they see.
+pub fn by_id() -> Sort<client::Entity> {
+    Sort {
+        kind: "client-by-id",
+        descending: false,
+        columns: vec![client::Column::Id],
+        key: |model| vec![KeyPart::Id(model.id)],
+    }
+}
+
+/// Clients by name, for the welfare house's staff (who read every name).
 impl Keyset for client::Entity {
     const KIND: &'static str = "client";
     const DESCENDING: bool = false;

@@ -4,6 +4,7 @@ use entities::{case_note, help_request};
 
 use super::client::Client;
 use super::{LifeDomain, id};
+use crate::connection::{capped, caps};
 use crate::error::ApiResult;
 use crate::guards::{ClientData, RoleIn};
 use crate::loaders::{CaseNotesOf, ClientId, HelpRequestLifeDomainsOf, request_loader};
@@ -43,8 +44,13 @@ impl HelpRequest {
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }
-    /// The welfare house's case notes; never shown to partners.
-    #[graphql(guard = "RoleIn(CASE_NOTE_READERS)", visible = "crate::policy::visible::case_notes")]
+    /// The welfare house's most recent case notes (at most 50), oldest first; never shown to
+    /// partners.
+    #[graphql(
+        guard = "RoleIn(CASE_NOTE_READERS)",
+        visible = "crate::policy::visible::case_notes",
+        complexity = "capped(caps::CASE_NOTES_PER_HELP_REQUEST, child_complexity)"
+    )]
     async fn case_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<CaseNote>>> {
         crate::audit::record_read(ctx, self.0.client_id, "CASE_NOTES")?;
         let notes = request_loader(ctx)?.load_one(CaseNotesOf(self.0.id)).await?;

@@ -7,7 +7,7 @@ use super::help_request::HelpRequest;
 use super::organisation::Organisation;
 use super::service::Service;
 use super::{LifeDomain, ReferralStatus, RejectionReason, id};
-use crate::connection::Keyset;
+use crate::connection::{Keyset, capped, caps};
 use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{
@@ -80,7 +80,9 @@ impl Referral {
     async fn rejection_reason(&self) -> Option<RejectionReason> {
         self.0.rejection_reason.map(Into::into)
     }
-    /// The referral's history, oldest first; creation is the first event.
+    /// The referral's history, oldest first; creation is the first event (at most five: the
+    /// closed loop has no longer way).
+    #[graphql(complexity = "capped(caps::EVENTS_PER_REFERRAL, child_complexity)")]
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralEvent>> {
         let events = request_loader(ctx)?.load_one(EventsOf(self.0.id)).await?;
         Ok(events.unwrap_or_default().into_iter().map(ReferralEvent).collect())

@@ -4,7 +4,7 @@ use entities::{location, schedule, service};
 
 use super::organisation::Organisation;
 use super::{Address, LifeDomain, ServiceStatus, id};
-use crate::connection::Keyset;
+use crate::connection::{Keyset, capped, caps};
 use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{
@@ -83,12 +83,14 @@ impl Service {
     async fn alert(&self) -> Option<&str> {
         self.0.alert.as_deref()
     }
-    /// Where the service is offered.
+    /// Where the service is offered: at most 10 locations, by municipality.
+    #[graphql(complexity = "capped(caps::LOCATIONS_PER_SERVICE, child_complexity)")]
     async fn locations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Location>> {
         let locations = request_loader(ctx)?.load_one(LocationsOf(self.0.id)).await?;
         Ok(locations.unwrap_or_default().into_iter().map(Location).collect())
     }
-    /// Weekly opening hours, in Europe/Brussels local time.
+    /// Weekly opening hours, in Europe/Brussels local time: at most 28, by weekday and time.
+    #[graphql(complexity = "capped(caps::OPENING_HOURS_PER_SERVICE, child_complexity)")]
     async fn opening_hours(&self, ctx: &Context<'_>) -> ApiResult<Vec<OpeningHours>> {
         let schedules = request_loader(ctx)?.load_one(SchedulesOf(self.0.id)).await?;
         Ok(schedules.unwrap_or_default().iter().map(OpeningHours::from).collect())
