@@ -201,7 +201,11 @@ async fn a_caller_over_the_rate_gets_429_with_retry_after_and_others_go_on() {
 
 /// POSTs `query` as `who` and returns the status, the size of the body in bytes and the body.
 async fn post_measured(app: &TestApp, who: Who, query: &str) -> (u16, usize, Value) {
-    let mut request = app.http.post(format!("http://{}/graphql", app.addr)).json(&json!({ "query": query }));
+    let mut request = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .header("Accept", GRAPHQL_RESPONSE)
+        .json(&json!({ "query": query }));
     if let Some(token) = app.token(who).await {
         request = request.bearer_auth(token);
     }
