@@ -218,6 +218,67 @@ fn secondary_suppression_hides_a_second_cell_until_nothing_can_be_worked_back() 
     );
 }
 
+#[test]
+fn a_withheld_total_is_worked_back_from_its_shown_parts_unless_one_more_is_withheld() {
+    use resolvers::suppression::Table;
+    // Statuses: 40 = 3 rejected + 10 accepted + 12 in progress + 15 other; the partners' figures
+    // split accepted and in progress again: 10 + 12 = 12 + 10. Withholding the 3 and the 10 (the
+    // smallest other status) leaves the 10 as the partners' 22 minus the 12, and the 3 with it.
+    let layout = || {
+        let mut table = Table::default();
+        let total = table.add(40);
+        let [rejected, accepted, in_progress, other] = [3, 10, 12, 15].map(|n| table.add(n));
+        let partners = [table.add(12), table.add(10)];
+        table.group(vec![total], vec![rejected, accepted, in_progress, other]);
+        table.group(vec![accepted, in_progress], partners.to_vec());
+        (table, [rejected, accepted, in_progress, other])
+    };
+    let (mut table, [rejected, accepted, _, _]) = layout();
+    table.cells[rejected].suppressed = true;
+    table.cells[accepted].suppressed = true;
+    assert_eq!(table.worked_back(), vec![rejected, accepted], "the audit sees through it");
+    let (mut table, [rejected, accepted, in_progress, other]) = layout();
+    table.suppress();
+    let hidden: Vec<bool> =
+        [rejected, accepted, in_progress, other].iter().map(|&c| table.cells[c].suppressed).collect();
+    assert_eq!(hidden, vec![true, false, false, true], "the 15 goes with the 3: it splits no further");
+    assert!(table.worked_back().is_empty());
+}
+
+#[test]
+fn withheld_ones_that_add_up_to_their_number_are_given_away() {
+    use resolvers::suppression::Table;
+    // 20 = 1 + 1 + 18: two withheld cells adding up to 2 are both 1.
+    let mut table = Table::default();
+    let total = table.add(20);
+    let parts = [table.add(1), table.add(1), table.add(18)];
+    table.group(vec![total], parts.to_vec());
+    table.suppress();
+    assert!(parts.iter().all(|&p| table.cells[p].suppressed), "the 18 goes too");
+    assert!(!table.cells[total].suppressed);
+    assert!(table.worked_back().is_empty());
+}
+
+#[test]
+fn a_withheld_count_pinned_between_two_shown_bounds_is_given_away() {
+    use resolvers::suppression::Table;
+    // 10 = 3 + 7, where the 7 is at least a shown 7 and at most a shown 7: withholding the 3
+    // and the 7 still pins the 7, and with it the 3.
+    let mut table = Table::default();
+    let total = table.add(10);
+    let (three, seven) = (table.add(3), table.add(7));
+    let (below, above) = (table.add(7), table.add(7));
+    table.group(vec![total], vec![three, seven]);
+    table.within(vec![seven], vec![below]);
+    table.within(vec![above], vec![seven]);
+    table.cells[three].suppressed = true;
+    table.cells[seven].suppressed = true;
+    assert_eq!(table.worked_back(), vec![three, seven], "the audit propagates the bounds");
+    table.suppress();
+    assert!(table.cells[three].suppressed);
+    assert!(table.worked_back().is_empty());
+}
+
 #[tokio::test]
 async fn a_partner_sees_its_own_figures_and_others_none() {
     let app = TestApp::spawn().await;
