@@ -14,6 +14,10 @@
 //! - the equalities fix it exactly (linear algebra: its unit vector lies in their row space);
 //! - its bounds meet: lower and upper bounds, propagated through equalities and inequalities
 //!   until nothing tightens, leave one value (two withheld cells that add up to 2 are both 1).
+//!
+//! This protects one answer. Answers for different windows are kept apart by the windows
+//! themselves: an analyst's window is one calendar quarter, and quarters share no referral, so
+//! no relation joins a cell of one answer to a cell of another (`docs/dashboards.md`).
 
 use std::collections::{BTreeSet, HashSet};
 

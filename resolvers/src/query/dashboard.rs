@@ -1,11 +1,12 @@
 //! Dashboards: where referrals stall and which life domains lack an answer. Every figure is a SQL
-//! `GROUP BY` over the caller's scope (see `policy::dashboard_*`); for analysts, small counts are
-//! then withheld (see `suppression`).
+//! `GROUP BY` over the caller's scope (see `policy::dashboard_*`); for analysts, the window is one
+//! calendar quarter and small counts are then withheld (see `suppression`, and
+//! `docs/dashboards.md` for why both).
 
 use std::collections::HashMap;
 
 use async_graphql::{Context, Object};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use entities::{
     LifeDomain, OrganisationKind, ReferralStatus as Status, RejectionReason, help_request,
     help_request_life_domain, organisation, referral, referral_event,
@@ -33,8 +34,12 @@ const STALLED_AFTER_DAYS: i64 = 14;
 #[Object]
 impl DashboardQuery {
     /// Referral and help-request figures over referrals created (and help requests opened) in
-    /// `[from, to)`; all time when not given. Analysts see the network with counts from 1 to 4
-    /// withheld; a partner sees its own organisation's figures; ADMIN sees all.
+    /// `[from, to)`. ADMIN sees every count, a partner its own organisation's figures, both over
+    /// any window (all time when none is given). An analyst sees the network's figures for one
+    /// calendar quarter (UTC): the quarter the window lies in, the current one when none is
+    /// given; a window across quarters is refused. Counts from 1 to 4 are withheld for an
+    /// analyst, with every count that could be worked back from the others. The window the
+    /// figures cover is in `from` and `to` of the answer.
     #[graphql(visible = "crate::policy::visible::dashboard")]
     async fn dashboard(
         &self,
@@ -53,6 +58,15 @@ impl DashboardQuery {
         {
             return Err(ApiError::bad_input("to", "must be after from"));
         }
+        // Withheld counts stay withheld only if no two answers overlap: suppression within one
+        // answer cannot see the difference between two windows (docs/dashboards.md).
+        let suppress = policy::suppresses_small_counts(caller);
+        let (from, to) = if suppress {
+            let (start, end) = reporting_period(from, to, Utc::now())?;
+            (Some(start), Some(end))
+        } else {
+            (from, to)
+        };
         let db = crate::db_of(ctx)?;
         // A scope may be an OR of conditions: AND the window onto it, never add it inside.
         let referrals = Condition::all().add(referrals).add(window(referral::Column::CreatedAt, from, to));
@@ -148,11 +162,54 @@ impl DashboardQuery {
             Counts { by_status, by_domain, help_by_domain, per_month, rejections, partners, elsewhere };
         let mut cells = Cells::lay_out(counts);
         cells.relate();
-        if policy::suppresses_small_counts(caller) {
+        if suppress {
             cells.table.suppress();
         }
-        Ok(cells.publish())
+        Ok(cells.publish(from, to))
     }
+}
+
+/// An analyst's window: the calendar quarter (UTC) that `[from, to)` lies in, or the one holding
+/// `now` when neither is given. Widened to the whole quarter, because a window inside a quarter
+/// would overlap the quarter's own answer; refused when it runs into a second quarter, because
+/// no single reporting period holds it.
+fn reporting_period(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let (field, anchor) = match (from, to) {
+        (Some(from), _) => ("from", from),
+        // `to` is not in the window: the quarter is the one holding the moment before it.
+        (None, Some(to)) => ("to", to.checked_sub_signed(Duration::microseconds(1)).unwrap_or(to)),
+        (None, None) => ("from", now),
+    };
+    let (start, end) =
+        quarter_of(anchor).ok_or_else(|| ApiError::bad_input(field, "is outside the calendar"))?;
+    if to.is_some_and(|to| to > end) {
+        return Err(ApiError::bad_input(
+            "to",
+            format!(
+                "an analyst's figures cover one calendar quarter (UTC): this window runs past {}, \
+                 the end of the quarter that starts {}",
+                end.to_rfc3339(),
+                start.to_rfc3339()
+            ),
+        ));
+    }
+    Ok((start, end))
+}
+
+/// The calendar quarter (UTC) holding `moment`, as `[start, end)`.
+fn quarter_of(moment: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let first_month = moment.month0() / 3 * 3 + 1;
+    let start = Utc.with_ymd_and_hms(moment.year(), first_month, 1, 0, 0, 0).single()?;
+    let end = match first_month {
+        10 => Utc.with_ymd_and_hms(moment.year().checked_add(1)?, 1, 1, 0, 0, 0),
+        _ => Utc.with_ymd_and_hms(moment.year(), first_month + 3, 1, 0, 0, 0),
+    }
+    .single()?;
+    Some((start, end))
 }
 
 /// `column` in `[from, to)`.
@@ -355,9 +412,11 @@ impl Cells {
     }
 
     /// The figures as shown: a withheld count is null with `suppressed: true`.
-    fn publish(self) -> Dashboard {
+    fn publish(self, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Dashboard {
         let cell = |c: CellRef| self.table.cells[c];
         Dashboard {
+            from,
+            to,
             referrals_by_status: self
                 .statuses
                 .iter()
