@@ -1,11 +1,18 @@
 use async_graphql::{Context, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::organisation::Organisation;
 use super::{LifeDomain, ReferralStatus};
 
-/// The figures that show where referrals stall and which needs go unanswered.
+/// The figures that show where referrals stall and which needs go unanswered, over one window.
 #[derive(SimpleObject)]
 pub struct Dashboard {
+    /// Where the window the figures cover starts (inclusive); null when it is open. For an
+    /// analyst always the first moment of a calendar quarter (UTC).
+    pub from: Option<DateTime<Utc>>,
+    /// Where the window ends (exclusive); null when it is open. For an analyst always the first
+    /// moment of the next quarter.
+    pub to: Option<DateTime<Utc>>,
     pub referrals_by_status: Vec<StatusCount>,
     pub referrals_by_life_domain: Vec<LifeDomainCount>,
     pub help_requests_by_life_domain: Vec<LifeDomainCount>,
