@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The graphql-http conformance audit (every MUST and SHOULD) against a real welzijnshuis process.
+# The graphql-http conformance audit (every MUST and SHOULD) against a real welzijnshuis process,
+# and the WebSocket door checked with the reference graphql-transport-ws client (ws-client.mjs).
 #
 #   tests/graphql-http-audit/run.sh [path/to/welzijnshuis]
 #
@@ -61,15 +62,16 @@ binary="$tmp/welzijnshuis"
 # Runs the audit against a server on DATABASE_URL $2; $1 names the run.
 audit_on() {
   local label="$1" database_url="$2" log="$tmp/server-$1.log" addr="" started
+  local secret="graphql-http-audit-secret-$(date +%s%N)-long-enough"
   started=$(date +%s)
   : >"$log"
   # Port 0: the kernel picks a free port, and the server prints the address it got.
   DATABASE_URL="$database_url" \
     WELZIJNSHUIS_ADDR=127.0.0.1:0 \
-    WELZIJNSHUIS_JWT_SECRET="graphql-http-audit-secret-$(date +%s%N)-long-enough" \
+    WELZIJNSHUIS_JWT_SECRET="$secret" \
     WELZIJNSHUIS_SHUTDOWN_GRACE_SECS=2 \
     RUST_LOG=warn \
-    "$binary" serve >"$log" 2>&1 &
+    "$binary" serve --demo >"$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do
     addr="$(sed -n 's|^welzijnshuis listens on http://\([^/]*\)/.*|\1|p' "$log" | head -1 || true)"
@@ -92,6 +94,11 @@ audit_on() {
   echo "== graphql-http audit on $label (http://$addr/graphql; ready in $(($(date +%s) - started)) s)"
   local status=0
   node "$here/audit.mjs" "http://$addr/graphql" || status=$?
+  # The WebSocket door, with the reference graphql-transport-ws client, as a partner.
+  local token
+  token="$(DATABASE_URL="$database_url" WELZIJNSHUIS_JWT_SECRET="$secret" "$binary" token medewerker@caw.test 2>/dev/null)"
+  echo "== graphql-ws reference client on $label (ws://$addr/graphql/ws)"
+  node "$here/ws-client.mjs" "http://$addr" "$token" || status=$?
   stop_server
   if [ "$status" -ne 0 ]; then
     echo "-- the server's log ($label):" >&2
