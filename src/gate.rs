@@ -93,23 +93,25 @@ impl Gate {
         self.execute(caller, request, provenance, Some(event)).await
     }
 
-    /// Opens a subscription: the caller admitted and counted as for any operation, the document
-    /// checked by a dry run (an event that does not exist), and a place among the caller's open
-    /// subscriptions taken. A refusal of the document comes back as its response's errors.
+    /// A place among `user`'s open subscriptions, taken in the order the subscriptions were
+    /// asked for (before any of them is checked), given back when the [`Slot`] is dropped.
+    pub fn reserve_subscription(&self, user: Option<uuid::Uuid>) -> Result<Slot, ApiError> {
+        self.subscriptions.take(user)
+    }
+
+    /// Opens a subscription: the caller admitted and counted as for any operation, and the
+    /// document checked by a dry run (an event that does not exist). A refusal of the document
+    /// comes back as its response's errors.
     pub async fn subscribe(
         &self,
         credentials: &Credentials,
         request: async_graphql::Request,
         provenance: &Provenance,
-    ) -> Result<Result<Slot, Executed>, ApiError> {
+    ) -> Result<Option<Executed>, ApiError> {
         let Admitted { caller, .. } = self.admit(credentials).await?;
         self.rate_limiter.check(&caller, credentials.address)?;
-        let user = caller.user_id();
         let dry_run = EventToDeliver(uuid::Uuid::nil());
-        if let Some(refused) = self.execute(caller, request, provenance, Some(dry_run)).await? {
-            return Ok(Err(refused));
-        }
-        Ok(Ok(self.subscriptions.take(user)?))
+        self.execute(caller, request, provenance, Some(dry_run)).await
     }
 
     /// Steps 3 and 4.

@@ -20,7 +20,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
-use resolvers::subscription::EventToDeliver;
+use resolvers::subscription::{EventToDeliver, Slot};
 use resolvers::{ApiError, Code, Provenance};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -69,6 +69,8 @@ struct Connection {
     init_received: bool,
     /// Set once `connection_init` was accepted.
     credentials: Option<Credentials>,
+    /// The user the token named at `connection_init` (`None`: the public).
+    user: Option<uuid::Uuid>,
     expires_at: Option<i64>,
     operations: HashMap<String, JoinHandle<()>>,
     out: mpsc::Sender<Out>,
@@ -83,6 +85,7 @@ impl Connection {
             address,
             init_received: false,
             credentials: None,
+            user: None,
             expires_at: None,
             operations: HashMap::new(),
             out,
@@ -205,7 +208,23 @@ impl Connection {
                 };
                 let is_subscription = self.state.gate.api.operation_type(&request)
                     == Some(async_graphql::parser::types::OperationType::Subscription);
-                let task = self.operation(id.to_owned(), payload.clone(), request, is_subscription);
+                // The places among the user's subscriptions go in the order they were asked for.
+                let slot = if is_subscription {
+                    match self.state.gate.reserve_subscription(self.user) {
+                        Ok(slot) => Some(slot),
+                        Err(err) => {
+                            let errors = json!([{ "message": err.message(), "extensions": { "code": err.code().as_str() } }]);
+                            let _ = self
+                                .out
+                                .send(Out::Send(json!({ "id": id, "type": "error", "payload": errors })))
+                                .await;
+                            return None;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let task = self.operation(id.to_owned(), payload.clone(), request, slot);
                 self.operations.insert(id.to_owned(), tokio::spawn(task));
                 None
             }
@@ -248,6 +267,7 @@ impl Connection {
         match self.state.gate.admit(&credentials).await {
             Ok(admitted) => {
                 self.expires_at = admitted.expires_at;
+                self.user = admitted.caller.user_id();
                 self.credentials = Some(credentials);
                 let _ = self.out.send(Out::Send(json!({ "type": "connection_ack" }))).await;
                 None
@@ -262,15 +282,15 @@ impl Connection {
         id: String,
         payload: Value,
         request: async_graphql::Request,
-        is_subscription: bool,
+        slot: Option<Slot>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let state = self.state.clone();
         let credentials = self.credentials.clone().expect("only acknowledged sockets run operations");
         let out = self.out.clone();
         async move {
             let operation = Operation { state, credentials, out: out.clone(), id: id.clone() };
-            if is_subscription {
-                operation.subscription(payload, request).await;
+            if let Some(slot) = slot {
+                operation.subscription(payload, request, slot).await;
             } else {
                 operation.single(request).await;
             }
@@ -359,17 +379,17 @@ impl Operation {
     }
 
     /// A subscription: checked and counted once, then each event a fresh operation.
-    async fn subscription(&self, payload: Value, request: async_graphql::Request) {
+    async fn subscription(&self, payload: Value, request: async_graphql::Request, slot: Slot) {
         let mut events = self.state.events.subscribe();
-        let slot = match self.state.gate.subscribe(&self.credentials, request, &self.provenance()).await {
-            Ok(Ok(slot)) => slot,
-            Ok(Err(refused)) => {
+        match self.state.gate.subscribe(&self.credentials, request, &self.provenance()).await {
+            Ok(None) => {}
+            Ok(Some(refused)) => {
                 self.send(json!({ "id": self.id, "type": "error", "payload": refused.response.errors }))
                     .await;
                 return;
             }
             Err(err) => return self.refused(&err, &self.provenance()).await,
-        };
+        }
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
