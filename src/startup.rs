@@ -84,6 +84,7 @@ impl Application {
             limits: config.limits,
             closing: closing_rx,
             sockets: Default::default(),
+            readiness: Default::default(),
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;

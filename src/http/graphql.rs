@@ -138,8 +138,7 @@ async fn answer(
     let mut request = read_request(parts, body, state.limits.max_body_bytes).await?;
     let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("").to_owned());
     let credentials = Credentials { authorization, address: peer.ip() };
-    if parts.method == Method::GET && state.gate.api.operation_type(&request) == Some(OperationType::Mutation)
-    {
+    if is_get(&parts.method) && state.gate.api.operation_type(&request) == Some(OperationType::Mutation) {
         return Err(Refused {
             status: StatusCode::METHOD_NOT_ALLOWED,
             error: ApiError::bad_input("query", "a mutation must be sent with POST"),
@@ -199,13 +198,20 @@ fn status_of_response(response: &async_graphql::Response, format: Format) -> Sta
     }
 }
 
-/// The GraphQL request of a GET (its query string) or a POST (its body, at most `max_bytes`).
+/// GET, or HEAD: axum routes HEAD to the GET handler (and drops the answer's body), so HEAD reads
+/// its request from the query string as GET does and, like GET, may not run a mutation. Read as a
+/// POST, a HEAD with a body ran mutations.
+fn is_get(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+/// The GraphQL request of a GET or HEAD (its query string) or a POST (its body, at most `max_bytes`).
 async fn read_request(
     parts: &axum::http::request::Parts,
     body: Body,
     max_bytes: usize,
 ) -> Result<async_graphql::Request, Refused> {
-    if parts.method == Method::GET {
+    if is_get(&parts.method) {
         return from_query_string(&parts.uri);
     }
     let bytes = axum::body::to_bytes(body, max_bytes).await.map_err(|_| Refused {

@@ -6,7 +6,7 @@ mod websocket;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use axum::Router;
@@ -41,6 +41,8 @@ pub struct AppState {
     pub closing: watch::Receiver<bool>,
     /// Open WebSocket connections, which the server waits for on shutdown.
     pub sockets: Tracker,
+    /// The last database check of `/readyz`.
+    pub readiness: Readiness,
 }
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -102,7 +104,7 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if *state.closing.borrow() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
-    } else if state.db.ping().await {
+    } else if state.readiness.database_reachable(&state.db).await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
@@ -112,6 +114,29 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], state.metrics.render())
+}
+
+/// The database check of `/readyz`, kept for a second: however often probes (or anyone else) ask,
+/// the database answers one `SELECT 1` a second. Concurrent asks wait for the one check running.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    last: Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
+}
+
+impl Readiness {
+    const FRESH_FOR: Duration = Duration::from_secs(1);
+
+    pub async fn database_reachable(&self, db: &Database) -> bool {
+        let mut last = self.last.lock().await;
+        if let Some((checked_at, reachable)) = *last
+            && checked_at.elapsed() < Self::FRESH_FOR
+        {
+            return reachable;
+        }
+        let reachable = db.ping().await;
+        *last = Some((Instant::now(), reachable));
+        reachable
+    }
 }
 
 /// Counts what is open, and wakes whoever waits for it all to close.
