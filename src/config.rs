@@ -21,6 +21,10 @@ pub struct Config {
     #[arg(long, env = "WELZIJNSHUIS_ADDR", default_value = DEFAULT_ADDR, global = true)]
     pub addr: SocketAddr,
 
+    /// Address to serve `/metrics` on, alone; when set, `/metrics` is not served on `addr`.
+    #[arg(long, env = "WELZIJNSHUIS_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// HS256 key that signs and checks access tokens.
     #[arg(long = "jwt-secret", env = "WELZIJNSHUIS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Secret>,

@@ -1,6 +1,7 @@
 //! Building the application: database ready, schema built, listener bound. Tests build it the
 //! same way on port 0 and read the port it got.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::demo;
 use crate::gate::Gate;
-use crate::http::{AppState, router};
+use crate::http::{AppState, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 
@@ -32,6 +33,8 @@ pub enum DemoData {
 
 pub struct Application {
     listener: TcpListener,
+    /// Where `/metrics` is served when it has an address of its own.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     closing: watch::Sender<bool>,
     cors_origins: Vec<String>,
@@ -55,7 +58,7 @@ impl Application {
 
     /// Binds the listener over an already prepared database.
     pub async fn with_database(config: &Config, db: Database) -> anyhow::Result<Self> {
-        let settings = settings(config)?;
+        let (settings, trusted_names) = settings(config)?;
         let secret = config.secret();
         let events = EventBus::default();
         if !config.is_sqlite() {
@@ -67,10 +70,11 @@ impl Application {
         let rate_limiter = RateLimiter::new(config.limits.rate_limit, config.limits.rate_burst);
         rate_limiter.spawn_cleanup();
         let (closing, closing_rx) = watch::channel(false);
+        let tokens = Tokens::from_config(config)?;
         let gate = Gate {
             api,
             db: db.clone(),
-            tokens: Tokens::from_config(config)?,
+            tokens: tokens.clone(),
             rate_limiter,
             executing: Arc::new(tokio::sync::Semaphore::new(config.limits.max_concurrent_requests.max(1))),
             request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
@@ -78,7 +82,7 @@ impl Application {
         };
         let state = AppState {
             gate,
-            metrics: Metrics::new(db.clone(), subscriptions),
+            metrics: Metrics::new(db.clone(), subscriptions, tokens, trusted_names),
             db,
             events,
             limits: config.limits,
@@ -88,8 +92,17 @@ impl Application {
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+                tracing::info!(addr = %listener.local_addr()?, "/metrics is served on its own address");
+                Some(listener)
+            }
+            None => None,
+        };
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             closing,
             cors_origins: config.cors_origins.clone(),
@@ -99,6 +112,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The address `/metrics` is served on when it has one of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn database(&self) -> &Database {
@@ -113,10 +131,24 @@ impl Application {
     /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets, and lets
     /// in-flight requests finish for at most the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, state, closing, cors_origins, grace } = self;
+        let Application { listener, metrics_listener, state, closing, cors_origins, grace } = self;
         let sockets = state.sockets.clone();
         let mut closed = closing.subscribe();
-        let app = router(state, &cors_origins).into_make_service_with_connect_info::<SocketAddr>();
+        let metrics_apart = metrics_listener.is_some();
+        if let Some(listener) = metrics_listener {
+            let mut closed = closing.subscribe();
+            let metrics =
+                axum::serve(listener, metrics_router(state.clone())).with_graceful_shutdown(async move {
+                    let _ = closed.wait_for(|closing| *closing).await;
+                });
+            tokio::spawn(async move {
+                if let Err(err) = metrics.await {
+                    tracing::error!(%err, "serving /metrics failed");
+                }
+            });
+        }
+        let app =
+            router(state, &cors_origins, !metrics_apart).into_make_service_with_connect_info::<SocketAddr>();
         // Without TCP_NODELAY, the last part of a larger answer waited for the client's delayed
         // ACK: 1 % of inbox requests took 70–100 ms instead of 6.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -147,9 +179,10 @@ impl Application {
     }
 }
 
-/// The schema's settings from the configuration; a trusted documents file that cannot be read or
-/// holds a wrong hash stops the start.
-fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
+/// The schema's settings from the configuration, and the operation names of the trusted
+/// documents (for the metrics); a trusted documents file that cannot be read or holds a wrong
+/// hash stops the start.
+fn settings(config: &Config) -> anyhow::Result<(schema::Settings, HashSet<String>)> {
     let trusted = match &config.trusted_documents {
         Some(path) => {
             let text =
@@ -161,7 +194,9 @@ fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
         }
         None => None,
     };
-    Ok(schema::Settings {
+    let trusted_names =
+        trusted.as_ref().map(|t| crate::metrics::operation_names(t.values())).unwrap_or_default();
+    let settings = schema::Settings {
         limits: config.limits.schema_limits(),
         documents: schema::Documents::new(trusted),
         introspection: match config.introspection {
@@ -169,7 +204,8 @@ fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
             crate::config::Introspection::Staff => schema::Introspection::Staff,
             crate::config::Introspection::Off => schema::Introspection::Off,
         },
-    })
+    };
+    Ok((settings, trusted_names))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -20,6 +20,7 @@ use resolvers::{ApiError, Code, Provenance};
 use super::{AppState, REQUEST_ID};
 use crate::db;
 use crate::gate::Credentials;
+use crate::metrics::Origin;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -105,7 +106,9 @@ pub(super) async fn graphql(
         }
     };
     let elapsed = started.elapsed();
-    state.metrics.record(operation.as_deref(), &outcome, elapsed, statements);
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let origin = Origin { authorization, address: peer.ip() };
+    state.metrics.record(operation.as_deref(), origin, &outcome, elapsed, statements);
     tracing::info!(
         request_id = %request_id,
         caller_request_id = provenance.caller_request_id.as_deref().unwrap_or("-"),
@@ -155,13 +158,15 @@ async fn answer(
         .find(|code| code == Code::Internal.as_str())
         .or_else(|| codes().next())
         .unwrap_or_else(|| "ok".into());
+    // A name is believed only when its operation ran: a request error ran nothing.
+    let operation = executed.operation.filter(|_| !is_request_error(&response));
     let status = status_of_response(&response, format);
     let body = body_of(&response, format).map_err(|_| ApiError::internal("a response did not serialise"))?;
     let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
-    Ok((http, executed.operation, outcome))
+    Ok((http, operation, outcome))
 }
 
 /// A request error: no data, no error with a path (it did not parse, validate or pass a limit).

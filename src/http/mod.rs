@@ -47,19 +47,27 @@ pub struct AppState {
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState, cors_origins: &[String]) -> Router {
-    Router::new()
+/// The service's routes; `/metrics` among them unless it is served on an address of its own
+/// ([`metrics_router`]).
+pub fn router(state: AppState, cors_origins: &[String], with_metrics: bool) -> Router {
+    let routes = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql::graphql).post(graphql::graphql))
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz));
+    let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };
+    routes
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(cors(cors_origins))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(TraceLayer::new_for_http())
+}
+
+/// `/metrics` alone, for `WELZIJNSHUIS_METRICS_ADDR`: an address only the scraper can reach.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state).layer(CatchPanicLayer::custom(panicked))
 }
 
 /// Browser dashboards on the configured origins may call the API; no one else's pages may.

@@ -318,14 +318,19 @@ impl Operation {
                     self.send(json!({ "id": self.id, "type": "next", "payload": executed.response })).await;
                     self.send(json!({ "id": self.id, "type": "complete" })).await;
                 }
-                (executed.operation, outcome)
+                // A name is believed only when its operation ran.
+                (executed.operation.filter(|_| !is_request_error(&executed.response)), outcome)
             }
             Err(err) => {
                 self.refused(&err, &provenance).await;
                 (None, err.code().as_str().to_owned())
             }
         };
-        self.state.metrics.record(operation.as_deref(), &outcome, started.elapsed(), statements);
+        let origin = crate::metrics::Origin {
+            authorization: self.credentials.authorization.as_deref(),
+            address: self.credentials.address,
+        };
+        self.state.metrics.record(operation.as_deref(), origin, &outcome, started.elapsed(), statements);
         tracing::info!(
             request_id = %provenance.request_id,
             transport = "websocket",
