@@ -152,7 +152,7 @@ impl Metrics {
             origin.authorization.and_then(|a| a.strip_prefix("Bearer ").or(a.strip_prefix("bearer ")));
         match token.map(|t| self.inner.tokens.verify(t.trim())) {
             Some(Ok((user, _))) => Spender::User(user),
-            _ => Spender::Public(network_of(origin.address)),
+            _ => Spender::Public(crate::http::connections::network_of(origin.address)),
         }
     }
 
@@ -194,16 +194,6 @@ enum Spender {
     User(Uuid),
     /// The public, by address (an IPv6 address by its /64, which one host usually holds whole).
     Public(IpAddr),
-}
-
-fn network_of(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
-    }
 }
 
 /// The names that have a series of their own, and who may add how many.

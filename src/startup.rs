@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::demo;
 use crate::gate::Gate;
-use crate::http::{AppState, metrics_router, router};
+use crate::http::{AppState, connections, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 
@@ -92,6 +92,7 @@ impl Application {
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+        check_open_files_limit(config.limits.max_connections);
         let metrics_listener = match config.metrics_addr {
             Some(addr) => {
                 let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
@@ -128,49 +129,35 @@ impl Application {
         self.state.gate.clone()
     }
 
-    /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets, and lets
-    /// in-flight requests finish for at most the grace period.
+    /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets and connections
+    /// with no request in flight, and lets in-flight requests finish for at most the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Application { listener, metrics_listener, state, closing, cors_origins, grace } = self;
-        let sockets = state.sockets.clone();
-        let mut closed = closing.subscribe();
-        let metrics_apart = metrics_listener.is_some();
-        if let Some(listener) = metrics_listener {
-            let mut closed = closing.subscribe();
-            let metrics =
-                axum::serve(listener, metrics_router(state.clone())).with_graceful_shutdown(async move {
-                    let _ = closed.wait_for(|closing| *closing).await;
-                });
-            tokio::spawn(async move {
-                if let Err(err) = metrics.await {
-                    tracing::error!(%err, "serving /metrics failed");
+        let (sockets, limits) = (state.sockets.clone(), state.limits);
+        let (mut closed, main_closing, metrics_closing) =
+            (closing.subscribe(), closing.subscribe(), closing.subscribe());
+        let metrics = metrics_listener.map(|listener| (listener, metrics_router(state.clone())));
+        let app = router(state, &cors_origins, metrics.is_none());
+        let serving = async {
+            let main = connections::serve(listener, app, &limits, main_closing);
+            let metrics = async {
+                if let Some((listener, metrics)) = metrics {
+                    connections::serve(listener, metrics, &limits, metrics_closing).await;
                 }
-            });
-        }
-        let app =
-            router(state, &cors_origins, !metrics_apart).into_make_service_with_connect_info::<SocketAddr>();
-        // Without TCP_NODELAY, the last part of a larger answer waited for the client's delayed
-        // ACK: 1 % of inbox requests took 70–100 ms instead of 6.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(%err, "could not set TCP_NODELAY");
-            }
-        });
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            };
+            tokio::join!(main, metrics);
+            sockets.all_closed().await;
+        };
+        let signalled = async move {
             shutdown.await;
             closing.send_replace(true);
-        });
-        let server = async {
-            server.await.context("serving HTTP")?;
-            sockets.all_closed().await;
-            Ok(())
         };
         let deadline = async {
             let _ = closed.wait_for(|closing| *closing).await;
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            served = server => served,
+            _ = async { tokio::join!(signalled, serving) } => Ok(()),
             () = deadline => {
                 tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period: exiting");
                 Ok(())
@@ -206,6 +193,29 @@ fn settings(config: &Config) -> anyhow::Result<(schema::Settings, HashSet<String
         },
     };
     Ok((settings, trusted_names))
+}
+
+/// Warns when the connection cap does not keep the process within its open files limit
+/// (`ulimit -n`, systemd's `LimitNOFILE=`, often 1024): it could then still run out of file
+/// descriptors, and stop answering even `/healthz`.
+fn check_open_files_limit(max_connections: usize) {
+    // Room for the database pool, the listeners, the log and the files the service reads.
+    const SPARE: u64 = 64;
+    let Some(limit) = open_files_limit() else { return };
+    if max_connections as u64 + SPARE > limit {
+        tracing::warn!(
+            max_connections,
+            open_files_limit = limit,
+            "WELZIJNSHUIS_MAX_CONNECTIONS is within {SPARE} of the open files limit: raise the limit or lower the cap"
+        );
+    }
+}
+
+/// The soft limit on open files, where Linux tells it.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find_map(|line| line.strip_prefix("Max open files"))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

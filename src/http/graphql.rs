@@ -138,7 +138,7 @@ async fn answer(
     provenance: &Provenance,
     format: Format,
 ) -> Result<Answered, Refused> {
-    let mut request = read_request(parts, body, state.limits.max_body_bytes).await?;
+    let mut request = read_request(parts, body, &state.limits).await?;
     let authorization = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("").to_owned());
     let credentials = Credentials { authorization, address: peer.ip() };
     if is_get(&parts.method) && state.gate.api.operation_type(&request) == Some(OperationType::Mutation) {
@@ -210,19 +210,28 @@ fn is_get(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
-/// The GraphQL request of a GET or HEAD (its query string) or a POST (its body, at most `max_bytes`).
+/// The GraphQL request of a GET or HEAD (its query string) or a POST (its body: at most
+/// `max_body_bytes`, received within `body_timeout_secs`, or 408 and the connection closes).
 async fn read_request(
     parts: &axum::http::request::Parts,
     body: Body,
-    max_bytes: usize,
+    limits: &crate::config::LimitsConfig,
 ) -> Result<async_graphql::Request, Refused> {
     if is_get(&parts.method) {
         return from_query_string(&parts.uri);
     }
-    let bytes = axum::body::to_bytes(body, max_bytes).await.map_err(|_| Refused {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        error: ApiError::QueryTooComplex(format!("the request body is larger than {max_bytes} bytes")),
-    })?;
+    let (max_bytes, timeout_secs) = (limits.max_body_bytes, limits.body_timeout_secs.max(1));
+    let read = axum::body::to_bytes(body, max_bytes);
+    let bytes = tokio::time::timeout(std::time::Duration::from_secs(timeout_secs), read)
+        .await
+        .map_err(|_| Refused {
+            status: StatusCode::REQUEST_TIMEOUT,
+            error: ApiError::bad_input("body", format!("not received within {timeout_secs} s")),
+        })?
+        .map_err(|_| Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: ApiError::QueryTooComplex(format!("the request body is larger than {max_bytes} bytes")),
+        })?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(JSON);
     let media = content_type.split(';').next().unwrap_or("").trim();
     match media {
@@ -322,6 +331,10 @@ fn refusal_with(error: &ApiError, request_id: Option<&str>, status: StatusCode, 
     }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body may still come: this connection carries no next request.
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`websocket`),
 //! GraphiQL, health, readiness and metrics, and the layers every route shares.
 
+pub mod connections;
 mod graphql;
 mod websocket;
 

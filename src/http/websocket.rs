@@ -9,7 +9,9 @@
 //!   the bus, a `next` resolved as a fresh operation of its subscriber.
 //! - Close codes: `4400` invalid message, `4401` subscribe before ack, `4403` refused init or a
 //!   user gone or a token expired while the socket is open, `4408` no init in time, `4409` an id
-//!   in use, `4429` a second init, `1001` the server shutting down.
+//!   in use, `4429` a second init, `1001` the server shutting down, `1013` (try again later) a
+//!   public socket over `WELZIJNSHUIS_MAX_PUBLIC_SOCKETS`, or one without `connection_init` that
+//!   gave its place to a new connection under a full connection cap.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_graphql::Response;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Extension, State, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
 use resolvers::subscription::EventToDeliver;
@@ -27,7 +29,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::AppState;
+use super::{AppState, connections};
 use crate::gate::Credentials;
 
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -39,14 +41,20 @@ const RECHECK: Duration = Duration::from_secs(30);
 pub(super) async fn graphql_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    place: Option<Extension<connections::Place>>,
     upgrade: WebSocketUpgrade,
 ) -> HttpResponse {
     let open = state.sockets.open();
+    // The socket keeps its connection's place among the open connections.
+    let place = place.map(|Extension(place)| place);
+    if let Some(place) = &place {
+        place.socket_opening();
+    }
     // A message is a request: no larger than a request's body may be.
     let max = state.limits.max_body_bytes;
     upgrade.protocols([PROTOCOL]).max_message_size(max).max_frame_size(max).on_upgrade(
         move |socket| async move {
-            Connection::new(state, peer).serve(socket).await;
+            Connection::new(state, peer, place).serve(socket).await;
             drop(open);
         },
     )
@@ -63,6 +71,8 @@ enum Out {
 struct Connection {
     state: AppState,
     peer: SocketAddr,
+    /// Its place among the open connections (none when served without one).
+    place: Option<connections::Place>,
     init_received: bool,
     /// Set once `connection_init` was accepted.
     credentials: Option<Credentials>,
@@ -73,11 +83,12 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(state: AppState, peer: SocketAddr) -> Self {
+    fn new(state: AppState, peer: SocketAddr, place: Option<connections::Place>) -> Self {
         let (out, out_rx) = mpsc::channel(64);
         Connection {
             state,
             peer,
+            place,
             init_received: false,
             credentials: None,
             expires_at: None,
@@ -95,6 +106,15 @@ impl Connection {
             let _ = closing.wait_for(|closing| *closing).await;
         };
         tokio::pin!(shutdown);
+        // Until its `connection_init`, a socket may give its place to a new connection.
+        let place = self.place.clone();
+        let evicted = async move {
+            match place {
+                Some(place) => place.evicted().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(evicted);
         let init_deadline = Instant::now() + Duration::from_secs(self.state.limits.ws_init_timeout_secs);
         let mut recheck = tokio::time::interval(RECHECK);
         recheck.tick().await;
@@ -141,6 +161,9 @@ impl Connection {
                 }
                 () = &mut shutdown => {
                     break Some((1001, "the server is shutting down".into()));
+                }
+                () = &mut evicted, if !self.init_received => {
+                    break Some((1013, "the server is at its connection limit: try again later".into()));
                 }
             }
         };
@@ -244,6 +267,14 @@ impl Connection {
         let credentials = Credentials { authorization, address: self.peer.ip() };
         match self.state.gate.admit(&credentials).await {
             Ok(admitted) => {
+                if let Some(place) = &self.place {
+                    if admitted.caller.user_id().is_some() {
+                        place.user_socket();
+                    } else if !place.public_socket() {
+                        // Public sockets are capped: a flood of them leaves places for users.
+                        return Some((1013, "too many public sockets are open: try again later".into()));
+                    }
+                }
                 self.expires_at = admitted.expires_at;
                 self.credentials = Some(credentials);
                 let _ = self.out.send(Out::Send(json!({ "type": "connection_ack" }))).await;
