@@ -21,6 +21,10 @@ pub struct Config {
     #[arg(long, env = "WELZIJNSHUIS_ADDR", default_value = DEFAULT_ADDR, global = true)]
     pub addr: SocketAddr,
 
+    /// Address to serve `/metrics` on, alone; when set, `/metrics` is not served on `addr`.
+    #[arg(long, env = "WELZIJNSHUIS_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// HS256 key that signs and checks access tokens.
     #[arg(long = "jwt-secret", env = "WELZIJNSHUIS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Secret>,
@@ -142,6 +146,26 @@ pub struct LimitsConfig {
     /// Seconds a WebSocket may take to send its `connection_init` before it is closed (4408).
     #[arg(long, env = "WELZIJNSHUIS_WS_INIT_TIMEOUT_SECS", default_value_t = DEFAULT_LIMITS.ws_init_timeout_secs, global = true)]
     pub ws_init_timeout_secs: u64,
+    /// Seconds a client has to send a request's head (request line and headers): from when its
+    /// connection opens, or from the first byte of its next request on a kept-alive one.
+    #[arg(long, env = "WELZIJNSHUIS_HEADER_TIMEOUT_SECS", default_value_t = DEFAULT_LIMITS.header_timeout_secs, global = true)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body (408 after).
+    #[arg(long, env = "WELZIJNSHUIS_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_LIMITS.body_timeout_secs, global = true)]
+    pub body_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request, and a client may leave its
+    /// answer unread, before the connection is closed.
+    #[arg(long, env = "WELZIJNSHUIS_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_LIMITS.idle_timeout_secs, global = true)]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once (WebSockets included). Keep it well below the open files limit.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_CONNECTIONS", default_value_t = DEFAULT_LIMITS.max_connections, global = true)]
+    pub max_connections: usize,
+    /// Connections one address may hold open at once.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = DEFAULT_LIMITS.max_connections_per_address, global = true)]
+    pub max_connections_per_address: usize,
+    /// WebSockets open without a user (PUBLIC) at once.
+    #[arg(long, env = "WELZIJNSHUIS_MAX_PUBLIC_SOCKETS", default_value_t = DEFAULT_LIMITS.max_public_sockets, global = true)]
+    pub max_public_sockets: usize,
 }
 
 pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
@@ -158,6 +182,12 @@ pub const DEFAULT_LIMITS: LimitsConfig = LimitsConfig {
     max_concurrent_requests: 8,
     max_subscriptions: 10,
     ws_init_timeout_secs: 10,
+    header_timeout_secs: 10,
+    body_timeout_secs: 10,
+    idle_timeout_secs: 60,
+    max_connections: 1024,
+    max_connections_per_address: 256,
+    max_public_sockets: 256,
 };
 
 impl Default for LimitsConfig {

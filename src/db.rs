@@ -109,9 +109,10 @@ impl Database {
         (size.saturating_sub(idle), idle)
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers. A prepared statement, so that it is counted like any other.
     pub async fn ping(&self) -> bool {
-        self.conn.execute_unprepared("SELECT 1").await.is_ok()
+        let select_1 = sea_orm::Statement::from_string(self.conn.get_database_backend(), "SELECT 1");
+        self.conn.execute_raw(select_1).await.is_ok()
     }
 }
 

@@ -1,8 +1,13 @@
 //! What `/metrics` shows, in the Prometheus text format: requests by operation and outcome,
 //! their latency, SQL statements per request, the connection pool and open subscriptions.
 //! Never personal data: labels are operation names and error codes only.
+//!
+//! Operation names come from callers, so a label is only ever a name the server recognises: a
+//! GraphQL name (`/^[_A-Za-z][_0-9A-Za-z]*$/`, nothing to escape in the exposition) of an
+//! operation that ran, or a trusted document's. See [`OperationNames`] for who may add how many.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,12 +19,13 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use resolvers::subscription::OpenSubscriptions;
+use uuid::Uuid;
 
+use crate::auth::Tokens;
 use crate::db::Database;
 
-/// Operation names are chosen by callers; past this many distinct ones, the rest are counted as
-/// `other` so that a client cannot grow the metrics without end.
-const MAX_OPERATION_LABELS: usize = 200;
+/// Longest operation name given a series of its own.
+const MAX_NAME_LENGTH: usize = 64;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -44,13 +50,23 @@ struct Inner {
     statements: Histogram,
     pool: Family<PoolLabels, Gauge<i64, AtomicI64>>,
     subscriptions: Gauge<i64, AtomicI64>,
-    operations: Mutex<HashSet<String>>,
+    operations: Mutex<OperationNames>,
+    /// Names the caller of a new operation name (see [`Origin`]).
+    tokens: Tokens,
     db: Database,
     open: OpenSubscriptions,
 }
 
+/// Who ran an operation, as the door saw it: the `Authorization` it came with and its address.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    pub authorization: Option<&'a str>,
+    pub address: IpAddr,
+}
+
 impl Metrics {
-    pub fn new(db: Database, open: OpenSubscriptions) -> Self {
+    /// `trusted`: the operation names of the trusted documents, which always get their series.
+    pub fn new(db: Database, open: OpenSubscriptions, tokens: Tokens, trusted: HashSet<String>) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -87,35 +103,57 @@ impl Metrics {
             statements,
             pool,
             subscriptions,
-            operations: Mutex::default(),
+            operations: Mutex::new(OperationNames::new(trusted)),
+            tokens,
             db,
             open,
         };
         Metrics { inner: Arc::new(inner) }
     }
 
-    /// Counts one finished request.
-    pub fn record(&self, operation: Option<&str>, outcome: &str, elapsed: Duration, statements: u64) {
+    /// Counts one finished request. `operation`: the name of the operation that ran, `None` when
+    /// the request did not get to run (refused, or a request error): a name no document ran is
+    /// the caller's word only.
+    pub fn record(
+        &self,
+        operation: Option<&str>,
+        origin: Origin<'_>,
+        outcome: &str,
+        elapsed: Duration,
+        statements: u64,
+    ) {
+        let outcome = if is_graphql_name(outcome) { outcome } else { "other" };
         let labels =
-            RequestLabels { operation: self.operation_label(operation), outcome: outcome.to_owned() };
+            RequestLabels { operation: self.operation_label(operation, origin), outcome: outcome.into() };
         self.inner.requests.get_or_create(&labels).inc();
         self.inner.latency.observe(elapsed.as_secs_f64());
         self.inner.statements.observe(statements as f64);
     }
 
-    fn operation_label(&self, operation: Option<&str>) -> String {
-        let Some(name) = operation.filter(|n| n.len() <= 64) else {
+    fn operation_label(&self, operation: Option<&str>, origin: Origin<'_>) -> String {
+        let Some(name) = operation else {
             return "anonymous".into();
         };
-        let mut seen = self.inner.operations.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.contains(name) {
+        if !is_graphql_name(name) || name.len() > MAX_NAME_LENGTH {
+            return "other".into();
+        }
+        let mut names = self.inner.operations.lock().unwrap_or_else(|p| p.into_inner());
+        if names.known(name) {
             return name.to_owned();
         }
-        if seen.len() < MAX_OPERATION_LABELS {
-            seen.insert(name.to_owned());
-            return name.to_owned();
+        // Only a name not seen before costs a token check (a signature, no database).
+        let spender = self.spender(origin);
+        if names.admit(name, spender) { name.to_owned() } else { "other".into() }
+    }
+
+    /// Whose budget a new name is taken from: the user of a valid token, else the address.
+    fn spender(&self, origin: Origin<'_>) -> Spender {
+        let token =
+            origin.authorization.and_then(|a| a.strip_prefix("Bearer ").or(a.strip_prefix("bearer ")));
+        match token.map(|t| self.inner.tokens.verify(t.trim())) {
+            Some(Ok((user, _))) => Spender::User(user),
+            _ => Spender::Public(crate::http::connections::network_of(origin.address)),
         }
-        "other".into()
     }
 
     /// The text exposition, with the gauges read now.
@@ -129,5 +167,110 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut text, &inner.registry)
             .expect("writing to a String does not fail");
         text
+    }
+}
+
+/// Whether `text` is a GraphQL name: `/^[_A-Za-z][_0-9A-Za-z]*$/`. Such a label value needs no
+/// escaping, so nothing a caller sends can end a line or a label in the exposition.
+fn is_graphql_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The operation names of trusted documents (which parse: they were checked at start).
+pub fn operation_names<'a>(documents: impl IntoIterator<Item = &'a String>) -> HashSet<String> {
+    let parsed = documents.into_iter().filter_map(|d| async_graphql::parser::parse_query(d).ok());
+    parsed
+        .flat_map(|document| {
+            document.operations.iter().filter_map(|(name, _)| name.map(|n| n.to_string())).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Who spends a place for a new operation name.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+enum Spender {
+    User(Uuid),
+    /// The public, by address (an IPv6 address by its /64, which one host usually holds whole).
+    Public(IpAddr),
+}
+
+/// The names that have a series of their own, and who may add how many.
+///
+/// Every series is kept once made (a counter that vanished would break `rate()`), so the names
+/// are capped; the question is who may fill the cap. Only names of operations that ran count,
+/// but running costs nothing: `query Flood1 { me { role } }` runs for anyone. So:
+/// - the trusted documents' names are the operator's, always labelled and outside the cap;
+/// - users (a valid token) share [`USER_NAMES`] places, at most [`NAMES_PER_USER`] each: a
+///   staff or partner application has a few dozen operations, and filling the pool takes
+///   several accounts, each one known by name;
+/// - the public shares [`PUBLIC_NAMES`] places, at most [`NAMES_PER_ADDRESS`] per address:
+///   anyone can hold many addresses, so the public can at worst fill its own pool and never
+///   takes a place from staff and partners, whose operations are what the dashboards watch.
+///
+/// Names past a budget are counted as `other`. An automatic persisted query's name is no
+/// different: anyone may register a document.
+struct OperationNames {
+    trusted: HashSet<String>,
+    admitted: HashSet<String>,
+    users: Pool,
+    public: Pool,
+}
+
+const USER_NAMES: usize = 160;
+const NAMES_PER_USER: usize = 32;
+const PUBLIC_NAMES: usize = 40;
+const NAMES_PER_ADDRESS: usize = 8;
+
+impl OperationNames {
+    fn new(trusted: HashSet<String>) -> Self {
+        OperationNames {
+            trusted,
+            admitted: HashSet::new(),
+            users: Pool::new(USER_NAMES, NAMES_PER_USER),
+            public: Pool::new(PUBLIC_NAMES, NAMES_PER_ADDRESS),
+        }
+    }
+
+    fn known(&self, name: &str) -> bool {
+        self.trusted.contains(name) || self.admitted.contains(name)
+    }
+
+    /// Gives `name` a series if `spender` and its pool still have a place.
+    fn admit(&mut self, name: &str, spender: Spender) -> bool {
+        let pool = match spender {
+            Spender::User(_) => &mut self.users,
+            Spender::Public(_) => &mut self.public,
+        };
+        let admitted = pool.take(spender);
+        if admitted {
+            self.admitted.insert(name.to_owned());
+        }
+        admitted
+    }
+}
+
+/// Places for names, shared by spenders with a budget each. Spenders are remembered only when
+/// they take a place, so the map is no larger than the pool.
+struct Pool {
+    left: usize,
+    per_spender: usize,
+    spent: HashMap<Spender, usize>,
+}
+
+impl Pool {
+    fn new(capacity: usize, per_spender: usize) -> Self {
+        Pool { left: capacity, per_spender, spent: HashMap::new() }
+    }
+
+    fn take(&mut self, spender: Spender) -> bool {
+        let spent = self.spent.get(&spender).copied().unwrap_or(0);
+        if self.left == 0 || spent >= self.per_spender {
+            return false;
+        }
+        self.left -= 1;
+        self.spent.insert(spender, spent + 1);
+        true
     }
 }

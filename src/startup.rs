@@ -1,6 +1,7 @@
 //! Building the application: database ready, schema built, listener bound. Tests build it the
 //! same way on port 0 and read the port it got.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::demo;
 use crate::gate::Gate;
-use crate::http::{AppState, router};
+use crate::http::{AppState, connections, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 
@@ -32,6 +33,8 @@ pub enum DemoData {
 
 pub struct Application {
     listener: TcpListener,
+    /// Where `/metrics` is served when it has an address of its own.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     closing: watch::Sender<bool>,
     cors_origins: Vec<String>,
@@ -56,7 +59,7 @@ impl Application {
     /// Binds the listener over an already prepared database.
     pub async fn with_database(config: &Config, db: Database) -> anyhow::Result<Self> {
         config.check()?;
-        let settings = settings(config)?;
+        let (settings, trusted_names) = settings(config)?;
         let secret = config.secret();
         let events = EventBus::default();
         if !config.is_sqlite() {
@@ -68,10 +71,11 @@ impl Application {
         let rate_limiter = RateLimiter::new(config.limits.rate_limit, config.limits.rate_burst);
         rate_limiter.spawn_cleanup();
         let (closing, closing_rx) = watch::channel(false);
+        let tokens = Tokens::from_config(config)?;
         let gate = Gate {
             api,
             db: db.clone(),
-            tokens: Tokens::from_config(config)?,
+            tokens: tokens.clone(),
             rate_limiter,
             executing: Arc::new(tokio::sync::Semaphore::new(config.limits.max_concurrent_requests.max(1))),
             request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
@@ -79,18 +83,29 @@ impl Application {
         };
         let state = AppState {
             gate,
-            metrics: Metrics::new(db.clone(), subscriptions),
+            metrics: Metrics::new(db.clone(), subscriptions, tokens, trusted_names),
             db,
             events,
             limits: config.limits,
             closing: closing_rx,
             sockets: Default::default(),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            readiness: Default::default(),
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+        check_open_files_limit(config.limits.max_connections);
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+                tracing::info!(addr = %listener.local_addr()?, "/metrics is served on its own address");
+                Some(listener)
+            }
+            None => None,
+        };
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             closing,
             cors_origins: config.cors_origins.clone(),
@@ -102,6 +117,11 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// The address `/metrics` is served on when it has one of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     pub fn database(&self) -> &Database {
         &self.state.db
     }
@@ -111,35 +131,35 @@ impl Application {
         self.state.gate.clone()
     }
 
-    /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets, and lets
-    /// in-flight requests finish for at most the grace period.
+    /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets and connections
+    /// with no request in flight, and lets in-flight requests finish for at most the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, state, closing, cors_origins, grace } = self;
-        let sockets = state.sockets.clone();
-        let mut closed = closing.subscribe();
-        let app = router(state, &cors_origins).into_make_service_with_connect_info::<SocketAddr>();
-        // Without TCP_NODELAY, the last part of a larger answer waited for the client's delayed
-        // ACK: 1 % of inbox requests took 70–100 ms instead of 6.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(%err, "could not set TCP_NODELAY");
-            }
-        });
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let Application { listener, metrics_listener, state, closing, cors_origins, grace } = self;
+        let (sockets, limits) = (state.sockets.clone(), state.limits);
+        let (mut closed, main_closing, metrics_closing) =
+            (closing.subscribe(), closing.subscribe(), closing.subscribe());
+        let metrics = metrics_listener.map(|listener| (listener, metrics_router(state.clone())));
+        let app = router(state, &cors_origins, metrics.is_none());
+        let serving = async {
+            let main = connections::serve(listener, app, &limits, main_closing);
+            let metrics = async {
+                if let Some((listener, metrics)) = metrics {
+                    connections::serve(listener, metrics, &limits, metrics_closing).await;
+                }
+            };
+            tokio::join!(main, metrics);
+            sockets.all_closed().await;
+        };
+        let signalled = async move {
             shutdown.await;
             closing.send_replace(true);
-        });
-        let server = async {
-            server.await.context("serving HTTP")?;
-            sockets.all_closed().await;
-            Ok(())
         };
         let deadline = async {
             let _ = closed.wait_for(|closing| *closing).await;
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            served = server => served,
+            _ = async { tokio::join!(signalled, serving) } => Ok(()),
             () = deadline => {
                 tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period: exiting");
                 Ok(())
@@ -148,9 +168,10 @@ impl Application {
     }
 }
 
-/// The schema's settings from the configuration; a trusted documents file that cannot be read or
-/// holds a wrong hash stops the start.
-fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
+/// The schema's settings from the configuration, and the operation names of the trusted
+/// documents (for the metrics); a trusted documents file that cannot be read or holds a wrong
+/// hash stops the start.
+fn settings(config: &Config) -> anyhow::Result<(schema::Settings, HashSet<String>)> {
     let trusted = match &config.trusted_documents {
         Some(path) => {
             let text =
@@ -162,7 +183,9 @@ fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
         }
         None => None,
     };
-    Ok(schema::Settings {
+    let trusted_names =
+        trusted.as_ref().map(|t| crate::metrics::operation_names(t.values())).unwrap_or_default();
+    let settings = schema::Settings {
         limits: config.limits.schema_limits(),
         documents: schema::Documents::new(trusted),
         introspection: match config.introspection {
@@ -170,7 +193,31 @@ fn settings(config: &Config) -> anyhow::Result<schema::Settings> {
             crate::config::Introspection::Staff => schema::Introspection::Staff,
             crate::config::Introspection::Off => schema::Introspection::Off,
         },
-    })
+    };
+    Ok((settings, trusted_names))
+}
+
+/// Warns when the connection cap does not keep the process within its open files limit
+/// (`ulimit -n`, systemd's `LimitNOFILE=`, often 1024): it could then still run out of file
+/// descriptors, and stop answering even `/healthz`.
+fn check_open_files_limit(max_connections: usize) {
+    // Room for the database pool, the listeners, the log and the files the service reads.
+    const SPARE: u64 = 64;
+    let Some(limit) = open_files_limit() else { return };
+    if max_connections as u64 + SPARE > limit {
+        tracing::warn!(
+            max_connections,
+            open_files_limit = limit,
+            "WELZIJNSHUIS_MAX_CONNECTIONS is within {SPARE} of the open files limit: raise the limit or lower the cap"
+        );
+    }
+}
+
+/// The soft limit on open files, where Linux tells it.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find_map(|line| line.strip_prefix("Max open files"))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

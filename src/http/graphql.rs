@@ -20,6 +20,7 @@ use resolvers::{ApiError, Code, Provenance};
 use super::{AppState, REQUEST_ID};
 use crate::db;
 use crate::gate::Credentials;
+use crate::metrics::Origin;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -105,7 +106,9 @@ pub(super) async fn graphql(
         }
     };
     let elapsed = started.elapsed();
-    state.metrics.record(operation.as_deref(), &outcome, elapsed, statements);
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let origin = Origin { authorization, address: state.client_address(peer.ip(), &parts.headers) };
+    state.metrics.record(operation.as_deref(), origin, &outcome, elapsed, statements);
     tracing::info!(
         request_id = %request_id,
         caller_request_id = provenance.caller_request_id.as_deref().unwrap_or("-"),
@@ -135,13 +138,12 @@ async fn answer(
     provenance: &Provenance,
     format: Format,
 ) -> Result<Answered, Refused> {
-    let mut request = read_request(parts, body, state.limits.max_body_bytes).await?;
+    let mut request = read_request(parts, body, &state.limits).await?;
     let credentials = Credentials {
         authorization: authorization(&parts.headers)?,
         address: state.client_address(peer.ip(), &parts.headers),
     };
-    if parts.method == Method::GET && state.gate.api.operation_type(&request) == Some(OperationType::Mutation)
-    {
+    if is_get(&parts.method) && state.gate.api.operation_type(&request) == Some(OperationType::Mutation) {
         return Err(Refused {
             status: StatusCode::METHOD_NOT_ALLOWED,
             error: ApiError::bad_input("query", "a mutation must be sent with POST"),
@@ -158,13 +160,15 @@ async fn answer(
         .find(|code| code == Code::Internal.as_str())
         .or_else(|| codes().next())
         .unwrap_or_else(|| "ok".into());
+    // A name is believed only when its operation ran: a request error ran nothing.
+    let operation = executed.operation.filter(|_| !is_request_error(&response));
     let status = status_of_response(&response, format);
     let body = body_of(&response, format).map_err(|_| ApiError::internal("a response did not serialise"))?;
     let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
-    Ok((http, executed.operation, outcome))
+    Ok((http, operation, outcome))
 }
 
 /// A request error: no data, no error with a path (it did not parse, validate or pass a limit).
@@ -211,19 +215,35 @@ fn status_of_response(response: &async_graphql::Response, format: Format) -> Sta
     }
 }
 
-/// The GraphQL request of a GET (its query string) or a POST (its body, at most `max_bytes`).
+/// GET, or HEAD: axum routes HEAD to the GET handler (and drops the answer's body), so HEAD reads
+/// its request from the query string as GET does and, like GET, may not run a mutation. Read as a
+/// POST, a HEAD with a body ran mutations.
+fn is_get(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+/// The GraphQL request of a GET or HEAD (its query string) or a POST (its body: at most
+/// `max_body_bytes`, received within `body_timeout_secs`, or 408 and the connection closes).
 async fn read_request(
     parts: &axum::http::request::Parts,
     body: Body,
-    max_bytes: usize,
+    limits: &crate::config::LimitsConfig,
 ) -> Result<async_graphql::Request, Refused> {
-    if parts.method == Method::GET {
+    if is_get(&parts.method) {
         return from_query_string(&parts.uri);
     }
-    let bytes = axum::body::to_bytes(body, max_bytes).await.map_err(|_| Refused {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        error: ApiError::QueryTooComplex(format!("the request body is larger than {max_bytes} bytes")),
-    })?;
+    let (max_bytes, timeout_secs) = (limits.max_body_bytes, limits.body_timeout_secs.max(1));
+    let read = axum::body::to_bytes(body, max_bytes);
+    let bytes = tokio::time::timeout(std::time::Duration::from_secs(timeout_secs), read)
+        .await
+        .map_err(|_| Refused {
+            status: StatusCode::REQUEST_TIMEOUT,
+            error: ApiError::bad_input("body", format!("not received within {timeout_secs} s")),
+        })?
+        .map_err(|_| Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: ApiError::QueryTooComplex(format!("the request body is larger than {max_bytes} bytes")),
+        })?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(JSON);
     let media = content_type.split(';').next().unwrap_or("").trim();
     match media {
@@ -323,6 +343,10 @@ fn refusal_with(error: &ApiError, request_id: Option<&str>, status: StatusCode, 
     }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body may still come: this connection carries no next request.
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

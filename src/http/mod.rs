@@ -1,12 +1,13 @@
 //! The HTTP surface: GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`websocket`),
 //! GraphiQL, health, readiness and metrics, and the layers every route shares.
 
+pub mod connections;
 mod graphql;
 mod websocket;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use axum::Router;
@@ -43,12 +44,15 @@ pub struct AppState {
     pub sockets: Tracker,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// The last database check of `/readyz`.
+    pub readiness: Readiness,
 }
 
 impl AppState {
     /// The caller's address: the peer's, or, when the peer is a trusted proxy, the last address
     /// of `X-Forwarded-For` that is not a trusted proxy (the one the first proxy saw; whatever
-    /// stands left of it the caller may have written itself).
+    /// stands left of it the caller may have written itself). A hop that does not read as an
+    /// address ends the walk at the last proxy: what stands left of it is not believed either.
     pub(crate) fn client_address(
         &self,
         peer: std::net::IpAddr,
@@ -59,27 +63,47 @@ impl AppState {
             return peer;
         }
         let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-        let hops: Vec<std::net::IpAddr> =
-            forwarded.flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok()).collect();
-        hops.into_iter().rev().find(|hop| !trusted(hop)).unwrap_or(peer)
+        let hops: Vec<&str> = forwarded.flat_map(|v| v.split(',')).map(str::trim).collect();
+        let mut nearest_proxy = peer;
+        for hop in hops.into_iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) if trusted(&ip) => nearest_proxy = ip,
+                Some(ip) => return ip,
+                None => return nearest_proxy,
+            }
+        }
+        nearest_proxy
     }
+}
+
+/// An `X-Forwarded-For` hop: an address, with or without a port (`1.2.3.4:80`, `[2001:db8::1]:80`).
+fn parse_hop(hop: &str) -> Option<std::net::IpAddr> {
+    hop.parse().ok().or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState, cors_origins: &[String]) -> Router {
-    Router::new()
+/// The service's routes; `/metrics` among them unless it is served on an address of its own
+/// ([`metrics_router`]).
+pub fn router(state: AppState, cors_origins: &[String], with_metrics: bool) -> Router {
+    let routes = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql::graphql).post(graphql::graphql))
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz));
+    let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };
+    routes
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(cors(cors_origins))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(TraceLayer::new_for_http())
+}
+
+/// `/metrics` alone, for `WELZIJNSHUIS_METRICS_ADDR`: an address only the scraper can reach.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state).layer(CatchPanicLayer::custom(panicked))
 }
 
 /// Browser dashboards on the configured origins may call the API; no one else's pages may. The
@@ -125,7 +149,7 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if *state.closing.borrow() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
-    } else if state.db.ping().await {
+    } else if state.readiness.database_reachable(&state.db).await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
@@ -135,6 +159,29 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], state.metrics.render())
+}
+
+/// The database check of `/readyz`, kept for a second: however often probes (or anyone else) ask,
+/// the database answers one `SELECT 1` a second. Concurrent asks wait for the one check running.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    last: Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
+}
+
+impl Readiness {
+    const FRESH_FOR: Duration = Duration::from_secs(1);
+
+    pub async fn database_reachable(&self, db: &Database) -> bool {
+        let mut last = self.last.lock().await;
+        if let Some((checked_at, reachable)) = *last
+            && checked_at.elapsed() < Self::FRESH_FOR
+        {
+            return reachable;
+        }
+        let reachable = db.ping().await;
+        *last = Some((Instant::now(), reachable));
+        reachable
+    }
 }
 
 /// Counts what is open, and wakes whoever waits for it all to close.

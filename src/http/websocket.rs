@@ -9,7 +9,9 @@
 //!   the bus, a `next` resolved as a fresh operation of its subscriber.
 //! - Close codes: `4400` invalid message, `4401` subscribe before ack, `4403` refused init or a
 //!   user gone or a token expired while the socket is open, `4408` no init in time, `4409` an id
-//!   in use, `4429` a second init, `1001` the server shutting down.
+//!   in use, `4429` a second init, `1001` the server shutting down, `1013` (try again later) a
+//!   public socket over `WELZIJNSHUIS_MAX_PUBLIC_SOCKETS`, or one without `connection_init` that
+//!   gave its place to a new connection under a full connection cap.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_graphql::Response;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Extension, State, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
 use resolvers::subscription::{EventToDeliver, Slot};
@@ -27,7 +29,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::AppState;
+use super::{AppState, connections};
 use crate::gate::Credentials;
 
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -40,15 +42,21 @@ pub(super) async fn graphql_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: axum::http::HeaderMap,
+    place: Option<Extension<connections::Place>>,
     upgrade: WebSocketUpgrade,
 ) -> HttpResponse {
     let address = state.client_address(peer.ip(), &headers);
     let open = state.sockets.open();
+    // The socket keeps its connection's place among the open connections.
+    let place = place.map(|Extension(place)| place);
+    if let Some(place) = &place {
+        place.socket_opening();
+    }
     // A message is a request: no larger than a request's body may be.
     let max = state.limits.max_body_bytes;
     upgrade.protocols([PROTOCOL]).max_message_size(max).max_frame_size(max).on_upgrade(
         move |socket| async move {
-            Connection::new(state, address).serve(socket).await;
+            Connection::new(state, address, place).serve(socket).await;
             drop(open);
         },
     )
@@ -66,6 +74,8 @@ struct Connection {
     state: AppState,
     /// The caller's address (behind trusted proxies, the one they name).
     address: std::net::IpAddr,
+    /// Its place among the open connections (none when served without one).
+    place: Option<connections::Place>,
     init_received: bool,
     /// Set once `connection_init` was accepted.
     credentials: Option<Credentials>,
@@ -78,11 +88,12 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(state: AppState, address: std::net::IpAddr) -> Self {
+    fn new(state: AppState, address: std::net::IpAddr, place: Option<connections::Place>) -> Self {
         let (out, out_rx) = mpsc::channel(64);
         Connection {
             state,
             address,
+            place,
             init_received: false,
             credentials: None,
             user: None,
@@ -101,6 +112,15 @@ impl Connection {
             let _ = closing.wait_for(|closing| *closing).await;
         };
         tokio::pin!(shutdown);
+        // Until its `connection_init`, a socket may give its place to a new connection.
+        let place = self.place.clone();
+        let evicted = async move {
+            match place {
+                Some(place) => place.evicted().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(evicted);
         let init_deadline = Instant::now() + Duration::from_secs(self.state.limits.ws_init_timeout_secs);
         let mut recheck = tokio::time::interval(RECHECK);
         recheck.tick().await;
@@ -147,6 +167,9 @@ impl Connection {
                 }
                 () = &mut shutdown => {
                     break Some((1001, "the server is shutting down".into()));
+                }
+                () = &mut evicted, if !self.init_received => {
+                    break Some((1013, "the server is at its connection limit: try again later".into()));
                 }
             }
         };
@@ -266,6 +289,14 @@ impl Connection {
         let credentials = Credentials { authorization, address: self.address };
         match self.state.gate.admit(&credentials).await {
             Ok(admitted) => {
+                if let Some(place) = &self.place {
+                    if admitted.caller.user_id().is_some() {
+                        place.user_socket();
+                    } else if !place.public_socket() {
+                        // Public sockets are capped: a flood of them leaves places for users.
+                        return Some((1013, "too many public sockets are open: try again later".into()));
+                    }
+                }
                 self.expires_at = admitted.expires_at;
                 self.user = admitted.caller.user_id();
                 self.credentials = Some(credentials);
@@ -341,14 +372,19 @@ impl Operation {
                     self.send(json!({ "id": self.id, "type": "next", "payload": executed.response })).await;
                     self.send(json!({ "id": self.id, "type": "complete" })).await;
                 }
-                (executed.operation, outcome)
+                // A name is believed only when its operation ran.
+                (executed.operation.filter(|_| !is_request_error(&executed.response)), outcome)
             }
             Err(err) => {
                 self.refused(&err, &provenance).await;
                 (None, err.code().as_str().to_owned())
             }
         };
-        self.state.metrics.record(operation.as_deref(), &outcome, started.elapsed(), statements);
+        let origin = crate::metrics::Origin {
+            authorization: self.credentials.authorization.as_deref(),
+            address: self.credentials.address,
+        };
+        self.state.metrics.record(operation.as_deref(), origin, &outcome, started.elapsed(), statements);
         tracing::info!(
             request_id = %provenance.request_id,
             transport = "websocket",

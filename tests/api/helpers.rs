@@ -159,6 +159,7 @@ pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: database_url.to_owned(),
         addr: "127.0.0.1:0".parse().expect("a loopback address"),
+        metrics_addr: None,
         jwt_secret: Some(welzijnshuis::config::Secret::new(SECRET)),
         jwt_public_key: None,
         jwt_algorithm: "RS256".into(),

@@ -10,6 +10,7 @@ mod auth;
 mod dashboard;
 mod demo;
 mod documents;
+mod edges;
 mod faults;
 mod fuzz;
 mod gate;
