@@ -139,7 +139,12 @@ impl Tokens {
         let (key, validation) =
             self.verifiers.iter().find(|(_, v)| v.algorithms == [header.alg]).ok_or_else(invalid)?;
         let data = decode::<Claims>(token, key, validation).map_err(|_| invalid())?;
-        let from = data.claims.iat.unwrap_or_else(|| Utc::now().timestamp());
+        let now = Utc::now().timestamp();
+        // A token issued "in the future" would stretch its lifetime past the bound below.
+        if data.claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+            return Err(ApiError::Unauthenticated("the token says it was issued in the future"));
+        }
+        let from = data.claims.iat.unwrap_or(now);
         let lifetime = data.claims.exp.saturating_sub(from);
         if lifetime > self.max_ttl.num_seconds() + LEEWAY_SECS as i64 {
             return Err(ApiError::Unauthenticated("the token lives longer than this server allows"));

@@ -30,6 +30,10 @@ use crate::rate_limit::RateLimiter;
 pub struct Credentials {
     pub authorization: Option<String>,
     pub address: IpAddr,
+    /// On a socket, the role its user had when it was opened: an operation under another role
+    /// (the user was demoted or promoted meanwhile) is refused, and the socket closes. HTTP
+    /// requests carry none: each is its own session.
+    pub role: Option<entities::Role>,
 }
 
 /// Who passed the gate, and until when their token is good.
@@ -56,6 +60,9 @@ impl Gate {
     /// Step 1: who is asking, from the user's row as it is now.
     pub async fn admit(&self, credentials: &Credentials) -> Result<Admitted, ApiError> {
         match self.tokens.caller(&self.db.conn, credentials.authorization.as_deref()).await {
+            Ok((caller, _)) if credentials.role.is_some_and(|role| role != caller.role) => Err(
+                ApiError::Unauthenticated("your role changed since this connection opened: sign in again"),
+            ),
             Ok((caller, expires_at)) => Ok(Admitted { caller, expires_at }),
             Err(refused @ ApiError::Unauthenticated(_)) => {
                 // Guessing tokens costs the guesser's address its rate like any request.

@@ -227,5 +227,7 @@ fn fill_codes(response: &mut Response) {
 
 fn is_limit(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["too complex", "too deep", "nested too deep", "too many"].iter().any(|m| message.contains(m))
+    ["too complex", "too deep", "nested too deep", "too many", "recursion depth"]
+        .iter()
+        .any(|m| message.contains(m))
 }

@@ -129,9 +129,10 @@ struct Checker<'a> {
 }
 
 fn bad_input(message: String, pos: Pos) -> ServerError {
-    let mut error = crate::server_error(ApiError::bad_input("input", ""));
-    error.message = message;
-    error.locations = vec![pos];
+    let mut error = ServerError::new(message, Some(pos));
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", resolvers::Code::BadUserInput.as_str());
+    error.extensions = Some(extensions);
     error
 }
 
@@ -271,7 +272,8 @@ fn check_string(text: &str, ty: &str, pos: Pos) -> ServerResult<()> {
     use chrono::Datelike;
     let year = match ty {
         "DateTime" => text.parse::<chrono::DateTime<chrono::Utc>>().ok().map(|t| t.year()),
-        "Date" => text.parse::<chrono::NaiveDate>().ok().map(|d| d.year()),
+        // chrono's date scalar is named `NaiveDate` in the schema.
+        "Date" | "NaiveDate" => text.parse::<chrono::NaiveDate>().ok().map(|d| d.year()),
         _ => None,
     };
     match year {

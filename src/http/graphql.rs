@@ -142,6 +142,7 @@ async fn answer(
     let credentials = Credentials {
         authorization: authorization(&parts.headers)?,
         address: state.client_address(peer.ip(), &parts.headers),
+        role: None,
     };
     if is_get(&parts.method) && state.gate.api.operation_type(&request) == Some(OperationType::Mutation) {
         return Err(Refused {

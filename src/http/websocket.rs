@@ -46,6 +46,20 @@ pub(super) async fn graphql_ws(
     upgrade: WebSocketUpgrade,
 ) -> HttpResponse {
     let address = state.client_address(peer.ip(), &headers);
+    // A token on the upgrade request is checked like one in `connection_init` (and used when
+    // that carries none): a bad one is refused here, never taken for the public.
+    let mut values = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let upgrade_authorization = values.next().map(|v| v.to_str().unwrap_or("").to_owned());
+    if values.next().is_some() {
+        let refused = ApiError::bad_input("Authorization", "send one Authorization header, not several");
+        return super::graphql::refusal(&refused, None);
+    }
+    if upgrade_authorization.is_some() {
+        let credentials = Credentials { authorization: upgrade_authorization.clone(), address, role: None };
+        if let Err(refused) = state.gate.admit(&credentials).await {
+            return super::graphql::refusal(&refused, None);
+        }
+    }
     let open = state.sockets.open();
     // The socket keeps its connection's place among the open connections.
     let place = place.map(|Extension(place)| place);
@@ -56,7 +70,9 @@ pub(super) async fn graphql_ws(
     let max = state.limits.max_body_bytes;
     upgrade.protocols([PROTOCOL]).max_message_size(max).max_frame_size(max).on_upgrade(
         move |socket| async move {
-            Connection::new(state, address, place).serve(socket).await;
+            let mut connection = Connection::new(state, address, place);
+            connection.upgrade_authorization = upgrade_authorization;
+            connection.serve(socket).await;
             drop(open);
         },
     )
@@ -65,9 +81,20 @@ pub(super) async fn graphql_ws(
 /// What the connection's tasks ask its loop to do.
 enum Out {
     Send(Value),
+    /// An operation's last message (`complete` or `error`): its id is free again before the
+    /// client can read the message, so the client may reuse it at once.
+    Last(Ticket, Value),
     Close(u16, String),
-    /// The operation with this id has ended: its id may be used again.
-    Done(String),
+    /// The operation has ended without a last message (the socket is closing).
+    Done(Ticket),
+}
+
+/// One operation's hold on its id: the id, and the operation's number on this socket (so that
+/// an operation ending late never frees the id a newer one took).
+#[derive(Clone, Debug)]
+struct Ticket {
+    id: String,
+    number: u64,
 }
 
 struct Connection {
@@ -77,12 +104,17 @@ struct Connection {
     /// Its place among the open connections (none when served without one).
     place: Option<connections::Place>,
     init_received: bool,
+    /// The `Authorization` of the upgrade request, for a `connection_init` without one.
+    upgrade_authorization: Option<String>,
     /// Set once `connection_init` was accepted.
     credentials: Option<Credentials>,
     /// The user the token named at `connection_init` (`None`: the public).
     user: Option<uuid::Uuid>,
     expires_at: Option<i64>,
-    operations: HashMap<String, JoinHandle<()>>,
+    /// The running operations by id, with their number on this socket.
+    operations: HashMap<String, (u64, JoinHandle<()>)>,
+    /// Operations started on this socket so far.
+    started: u64,
     out: mpsc::Sender<Out>,
     out_rx: Option<mpsc::Receiver<Out>>,
 }
@@ -95,10 +127,12 @@ impl Connection {
             address,
             place,
             init_received: false,
+            upgrade_authorization: None,
             credentials: None,
             user: None,
             expires_at: None,
             operations: HashMap::new(),
+            started: 0,
             out,
             out_rx: Some(out_rx),
         }
@@ -149,10 +183,14 @@ impl Connection {
                             break None;
                         }
                     }
-                    Out::Close(code, reason) => break Some((code, reason)),
-                    Out::Done(id) => {
-                        self.operations.remove(&id);
+                    Out::Last(ticket, message) => {
+                        self.release(&ticket);
+                        if sink.send(Message::text(message.to_string())).await.is_err() {
+                            break None;
+                        }
                     }
+                    Out::Close(code, reason) => break Some((code, reason)),
+                    Out::Done(ticket) => self.release(&ticket),
                 },
                 () = tokio::time::sleep_until(init_deadline.into()), if !self.init_received => {
                     break Some((4408, "Connection initialisation timeout".into()));
@@ -173,13 +211,20 @@ impl Connection {
                 }
             }
         };
-        for (_, operation) in self.operations.drain() {
+        for (_, (_, operation)) in self.operations.drain() {
             operation.abort();
         }
         if let Some((code, reason)) = close {
             let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
         }
         let _ = sink.close().await;
+    }
+
+    /// Frees an operation's id, unless a newer operation holds it already.
+    fn release(&mut self, ticket: &Ticket) {
+        if self.operations.get(&ticket.id).is_some_and(|(number, _)| *number == ticket.number) {
+            self.operations.remove(&ticket.id);
+        }
     }
 
     /// How long until the token expires (a long time when it does not).
@@ -247,15 +292,17 @@ impl Connection {
                 } else {
                     None
                 };
-                let task = self.operation(id.to_owned(), payload.clone(), request, slot);
-                self.operations.insert(id.to_owned(), tokio::spawn(task));
+                self.started += 1;
+                let ticket = Ticket { id: id.to_owned(), number: self.started };
+                let task = self.operation(ticket, payload.clone(), request, slot);
+                self.operations.insert(id.to_owned(), (self.started, tokio::spawn(task)));
                 None
             }
             Some("complete") => {
                 let Some(id) = message.get("id").and_then(Value::as_str) else {
                     return invalid("complete needs an id");
                 };
-                if let Some(operation) = self.operations.remove(id) {
+                if let Some((_, operation)) = self.operations.remove(id) {
                     operation.abort();
                 }
                 None
@@ -286,7 +333,8 @@ impl Connection {
             }
             Some(_) => return Some((4400, "Invalid message received: the payload must be an object".into())),
         };
-        let credentials = Credentials { authorization, address: self.address };
+        let authorization = authorization.or_else(|| self.upgrade_authorization.clone());
+        let mut credentials = Credentials { authorization, address: self.address, role: None };
         match self.state.gate.admit(&credentials).await {
             Ok(admitted) => {
                 if let Some(place) = &self.place {
@@ -299,6 +347,7 @@ impl Connection {
                 }
                 self.expires_at = admitted.expires_at;
                 self.user = admitted.caller.user_id();
+                credentials.role = Some(admitted.caller.role);
                 self.credentials = Some(credentials);
                 let _ = self.out.send(Out::Send(json!({ "type": "connection_ack" }))).await;
                 None
@@ -310,7 +359,7 @@ impl Connection {
     /// The task of one `subscribe`.
     fn operation(
         &self,
-        id: String,
+        ticket: Ticket,
         payload: Value,
         request: async_graphql::Request,
         slot: Option<Slot>,
@@ -319,13 +368,19 @@ impl Connection {
         let credentials = self.credentials.clone().expect("only acknowledged sockets run operations");
         let out = self.out.clone();
         async move {
-            let operation = Operation { state, credentials, out: out.clone(), id: id.clone() };
+            let operation = Operation {
+                state,
+                credentials,
+                out: out.clone(),
+                id: ticket.id.clone(),
+                ticket: ticket.clone(),
+            };
             if let Some(slot) = slot {
                 operation.subscription(payload, request, slot).await;
             } else {
                 operation.single(request).await;
             }
-            let _ = out.send(Out::Done(id)).await;
+            let _ = out.send(Out::Done(ticket)).await;
         }
     }
 }
@@ -345,6 +400,7 @@ struct Operation {
     credentials: Credentials,
     out: mpsc::Sender<Out>,
     id: String,
+    ticket: Ticket,
 }
 
 impl Operation {
@@ -354,6 +410,11 @@ impl Operation {
 
     async fn send(&self, message: Value) {
         let _ = self.out.send(Out::Send(message)).await;
+    }
+
+    /// The operation's last message: `complete`, or an `error` that ends it.
+    async fn finish(&self, message: Value) {
+        let _ = self.out.send(Out::Last(self.ticket.clone(), message)).await;
     }
 
     /// A query or mutation: `next` and `complete`, or `error` when it did not get to run.
@@ -366,11 +427,13 @@ impl Operation {
             Ok(executed) => {
                 let outcome = outcome_of(&executed.response);
                 if is_request_error(&executed.response) {
-                    self.send(json!({ "id": self.id, "type": "error", "payload": executed.response.errors }))
-                        .await;
+                    self.finish(
+                        json!({ "id": self.id, "type": "error", "payload": executed.response.errors }),
+                    )
+                    .await;
                 } else {
                     self.send(json!({ "id": self.id, "type": "next", "payload": executed.response })).await;
-                    self.send(json!({ "id": self.id, "type": "complete" })).await;
+                    self.finish(json!({ "id": self.id, "type": "complete" })).await;
                 }
                 // A name is believed only when its operation ran.
                 (executed.operation.filter(|_| !is_request_error(&executed.response)), outcome)
@@ -411,7 +474,7 @@ impl Operation {
             extensions["retryAfter"] = (*retry_after_secs).into();
         }
         let errors = json!([{ "message": err.message(), "extensions": extensions }]);
-        self.send(json!({ "id": self.id, "type": "error", "payload": errors })).await;
+        self.finish(json!({ "id": self.id, "type": "error", "payload": errors })).await;
     }
 
     /// A subscription: checked and counted once, then each event a fresh operation.
@@ -420,7 +483,7 @@ impl Operation {
         match self.state.gate.subscribe(&self.credentials, request, &self.provenance()).await {
             Ok(None) => {}
             Ok(Some(refused)) => {
-                self.send(json!({ "id": self.id, "type": "error", "payload": refused.response.errors }))
+                self.finish(json!({ "id": self.id, "type": "error", "payload": refused.response.errors }))
                     .await;
                 return;
             }
@@ -443,6 +506,12 @@ impl Operation {
                 .deliver(&self.credentials, request, &provenance, EventToDeliver(event))
                 .await
             {
+                // What the subscriber may subscribe to changed (its role): the subscription ends.
+                Ok(Some(executed)) if is_request_error(&executed.response) => {
+                    drop(slot);
+                    let errors = executed.response.errors;
+                    return self.finish(json!({ "id": self.id, "type": "error", "payload": errors })).await;
+                }
                 Ok(Some(executed)) => {
                     self.send(json!({ "id": self.id, "type": "next", "payload": executed.response })).await;
                 }
@@ -457,7 +526,7 @@ impl Operation {
             }
         }
         drop(slot);
-        self.send(json!({ "id": self.id, "type": "complete" })).await;
+        self.finish(json!({ "id": self.id, "type": "complete" })).await;
     }
 }
 

@@ -258,6 +258,10 @@ async fn an_external_key_checks_issuer_audience_and_lifetime() {
         let (status, body) = app.post(Some(&format!("Bearer {}", token(claims))), ME, json!({})).await;
         assert_eq!((status, codes(&body)), (401, vec!["UNAUTHENTICATED".to_owned()]), "{case}: {body}");
     }
+    // Nor can a token say it was issued in the future to stretch its life.
+    let future = json!({ "sub": sub, "iss": iss, "aud": aud, "iat": now() + 300 * 86_400, "exp": now() + 300 * 86_400 + 3600 });
+    let (status, _) = app.post(Some(&format!("Bearer {}", token(future))), ME, json!({})).await;
+    assert_eq!(status, 401, "issued in the future");
     // The same bound for our own tokens: a forged long-lived HS256 token is refused too.
     let long = token_with(SECRET, json!({ "sub": sub, "iat": now(), "exp": now() + 30 * 86_400 }));
     let (status, _) = app.post(Some(&format!("Bearer {long}")), ME, json!({})).await;
@@ -346,6 +350,13 @@ async fn behind_a_trusted_proxy_each_caller_has_its_own_bucket() {
     assert_eq!(status(&proxied, "2001:db8:1:2::ffff").await, 200);
     assert_eq!(status(&proxied, "2001:db8:1:2:abcd::9").await, 429, "one /64, one bucket");
     assert_eq!(status(&proxied, "2001:db8:1:3::1").await, 200, "another /64");
+    // A hop the proxy wrote that does not read as an address is no reason to believe what stands
+    // left of it: such callers fall back to the proxy's own bucket.
+    let mut odd = Vec::new();
+    for i in 0..4 {
+        odd.push(status(&proxied, &format!("203.0.113.{i}, unknown")).await);
+    }
+    assert!(odd.contains(&429), "spoofed entries left of an unreadable hop buy no buckets: {odd:?}");
 }
 
 #[test]

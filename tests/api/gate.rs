@@ -64,7 +64,7 @@ async fn a_user_deactivated_while_the_socket_is_open_is_refused_and_closed() {
 }
 
 #[tokio::test]
-async fn a_role_changed_while_the_socket_is_open_applies_to_its_next_operation() {
+async fn a_role_changed_while_the_socket_is_open_closes_it_at_its_next_operation() {
     let app = TestApp::spawn().await;
     let addr = app.addr.to_string();
     let mut socket = connect(&addr, app.token(Who::CaseWorker).await.as_deref()).await.unwrap();
@@ -76,13 +76,66 @@ async fn a_role_changed_while_the_socket_is_open_applies_to_its_next_operation()
     row.role = Set(Role::Analyst);
     row.update(&app.db.conn).await.unwrap();
     send(&mut socket, subscribe_message("2", CLIENT_NAMES)).await;
-    let demoted = next_message(&mut socket, SECONDS).await.unwrap();
-    assert_eq!(demoted["type"], "error", "{demoted}");
+    assert_eq!(close_code(&mut socket, SECONDS).await, Some(4403), "demoted: sign in again");
+    // A new connection works with the new role.
+    let response =
+        ws_query(&addr, app.token(Who::CaseWorker).await.as_deref(), CLIENT_NAMES, json!({})).await;
+    assert_eq!(denied(&response), "HIDDEN", "an analyst has no clients: {response}");
+}
+
+#[tokio::test]
+async fn a_subscriber_demoted_meanwhile_is_closed_at_the_next_event_not_told_of_it() {
+    let app = TestApp::spawn().await;
+    let addr = app.addr.to_string();
+    let mut socket = connect(&addr, app.token(Who::Caw).await.as_deref()).await.unwrap();
+    send(&mut socket, subscribe_message("events", "subscription { referralEvents { toStatus } }")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let caw = app.user(Who::Caw).await.unwrap();
+    let mut row: user::ActiveModel = caw.into();
+    row.role = Set(Role::Analyst);
+    row.update(&app.db.conn).await.unwrap();
+    crate::subscriptions::refer(&app, Who::Dyzo, "WORK").await;
     assert_eq!(
-        denied(&json!({ "errors": demoted["payload"] })),
-        "HIDDEN",
-        "an analyst has no clients: {demoted}"
+        close_code(&mut socket, SECONDS).await,
+        Some(4403),
+        "no message about an event it may not see"
     );
+}
+
+#[tokio::test]
+async fn an_id_is_free_again_the_moment_its_operation_completes() {
+    let app = TestApp::spawn_with(|config| config.limits.rate_limit = 0).await;
+    let mut socket = connect(&app.addr.to_string(), app.token(Who::Caw).await.as_deref()).await.unwrap();
+    for round in 0..40 {
+        send(&mut socket, subscribe_message("same", "{ me { role } }")).await;
+        let next =
+            next_message(&mut socket, SECONDS).await.unwrap_or_else(|| panic!("round {round}: closed"));
+        assert_eq!(next["type"], "next", "round {round}: {next}");
+        let complete = next_message(&mut socket, SECONDS).await.unwrap();
+        assert_eq!(complete["type"], "complete", "round {round}: {complete}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_on_the_upgrade_request_is_checked_never_ignored() {
+    let app = TestApp::spawn().await;
+    let addr = app.addr.to_string();
+    let upgrade = |authorization: &str| {
+        let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        request.headers_mut().insert("Authorization", authorization.parse().unwrap());
+        request
+    };
+    let refused = tokio_tungstenite::connect_async(upgrade("Bearer not-a-token")).await;
+    assert!(refused.is_err(), "a bad token on the upgrade is refused, not made PUBLIC");
+    let token = app.token(Who::Caw).await.unwrap();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(upgrade(&format!("Bearer {token}"))).await.unwrap();
+    send(&mut socket, json!({ "type": "connection_init", "payload": {} })).await;
+    assert_eq!(next_message(&mut socket, SECONDS).await.unwrap()["type"], "connection_ack");
+    send(&mut socket, subscribe_message("me", "{ me { role } }")).await;
+    let me = next_message(&mut socket, SECONDS).await.unwrap();
+    assert_eq!(me["payload"]["data"]["me"]["role"], "PARTNER", "{me}");
 }
 
 #[tokio::test]
@@ -348,6 +401,17 @@ async fn nul_bytes_and_dates_out_of_range_are_bad_input_on_every_database() {
             Who::Intake,
             "mutation($i: RegisterClientInput!) { registerClient(input: $i) { id } }",
             json!({ "i": { "givenName": "A", "familyName": "B", "dateOfBirth": "-0004-02-29" } }),
+        ),
+        (
+            Who::Intake,
+            "mutation($i: RegisterClientInput!) { registerClient(input: $i) { id } }",
+            json!({ "i": { "givenName": "A", "familyName": "B", "dateOfBirth": "0000-01-01" } }),
+        ),
+        (Who::Intake, "{ clients(filter: { dateOfBirth: \"-4714-01-01\" }) { totalCount } }", json!({})),
+        (
+            Who::Caw,
+            "mutation($o: ID!) { createService(organisationId: $o, input: { name: \"x\", lifeDomains: [HOUSING], languages: [\"nl\"], assuredDate: \"+262142-12-31\" }) { id } }",
+            json!({ "o": "00000000-0000-0000-0000-000000000000" }),
         ),
     ];
     for transport in Transport::BOTH {

@@ -256,7 +256,8 @@ impl TestApp {
         let provenance =
             resolvers::Provenance { request_id: uuid::Uuid::now_v7().to_string(), caller_request_id: None };
         let authorization = self.cached_token(who).await.map(|t| format!("Bearer {t}"));
-        let credentials = welzijnshuis::gate::Credentials { authorization, address: [127, 0, 0, 1].into() };
+        let credentials =
+            welzijnshuis::gate::Credentials { authorization, address: [127, 0, 0, 1].into(), role: None };
         match self.gate.run(&credentials, request, &provenance).await {
             Ok(executed) => serde_json::to_value(&executed.response).expect("a response serialises"),
             Err(err) => {

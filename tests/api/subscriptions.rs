@@ -83,7 +83,7 @@ pub(crate) async fn consented_client(app: &TestApp, partner: Who) -> (String, St
     (consent.client_id.to_string(), consent.id.to_string())
 }
 
-async fn refer(app: &TestApp, partner: Who, domain: &str) -> String {
+pub(crate) async fn refer(app: &TestApp, partner: Who, domain: &str) -> String {
     let (client, _) = consented_client(app, partner).await;
     let org = app.user(partner).await.unwrap().organisation_id.to_string();
     let response = app
