@@ -78,6 +78,8 @@ pub enum ApiError {
     UntrustedDocument,
     /// Introspection is switched off for the caller's role.
     IntrospectionOff,
+    /// A mutation sent over GET (or HEAD), which only queries may use.
+    MutationOverGet,
     /// The user holds as many subscriptions open as allowed.
     TooManySubscriptions(usize),
     /// The database does not answer: the request failed fast rather than wait, and may be
@@ -108,7 +110,9 @@ impl ApiError {
             | ApiError::UntrustedDocument
             | ApiError::IntrospectionOff => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
-            ApiError::BadUserInput { .. } | ApiError::PersistedQueryNotFound => Code::BadUserInput,
+            ApiError::BadUserInput { .. } | ApiError::PersistedQueryNotFound | ApiError::MutationOverGet => {
+                Code::BadUserInput
+            }
             ApiError::Conflict(_) => Code::Conflict,
             ApiError::QueryTooComplex(_) | ApiError::TimedOut { .. } => Code::QueryTooComplex,
             ApiError::RateLimited { .. } | ApiError::TooManySubscriptions(_) => Code::RateLimited,
@@ -138,6 +142,7 @@ impl ApiError {
                 "this document is not among the trusted documents: partner tokens may run only those".into()
             }
             ApiError::IntrospectionOff => "introspection is switched off for your role on this server".into(),
+            ApiError::MutationOverGet => "query: a mutation must be sent with POST".into(),
             ApiError::TooManySubscriptions(cap) => {
                 format!("too many open subscriptions: at most {cap} per user; close one first")
             }

@@ -113,6 +113,11 @@ impl Prepared {
     }
 }
 
+/// Marks an operation that came by a method that may only read (HTTP GET or HEAD): a mutation
+/// is refused.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOnly;
+
 /// An operation's response, and the name of the operation it ran (for metrics).
 pub struct Executed {
     pub response: async_graphql::Response,

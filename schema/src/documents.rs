@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::Request;
 use resolvers::{ApiError, Caller};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// Documents registered by clients that are kept per audience, least recently used first out.
 const REGISTERED_DOCUMENTS: usize = 1_000;
@@ -21,9 +22,10 @@ const REGISTERED_BYTES: usize = 4 * 1024 * 1024;
 pub struct Documents {
     /// From the trusted documents file: when present, the only ones partners may run.
     trusted: Option<Arc<HashMap<String, String>>>,
-    /// Registered through automatic persisted queries: the public's apart from signed-in
-    /// callers', so that the public cannot push partners' documents out.
-    registered: Arc<Mutex<[Registered; 2]>>,
+    /// Registered through automatic persisted queries, per audience (the public, or one
+    /// organisation's users): no one can push another audience's documents out, nor learn by
+    /// asking for a hash which documents another audience ran.
+    registered: Arc<Mutex<HashMap<Option<Uuid>, Registered>>>,
 }
 
 /// Documents one audience registered, bounded by count and by bytes.
@@ -55,9 +57,9 @@ impl Registered {
     }
 }
 
-/// Which audience's registrations a caller's go to.
-fn audience(caller: &Caller) -> usize {
-    usize::from(caller.user.is_some())
+/// Whose registrations a caller's are: the public's, or its organisation's.
+fn audience(caller: Option<&Caller>) -> Option<Uuid> {
+    caller.and_then(Caller::organisation_id)
 }
 
 impl Default for Documents {
@@ -68,10 +70,7 @@ impl Default for Documents {
 
 impl Documents {
     pub fn new(trusted: Option<HashMap<String, String>>) -> Self {
-        Documents {
-            trusted: trusted.map(Arc::new),
-            registered: Arc::new(Mutex::new([Registered::new(), Registered::new()])),
-        }
+        Documents { trusted: trusted.map(Arc::new), registered: Arc::default() }
     }
 
     /// Reads a trusted documents file: a JSON object from SHA-256 (hex, optionally prefixed
@@ -92,20 +91,22 @@ impl Documents {
             .collect()
     }
 
-    /// The document with this hash, if known.
-    pub fn lookup(&self, hash: &str) -> Option<String> {
+    /// The document with this hash, if it is trusted, or registered by `caller`'s audience or by
+    /// the public (whose documents tell nothing about anyone).
+    pub fn lookup(&self, hash: &str, caller: Option<&Caller>) -> Option<String> {
         if let Some(document) = self.trusted.as_ref().and_then(|t| t.get(hash)) {
             return Some(document.clone());
         }
         let mut registered = self.registered.lock().unwrap_or_else(|p| p.into_inner());
-        registered.iter_mut().find_map(|audience| audience.documents.get(hash).cloned())
+        let own = registered.get_mut(&audience(caller)).and_then(|own| own.documents.get(hash).cloned());
+        own.or_else(|| registered.get_mut(&None).and_then(|public| public.documents.get(hash).cloned()))
     }
 
     /// Keeps a document sent with its hash, once it passed the checks of a request (it parses,
     /// keeps to the limits and names nothing outside the caller's schema).
     pub fn register(&self, hash: String, text: String, caller: &Caller) {
         let mut registered = self.registered.lock().unwrap_or_else(|p| p.into_inner());
-        registered[audience(caller)].put(hash, text);
+        registered.entry(audience(Some(caller))).or_insert_with(Registered::new).put(hash, text);
     }
 
     /// Fills in a request sent by hash and refuses a partner's document that is not trusted
@@ -120,7 +121,7 @@ impl Documents {
         let with_hash = persisted.is_some();
         let hash = match persisted {
             Some(hash) if request.query.is_empty() => {
-                request.query = self.lookup(&hash).ok_or(ApiError::PersistedQueryNotFound)?;
+                request.query = self.lookup(&hash, caller).ok_or(ApiError::PersistedQueryNotFound)?;
                 hash
             }
             Some(hash) => {
@@ -141,8 +142,8 @@ impl Documents {
                 return Err(ApiError::UntrustedDocument);
             }
         }
-        let known =
-            self.trusted.as_ref().is_some_and(|t| t.contains_key(&hash)) || self.lookup(&hash).is_some();
+        let known = self.trusted.as_ref().is_some_and(|t| t.contains_key(&hash))
+            || self.lookup(&hash, caller).is_some();
         Ok((with_hash && !known).then_some(hash))
     }
 }

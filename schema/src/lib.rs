@@ -84,9 +84,13 @@ impl Api {
         &self.settings.documents
     }
 
-    /// The type of the operation `request` selects, if its document is known, within the text
-    /// limits and parses (else execution reports why).
-    pub fn operation_type(&self, request: &async_graphql::Request) -> Option<OperationType> {
+    /// The type of the operation `request` selects, if its document is known to `caller`, keeps
+    /// to the text limits and parses (else execution reports why).
+    pub fn operation_type(
+        &self,
+        request: &async_graphql::Request,
+        caller: Option<&resolvers::Caller>,
+    ) -> Option<OperationType> {
         let text = if request.query.is_empty() {
             let hash = request.extensions.get("persistedQuery").and_then(|p| match p {
                 async_graphql::Value::Object(fields) => fields.get("sha256Hash").cloned(),
@@ -94,7 +98,7 @@ impl Api {
             });
             match hash {
                 Some(async_graphql::Value::String(hash)) => {
-                    self.documents().lookup(&hash.to_ascii_lowercase())?
+                    self.documents().lookup(&hash.to_ascii_lowercase(), caller)?
                 }
                 _ => return None,
             }
@@ -178,6 +182,10 @@ impl Api {
             if is_subscription && roots != 1 {
                 let message = "a subscription selects exactly one root field";
                 return Err(server_error(resolvers::ApiError::bad_input("query", message)));
+            }
+            let read_only = request.data.contains_key(&std::any::TypeId::of::<resolvers::ReadOnly>());
+            if read_only && ty == OperationType::Mutation {
+                return Err(server_error(resolvers::ApiError::MutationOverGet));
             }
             if subscribing && !is_subscription {
                 return Err(server_error(resolvers::ApiError::internal(

@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use async_graphql::parser::types::OperationType;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -144,11 +143,10 @@ async fn answer(
         address: state.client_address(peer.ip(), &parts.headers),
         role: None,
     };
-    if is_get(&parts.method) && state.gate.api.operation_type(&request) == Some(OperationType::Mutation) {
-        return Err(Refused {
-            status: StatusCode::METHOD_NOT_ALLOWED,
-            error: ApiError::bad_input("query", "a mutation must be sent with POST"),
-        });
+    if is_get(&parts.method) {
+        // Only queries over GET (and HEAD): the gate refuses a mutation once it knows which
+        // document runs (one sent by hash is known only to its own audience).
+        request = request.data(resolvers::ReadOnly);
     }
     if let Some(key) = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyKey(key.to_owned()));
@@ -168,6 +166,9 @@ async fn answer(
     let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        http.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     Ok((http, operation, outcome))
 }
@@ -205,6 +206,9 @@ fn status_of_response(response: &async_graphql::Response, format: Format) -> Sta
     let Some(first) = response.errors.first().filter(|_| is_request_error(response)) else {
         return StatusCode::OK;
     };
+    if first.message == ApiError::MutationOverGet.message() {
+        return StatusCode::METHOD_NOT_ALLOWED;
+    }
     let code = resolvers::error::code_of(first).and_then(|code| Code::parse(&code));
     let unavailable = first.message == ApiError::Unavailable.message();
     let status = status_of_code(code.unwrap_or(Code::BadUserInput), unavailable);

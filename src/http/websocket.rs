@@ -110,6 +110,8 @@ struct Connection {
     credentials: Option<Credentials>,
     /// The user the token named at `connection_init` (`None`: the public).
     user: Option<uuid::Uuid>,
+    /// Who that was at `connection_init`: whose persisted documents the socket may name.
+    caller: Option<resolvers::Caller>,
     expires_at: Option<i64>,
     /// The running operations by id, with their number on this socket.
     operations: HashMap<String, (u64, JoinHandle<()>)>,
@@ -130,6 +132,7 @@ impl Connection {
             upgrade_authorization: None,
             credentials: None,
             user: None,
+            caller: None,
             expires_at: None,
             operations: HashMap::new(),
             started: 0,
@@ -274,7 +277,8 @@ impl Connection {
                 let Some(request) = request_of(payload) else {
                     return invalid("the payload is not a GraphQL request");
                 };
-                let is_subscription = self.state.gate.api.operation_type(&request)
+                let caller = self.caller.as_ref();
+                let is_subscription = self.state.gate.api.operation_type(&request, caller)
                     == Some(async_graphql::parser::types::OperationType::Subscription);
                 // The places among the user's subscriptions go in the order they were asked for.
                 let slot = if is_subscription {
@@ -348,6 +352,7 @@ impl Connection {
                 self.expires_at = admitted.expires_at;
                 self.user = admitted.caller.user_id();
                 credentials.role = Some(admitted.caller.role);
+                self.caller = Some(admitted.caller);
                 self.credentials = Some(credentials);
                 let _ = self.out.send(Out::Send(json!({ "type": "connection_ack" }))).await;
                 None

@@ -153,3 +153,38 @@ async fn the_public_cannot_flood_out_what_partners_registered() {
     let (_, body) = post(&app, Who::Admin, json!({ "extensions": persisted(&hidden_hash) })).await;
     assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound", "{body}");
 }
+
+#[tokio::test]
+async fn a_persisted_document_is_known_only_to_its_own_audience_and_get_never_runs_a_mutation() {
+    let app = TestApp::spawn().await;
+    // CAW registers a search and a mutation (which fails harmlessly: no such appointment).
+    let search = "query CawSearch { referrals(first: 1) { totalCount } }";
+    let cancel = "mutation Cancel { cancelAppointment(id: \"0190c5a6-0000-7000-8000-000000000000\") { id } }";
+    for document in [search, cancel] {
+        post(
+            &app,
+            Who::Caw,
+            json!({ "query": document, "extensions": persisted(&schema::sha256(document)) }),
+        )
+        .await;
+    }
+    // Another organisation and the public cannot tell that CAW ran them.
+    for who in [Who::Public, Who::Pension] {
+        let (_, body) = post(&app, who, json!({ "extensions": persisted(&schema::sha256(search)) })).await;
+        assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound", "{who:?}: {body}");
+    }
+    let (status, _) = post(&app, Who::Caw, json!({ "extensions": persisted(&schema::sha256(search)) })).await;
+    assert_eq!(status, 200, "CAW's own document runs by hash");
+    // A mutation by hash over GET is refused, whoever knows the hash.
+    let extensions = persisted(&schema::sha256(cancel)).to_string();
+    let response = app
+        .http
+        .get(format!("http://{}/graphql", app.addr))
+        .query(&[("extensions", extensions.as_str())])
+        .bearer_auth(app.token(Who::Caw).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+}
