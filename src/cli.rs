@@ -66,8 +66,9 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum SocialmapAction {
-    /// Load services from an HSDS 3.0 JSON file (an array, or {"services": [...]}): all checked
-    /// first, all or nothing, idempotent by HSDS id.
+    /// Load services from an HSDS 3.0 JSON file (an array, or {"services": [...]}; `-` reads
+    /// standard input): every record checked, all or nothing, idempotent by HSDS id. Read as a
+    /// stream: memory does not grow with the file.
     Import { file: std::path::PathBuf },
     /// Print the social map as HSDS 3.0 JSON that `import` reads back.
     Export,
@@ -179,10 +180,13 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
     db.migrate().await?;
     match action {
         SocialmapAction::Import { file } => {
-            let text =
-                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let services = crate::socialmap::parse(&text)?;
-            let summary = crate::socialmap::import(&db.conn, services).await?;
+            let summary = if file.as_os_str() == "-" {
+                crate::socialmap::import(&db.conn, std::io::stdin()).await?
+            } else {
+                let opened =
+                    std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
+                crate::socialmap::import(&db.conn, opened).await?
+            };
             println!("imported: {} new, {} updated", summary.created, summary.updated);
         }
         SocialmapAction::Export => {

@@ -82,6 +82,10 @@ pub enum ApiError {
     MutationOverGet,
     /// The user holds as many subscriptions open as allowed.
     TooManySubscriptions(usize),
+    /// The database is busy with another long write (on SQLite one write runs at a time: a
+    /// social map import, say) and this one waited its turn as long as it may. Nothing was
+    /// written: try again after the seconds given. `RATE_LIMITED` with `retryAfter`, HTTP 503.
+    Busy { retry_after_secs: u64 },
     /// The database does not answer: the request failed fast rather than wait, and may be
     /// retried. Answered as `INTERNAL` (HTTP 503), with a message that says so.
     Unavailable,
@@ -115,7 +119,9 @@ impl ApiError {
             }
             ApiError::Conflict(_) => Code::Conflict,
             ApiError::QueryTooComplex(_) | ApiError::TimedOut { .. } => Code::QueryTooComplex,
-            ApiError::RateLimited { .. } | ApiError::TooManySubscriptions(_) => Code::RateLimited,
+            ApiError::RateLimited { .. } | ApiError::Busy { .. } | ApiError::TooManySubscriptions(_) => {
+                Code::RateLimited
+            }
             ApiError::Internal | ApiError::Unavailable => Code::Internal,
         }
     }
@@ -146,6 +152,9 @@ impl ApiError {
             ApiError::TooManySubscriptions(cap) => {
                 format!("too many open subscriptions: at most {cap} per user; close one first")
             }
+            ApiError::Busy { retry_after_secs } => format!(
+                "the database is busy with another write (an import, say): nothing was written, try again in {retry_after_secs} s"
+            ),
             ApiError::Unavailable => "the database is unavailable: try again shortly".into(),
             ApiError::Internal => "internal error".into(),
         }
@@ -169,6 +178,10 @@ impl From<sea_orm::DbErr> for ApiError {
                 tracing::warn!(error = %err, "a statement ran into the statement timeout");
                 ApiError::QueryTooComplex("the query took longer than the database allows".into())
             }
+            Some(Sqlx::Database(db)) if is_sqlite_busy(db.as_ref()) => {
+                tracing::warn!(error = %err, "a write waited for SQLite's lock longer than its busy timeout");
+                ApiError::Busy { retry_after_secs: BUSY_RETRY_AFTER_SECS }
+            }
             Some(Sqlx::Database(_)) => ApiError::internal(err),
             None
             | Some(Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Tls(_) | Sqlx::Protocol(_)) => {
@@ -178,6 +191,18 @@ impl From<sea_orm::DbErr> for ApiError {
             Some(_) => ApiError::internal(err),
         }
     }
+}
+
+/// How long a write refused as [`ApiError::Busy`] is told to wait before trying again.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
+/// SQLITE_BUSY or SQLITE_LOCKED (with any extended code): another connection holds the lock.
+fn is_sqlite_busy(db: &(dyn sea_orm::sqlx::error::DatabaseError + 'static)) -> bool {
+    db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some()
+        && db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 impl From<ApiError> for async_graphql::Error {
@@ -190,6 +215,9 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", err.code().as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } = err {
+                ext.set("retryAfter", retry_after_secs);
             }
         })
     }

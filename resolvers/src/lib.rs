@@ -20,6 +20,7 @@ pub mod national_number;
 pub mod office_hours;
 pub mod policy;
 pub mod query;
+pub mod social_map_rules;
 pub mod subscription;
 pub mod suppression;
 pub mod types;

@@ -64,7 +64,7 @@ impl From<ApiError> for Refused {
 fn status_of(error: &ApiError) -> StatusCode {
     match error {
         // The server was too busy or the work too long: another try may pass.
-        ApiError::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::TimedOut { .. } | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => status_of_code(error.code(), *error == ApiError::Unavailable),
     }
 }
@@ -163,14 +163,35 @@ async fn answer(
     let operation = executed.operation.filter(|_| !is_request_error(&response));
     let status = status_of_response(&response, format);
     let body = body_of(&response, format).map_err(|_| ApiError::internal("a response did not serialise"))?;
+    let busy = busy_retry_after(&response);
+    let status = if busy.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { status };
     let mut http = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
-    if status == StatusCode::TOO_MANY_REQUESTS {
+    if let Some(seconds) = busy {
+        http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
         http.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         http.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     Ok((http, operation, outcome))
+}
+
+/// A response that did nothing because the database was busy with another write (every error
+/// says when to try again, and no field has data): 503 with `Retry-After`, which clients and
+/// proxies retry as they would any service briefly unavailable.
+fn busy_retry_after(response: &async_graphql::Response) -> Option<u64> {
+    let nothing_done = match &response.data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => fields.values().all(|v| *v == async_graphql::Value::Null),
+        _ => false,
+    };
+    let after = |e: &async_graphql::ServerError| match e.extensions.as_ref()?.get("retryAfter")? {
+        async_graphql::Value::Number(n) => n.as_u64(),
+        _ => None,
+    };
+    let waits: Option<Vec<u64>> = response.errors.iter().map(after).collect();
+    waits.filter(|w| nothing_done && !w.is_empty()).and_then(|w| w.into_iter().max())
 }
 
 /// A request error: no data, no error with a path (it did not parse, validate or pass a limit).
@@ -338,7 +359,7 @@ fn refusal_with(error: &ApiError, request_id: Option<&str>, status: StatusCode, 
         (status, [(header::CONTENT_TYPE, format.content_type())], body.to_string()).into_response();
     let headers = response.headers_mut();
     match error {
-        ApiError::RateLimited { retry_after_secs } => {
+        ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         ApiError::Unavailable => {

@@ -3,9 +3,14 @@
 use entities::{service, service_language, service_life_domain};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use welzijnshuis::socialmap::{export, import, parse};
+use welzijnshuis::socialmap::{export, import};
 
 use crate::helpers::{SECRET, TestApp, Who, assert_ok, nodes};
+
+/// A file's text, to read as the import reads a file.
+fn reading(text: impl ToString) -> std::io::Cursor<Vec<u8>> {
+    std::io::Cursor::new(text.to_string().into_bytes())
+}
 
 fn new_service(id: &str) -> Value {
     json!({
@@ -35,7 +40,7 @@ async fn an_import_adds_services_the_api_then_shows() {
     let app = TestApp::spawn().await;
     let before = service::Entity::find().count(&app.db.conn).await.unwrap();
     let file = json!({ "services": [new_service("hsds-repair-1")] }).to_string();
-    let summary = import(&app.db.conn, parse(&file).unwrap()).await.unwrap();
+    let summary = import(&app.db.conn, reading(&file)).await.unwrap();
     assert_eq!((summary.created, summary.updated), (1, 0));
     assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), before + 1);
     let query = r#"{ services(filter: { search: "repair" }) { edges { node { name fees languages lifeDomains
@@ -52,7 +57,7 @@ async fn an_import_adds_services_the_api_then_shows() {
     assert_eq!(node["openingHours"], json!([{ "weekday": 6, "opens": "10:00", "closes": "13:00" }]));
 
     // Importing the same file again changes nothing (idempotent by HSDS id).
-    let again = import(&app.db.conn, parse(&file).unwrap()).await.unwrap();
+    let again = import(&app.db.conn, reading(&file)).await.unwrap();
     assert_eq!((again.created, again.updated), (0, 1));
     assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), before + 1);
     let repair = service::Entity::find()
@@ -86,7 +91,7 @@ async fn one_bad_record_rejects_the_whole_file_naming_it() {
     let mut nameless = new_service("hsds-bad-8");
     nameless["name"] = json!(" ");
     let file = json!([new_service("hsds-good-1"), bad, nameless]).to_string();
-    let error = import(&app.db.conn, parse(&file).unwrap()).await.unwrap_err().to_string();
+    let error = import(&app.db.conn, reading(&file)).await.unwrap_err().to_string();
     for needle in [
         "service hsds-bad-7: status",
         "service hsds-bad-7: schedules[0]",
@@ -98,13 +103,13 @@ async fn one_bad_record_rejects_the_whole_file_naming_it() {
     assert!(!error.contains("hsds-good-1"), "{error}");
     assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), services, "nothing written");
     assert_eq!(service_life_domain::Entity::find().count(&app.db.conn).await.unwrap(), domains);
-    assert!(parse("{ \"not\": \"hsds\" }").is_err());
+    assert!(import(&app.db.conn, reading("{ \"not\": \"hsds\" }")).await.is_err());
 }
 
 #[tokio::test]
 async fn export_then_import_reads_back_exactly() {
     let app = TestApp::spawn().await;
-    import(&app.db.conn, parse(&json!([new_service("hsds-repair-2")]).to_string()).unwrap()).await.unwrap();
+    import(&app.db.conn, reading(&json!([new_service("hsds-repair-2")]).to_string())).await.unwrap();
     let first = export(&app.db.conn).await.unwrap();
     assert!(first.len() >= 46);
     assert!(
@@ -114,11 +119,11 @@ async fn export_then_import_reads_back_exactly() {
     // Into a database that has never seen them: the same map comes out.
     let other = TestApp::spawn().await;
     let text = serde_json::to_string(&first).unwrap();
-    import(&other.db.conn, parse(&text).unwrap()).await.unwrap();
+    import(&other.db.conn, reading(&text)).await.unwrap();
     let second = export(&other.db.conn).await.unwrap();
     assert_eq!(serde_json::to_value(&first).unwrap(), serde_json::to_value(&second).unwrap());
     // And into the same database again: unchanged.
-    import(&app.db.conn, parse(&text).unwrap()).await.unwrap();
+    import(&app.db.conn, reading(&text)).await.unwrap();
     assert_eq!(
         serde_json::to_value(export(&app.db.conn).await.unwrap()).unwrap(),
         serde_json::to_value(&first).unwrap()
@@ -216,4 +221,147 @@ async fn a_partner_edits_its_own_services_and_admin_any() {
         let response = app.query(Who::Dyzo, CREATE_SERVICE, json!({ "org": dyzo, "input": bad })).await;
         assert_eq!(response["errors"][0]["extensions"]["field"], field);
     }
+}
+
+#[tokio::test]
+async fn a_hostile_file_gets_the_first_hundred_problems_and_a_count() {
+    let app = TestApp::spawn().await;
+    let before = service::Entity::find().count(&app.db.conn).await.unwrap();
+    // 200,000 records with two problems each: the old import answered with an 18 MB message.
+    let records: Vec<String> = (0..200_000).map(|i| format!(r#"{{"id":"bad-{i}","name":" "}}"#)).collect();
+    let text = format!("[{},{}]", serde_json::to_string(&new_service("fine")).unwrap(), records.join(","));
+    let error = import(&app.db.conn, reading(text)).await.unwrap_err().to_string();
+    assert!(error.starts_with("nothing imported, 800000 problem(s); the first 100:"), "{}", &error[..200]);
+    assert_eq!(error.lines().count(), 101);
+    assert!(error.len() < 20_000, "{} bytes", error.len());
+    assert!(error.contains("service bad-0: name: must not be empty"));
+    assert_eq!(service::Entity::find().count(&app.db.conn).await.unwrap(), before, "all or nothing");
+}
+
+#[tokio::test]
+async fn the_import_applies_the_limits_of_the_service_mutations() {
+    let app = TestApp::spawn().await;
+    let with = |field: &str, value: Value| {
+        let mut service = new_service("limits-1");
+        service[field] = value;
+        json!([service]).to_string()
+    };
+    let cases = [
+        (
+            with("description", json!("x".repeat(10_001))),
+            "service limits-1: description: at most 10000 characters",
+        ),
+        (with("alert", json!("nul\u{0}byte")), "service limits-1: alert: must not hold control characters"),
+        (with("url", json!("javascript:alert(1)")), "service limits-1: url: must start with http"),
+        (with("languages", json!([{ "code": "klingon" }])), "service limits-1: languages: ISO 639-1"),
+        (with("name", json!(5)), "service limits-1: name: invalid type: integer `5`, expected a string"),
+        (with("id", json!("i".repeat(101))), "service #0: id: at most 100 characters"),
+        // One value beyond a record's size is refused as it is read, not held.
+        (with("description", json!("y".repeat(2 << 20))), "larger than 1048576 bytes"),
+        (json!([new_service("twice"), new_service("twice")]).to_string(), "service twice: id: appears twice"),
+    ];
+    for (text, expected) in cases {
+        let error = import(&app.db.conn, reading(text)).await.unwrap_err().to_string();
+        assert!(error.contains(expected), "{expected}\n{error}");
+    }
+    // The mutation refuses what the import refuses, by the same rule.
+    let dyzo = app.user(Who::Dyzo).await.unwrap().organisation_id.to_string();
+    let input = json!({ "name": "Te lang", "description": "x".repeat(10_001), "lifeDomains": ["WORK"], "languages": [] });
+    let refused = app.query(Who::Dyzo, CREATE_SERVICE, json!({ "org": dyzo, "input": input })).await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "input.description", "{refused}");
+    assert_eq!(refused["errors"][0]["message"], "input.description: at most 10000 characters");
+}
+
+/// Writes an HSDS file of `services` services, each with a description of about 8 KB.
+fn write_large_file(path: &std::path::Path, services: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let words = "Begeleiding bij budget, huur en schulden; elke werkdag op afspraak in het Welzijnshuis. ";
+    let description = words.repeat(8_000 / words.len());
+    out.write_all(b"{\"services\": [").unwrap();
+    for i in 0..services {
+        let mut service = new_service(&format!("large-{i}"));
+        service["description"] = json!(description);
+        service["organization"]["id"] = json!(format!("large-org-{}", i % 50));
+        service["service_at_locations"][0]["location"]["id"] = json!(format!("large-loc-{}", i % 200));
+        if i > 0 {
+            out.write_all(b",").unwrap();
+        }
+        serde_json::to_writer(&mut out, &service).unwrap();
+    }
+    out.write_all(b"]}").unwrap();
+}
+
+/// The peak resident memory of a running process, in bytes (`VmHWM`: it only grows).
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+}
+
+#[tokio::test]
+async fn a_100_mb_import_stays_small_while_the_service_keeps_registering() {
+    let app = TestApp::spawn().await;
+    let dir = std::env::temp_dir().join(format!("wzh-large-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("large.json");
+    write_large_file(&path, 12_500);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 100_000_000, "{size} bytes");
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"))
+        .args(["socialmap", "import"])
+        .arg(&path)
+        .env("DATABASE_URL", &app.database.url)
+        .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let token = app.token(Who::Intake).await.unwrap();
+    let (mut peak, mut outcomes) = (0, Vec::new());
+    let mut i = 0;
+    while child.try_wait().unwrap().is_none() {
+        peak = peak.max(peak_rss(pid).unwrap_or(0));
+        let register = format!(
+            r#"mutation {{ registerClient(input: {{ givenName: "Tijdens", familyName: "Import{i}" }}) {{ id }} }}"#
+        );
+        i += 1;
+        let response = app
+            .http
+            .post(format!("http://{}/graphql", app.addr))
+            .bearer_auth(&token)
+            .json(&json!({ "query": register }))
+            .send()
+            .await
+            .unwrap();
+        let (status, retry) = (response.status().as_u16(), response.headers().contains_key("retry-after"));
+        let body: Value = response.json().await.unwrap();
+        outcomes.push((status, retry, body));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("12500 new"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!("import of {size} bytes: peak RSS {} MB, {} registrations tried", peak >> 20, outcomes.len());
+    assert!(peak > 0 && peak < 80 << 20, "peak RSS {} MB for a {} MB file", peak >> 20, size >> 20);
+    for (status, retry, body) in &outcomes {
+        let ok = *status == 200 && body["errors"].is_null();
+        // SQLite writes one at a time: a registration waits its turn, or is told when to retry.
+        let busy = *status == 503 && *retry && body["errors"][0]["extensions"]["code"] == "RATE_LIMITED";
+        assert!(ok || (busy && !app.database.is_postgres()), "{status} {body}");
+    }
+    // And once the import is done, registering simply works.
+    let after = app
+        .query(
+            Who::Intake,
+            r#"mutation { registerClient(input: { givenName: "Na", familyName: "Import" }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_ok(&after);
 }

@@ -33,10 +33,10 @@ pub(crate) fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     if value.is_empty() {
         return Err(ApiError::bad_input(field, "must not be empty"));
     }
-    if value.chars().count() > max {
-        return Err(ApiError::bad_input(field, format!("at most {max} characters")));
+    match crate::social_map_rules::text_problem(value, max) {
+        Some(problem) => Err(ApiError::bad_input(field, problem)),
+        None => Ok(value.to_owned()),
     }
-    Ok(value.to_owned())
 }
 
 /// A unique-constraint violation as CONFLICT; any other database error as INTERNAL.

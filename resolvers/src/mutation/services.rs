@@ -7,12 +7,12 @@ use entities::{organisation, service, service_language, service_life_domain};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::text;
 use crate::audit::record_change;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
 use crate::policy::SERVICE_EDITORS;
+use crate::social_map_rules::{self, ServiceDraft};
 use crate::types::service::Service;
 use crate::types::{LifeDomain, ServiceStatus, parse_id};
 
@@ -104,27 +104,31 @@ struct Checked {
 
 impl Checked {
     fn from(input: ServiceInput) -> ApiResult<Checked> {
-        let name = text("input.name", &input.name, 200)?;
+        let draft = ServiceDraft {
+            name: &input.name,
+            description: input.description.as_deref(),
+            url: input.url.as_deref(),
+            email: input.email.as_deref(),
+            phone: input.phone.as_deref(),
+            eligibility: input.eligibility.as_deref(),
+            fees: input.fees.as_deref(),
+            application_process: input.application_process.as_deref(),
+            alert: input.alert.as_deref(),
+            languages: &input.languages,
+        };
+        if let Some((field, message)) = draft.problems().into_iter().next() {
+            return Err(ApiError::bad_input(format!("input.{}", field.graphql()), message));
+        }
+        let languages = social_map_rules::languages(&input.languages)
+            .map_err(|m| ApiError::bad_input("input.languages", m))?;
         let mut domains: Vec<entities::LifeDomain> = input.life_domains.iter().map(|&d| d.into()).collect();
         domains.sort();
         domains.dedup();
+        // Staff place what they add on the map; an imported entry may come without our vocabulary.
         if domains.is_empty() {
             return Err(ApiError::bad_input("input.lifeDomains", "name at least one life domain"));
         }
-        let mut languages: Vec<String> = input.languages.iter().map(|l| l.trim().to_lowercase()).collect();
-        if languages.iter().any(|l| l.len() < 2 || l.len() > 3 || !l.chars().all(|c| c.is_ascii_lowercase()))
-        {
-            return Err(ApiError::bad_input("input.languages", "ISO 639-1 codes such as nl, fr, en"));
-        }
-        languages.sort();
-        languages.dedup();
-        if input.url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
-            return Err(ApiError::bad_input("input.url", "must start with http:// or https://"));
-        }
-        if input.email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(' ')) {
-            return Err(ApiError::bad_input("input.email", "not an e-mail address"));
-        }
-        Ok(Checked { input, name, domains, languages })
+        Ok(Checked { name: input.name.trim().to_owned(), input, domains, languages })
     }
 
     fn model(

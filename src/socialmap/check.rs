@@ -1,0 +1,236 @@
+//! Checking one HSDS record before anything is written: every problem, by field, with the same
+//! rules and limits as the service mutations (`resolvers::social_map_rules`).
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use chrono::NaiveDate;
+use entities::{LifeDomain, ServiceStatus};
+use resolvers::social_map_rules::{NAME_CHARS, ServiceDraft, languages, text_problem};
+
+use super::{DAYS, HsdsLocation, HsdsService, LIFE_DOMAIN_VOCABULARY};
+
+/// The most characters of an HSDS id (of a service, organization or location).
+const ID_CHARS: usize = 100;
+/// The most characters of a value quoted back in a problem.
+const QUOTED_CHARS: usize = 40;
+
+/// A record that may be written.
+pub struct Checked {
+    pub service: HsdsService,
+    pub status: ServiceStatus,
+    pub assured: Option<NaiveDate>,
+    pub domains: Vec<LifeDomain>,
+    pub languages: Vec<String>,
+    pub hours: Vec<Hours>,
+}
+
+/// One weekday's opening hours of a service.
+pub struct Hours {
+    pub weekday: i32,
+    pub opens: i32,
+    pub closes: i32,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub description: Option<String>,
+}
+
+/// The service ids met so far in a file, as 128-bit hashes: a repeat is found in a file of any
+/// length without keeping its ids.
+#[derive(Default)]
+pub struct SeenIds(HashSet<u128>);
+
+impl SeenIds {
+    /// Checks record `index`, whose id must not have been met before in the file.
+    pub fn check(&mut self, index: usize, service: HsdsService) -> Result<Checked, Vec<String>> {
+        let label = if usable_id(&service.id) { service.id.clone() } else { format!("#{index}") };
+        let mut problems = Vec::new();
+        if let Some(problem) = id_problem(&service.id) {
+            problems.push(format!("id: {problem}"));
+        } else if !self.0.insert(hash128(&service.id)) {
+            problems.push("id: appears twice in the file".to_owned());
+        }
+        let checked = check(service, &mut problems);
+        if problems.is_empty() {
+            Ok(checked)
+        } else {
+            Err(problems.into_iter().map(|p| format!("service {label}: {p}")).collect())
+        }
+    }
+}
+
+fn hash128(id: &str) -> u128 {
+    let hash = |salt: u8| BuildHasherDefault::<DefaultHasher>::default().hash_one((salt, id));
+    (u128::from(hash(1)) << 64) | u128::from(hash(2))
+}
+
+fn usable_id(id: &str) -> bool {
+    id_problem(id).is_none()
+}
+
+fn id_problem(id: &str) -> Option<String> {
+    if id.trim().is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    text_problem(id, ID_CHARS)
+}
+
+/// A value as a problem may quote it: short, on one line.
+fn quoted(value: &str) -> String {
+    let mut short: String = value.chars().take(QUOTED_CHARS).filter(|c| !c.is_control()).collect();
+    if value.chars().nth(QUOTED_CHARS).is_some() {
+        short.push('…');
+    }
+    format!("'{short}'")
+}
+
+/// Checks one record, adding each problem as `field: message`.
+fn check(mut service: HsdsService, problems: &mut Vec<String>) -> Checked {
+    let phone = service.phones.first().map(|p| p.number.as_str());
+    let codes: Vec<String> = service.languages.iter().map(|l| l.code.clone()).collect();
+    let draft = ServiceDraft {
+        name: &service.name,
+        description: service.description.as_deref(),
+        url: service.url.as_deref(),
+        email: service.email.as_deref(),
+        phone,
+        eligibility: service.eligibility_description.as_deref(),
+        fees: service.fees_description.as_deref(),
+        application_process: service.application_process.as_deref(),
+        alert: service.alert.as_deref(),
+        languages: &codes,
+    };
+    problems.extend(draft.problems().into_iter().map(|(field, m)| format!("{}: {m}", field.hsds())));
+    let status = ServiceStatus::parse(&service.status).unwrap_or_else(|| {
+        problems.push(format!(
+            "status: {} is not active, inactive, defunct or temporarily closed",
+            quoted(&service.status)
+        ));
+        ServiceStatus::Active
+    });
+    let assured = date("assured_date", &service.assured_date, problems);
+    check_organisation(&service, problems);
+    let domains = life_domains(&service, problems);
+    let hours = hours(&service, problems);
+    for (i, at) in service.service_at_locations.iter().enumerate() {
+        check_location(&format!("service_at_locations[{i}].location"), &at.location, problems);
+    }
+    service.name = service.name.trim().to_owned();
+    service.organization.name = service.organization.name.trim().to_owned();
+    Checked { status, assured, domains, languages: languages(&codes).unwrap_or_default(), hours, service }
+}
+
+fn check_text(field: &str, value: Option<&str>, max: usize, problems: &mut Vec<String>) {
+    if let Some(problem) = value.and_then(|v| text_problem(v, max)) {
+        problems.push(format!("{field}: {problem}"));
+    }
+}
+
+fn check_organisation(service: &HsdsService, problems: &mut Vec<String>) {
+    let org = &service.organization;
+    if let Some(problem) = id_problem(&org.id) {
+        problems.push(format!("organization.id: {problem}"));
+    }
+    if org.name.trim().is_empty() {
+        problems.push("organization.name: must not be empty".to_owned());
+    }
+    check_text("organization.name", Some(&org.name), NAME_CHARS, problems);
+    check_text("organization.description", org.description.as_deref(), 10_000, problems);
+    check_text("organization.website", org.website.as_deref(), 2_000, problems);
+    check_text("organization.email", org.email.as_deref(), 254, problems);
+}
+
+fn check_location(field: &str, location: &HsdsLocation, problems: &mut Vec<String>) {
+    if let Some(problem) = id_problem(&location.id) {
+        problems.push(format!("{field}.id: {problem}"));
+    }
+    check_text(&format!("{field}.name"), location.name.as_deref(), NAME_CHARS, problems);
+    match location.addresses.first() {
+        Some(a) if !a.city.trim().is_empty() && !a.postal_code.trim().is_empty() => {
+            check_text(
+                &format!("{field}.addresses[0].address_1"),
+                a.address_1.as_deref(),
+                NAME_CHARS,
+                problems,
+            );
+            check_text(&format!("{field}.addresses[0].city"), Some(&a.city), NAME_CHARS, problems);
+            check_text(&format!("{field}.addresses[0].postal_code"), Some(&a.postal_code), 20, problems);
+        }
+        _ => problems.push(format!("{field}.addresses: needs a city and postal_code")),
+    }
+    if location.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l))
+        || location.longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
+    {
+        problems.push(format!("{field}: latitude or longitude out of range"));
+    }
+}
+
+fn life_domains(service: &HsdsService, problems: &mut Vec<String>) -> Vec<LifeDomain> {
+    let mut domains = Vec::new();
+    for (i, attribute) in service.attributes.iter().enumerate() {
+        let term = &attribute.taxonomy_term;
+        let ours = term.vocabulary.as_deref() == Some(LIFE_DOMAIN_VOCABULARY);
+        match LifeDomain::parse(&term.code) {
+            Some(domain) if (ours || term.vocabulary.is_none()) && !domains.contains(&domain) => {
+                domains.push(domain)
+            }
+            None if ours => problems.push(format!(
+                "attributes[{i}].taxonomy_term.code: {} is not a life domain",
+                quoted(&term.code)
+            )),
+            _ => {}
+        }
+    }
+    domains
+}
+
+fn hours(service: &HsdsService, problems: &mut Vec<String>) -> Vec<Hours> {
+    let mut hours = Vec::new();
+    for (i, schedule) in service.schedules.iter().enumerate() {
+        let (Some(opens), Some(closes)) = (minutes(&schedule.opens_at), minutes(&schedule.closes_at)) else {
+            problems.push(format!("schedules[{i}]: opens_at and closes_at must be HH:MM"));
+            continue;
+        };
+        if opens >= closes {
+            problems.push(format!("schedules[{i}]: closes_at must come after opens_at"));
+        }
+        let from = date(&format!("schedules[{i}].valid_from"), &schedule.valid_from, problems);
+        let to = date(&format!("schedules[{i}].valid_to"), &schedule.valid_to, problems);
+        if from.zip(to).is_some_and(|(from, to)| from > to) {
+            problems.push(format!("schedules[{i}]: valid_to must not come before valid_from"));
+        }
+        check_text(&format!("schedules[{i}].description"), schedule.description.as_deref(), 1_000, problems);
+        for day in schedule.byday.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            match DAYS.iter().position(|d| d.eq_ignore_ascii_case(day)) {
+                Some(index) => hours.push(Hours {
+                    weekday: index as i32 + 1,
+                    opens,
+                    closes,
+                    from,
+                    to,
+                    description: schedule.description.clone(),
+                }),
+                None => problems.push(format!("schedules[{i}].byday: {} is not MO…SU", quoted(day))),
+            }
+        }
+    }
+    hours
+}
+
+fn minutes(text: &str) -> Option<i32> {
+    let (h, m) = text.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
+    ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440).then_some(h * 60 + m)
+}
+
+fn date(field: &str, text: &Option<String>, problems: &mut Vec<String>) -> Option<NaiveDate> {
+    let parsed = text.as_deref().map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d"));
+    match parsed {
+        Some(Ok(date)) => Some(date),
+        Some(Err(_)) => {
+            problems.push(format!("{field}: expected YYYY-MM-DD"));
+            None
+        }
+        None => None,
+    }
+}

@@ -1,0 +1,258 @@
+//! The social map in and out as Open Referral HSDS 3.0 JSON (the nested service form: each
+//! service with its organization, locations, schedules, languages and attributes).
+//!
+//! An import is bounded whatever the file: it is read one service at a time ([`read`]), each
+//! record at most [`read::MAX_RECORD_BYTES`] and each text within the limits the service
+//! mutations apply ([`check`], with `resolvers::social_map_rules`); checked records are written
+//! in batches of at most [`BATCH`] services and [`BATCH_BYTES`] ([`write`]) inside one transaction, which commits
+//! only if no record had a problem: all or nothing. Problems are reported by service id and
+//! field, the first [`MAX_REPORTED`] of them and a count. The import is idempotent by HSDS id (a
+//! service, organization or location seen before is updated, not duplicated). Life domains
+//! travel as attributes whose taxonomy term code is a `LifeDomain` value. Export writes what
+//! import reads.
+
+mod check;
+mod export;
+pub mod read;
+mod write;
+
+use std::fmt;
+use std::io::Read;
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+pub use check::Checked;
+pub use export::export;
+
+/// Services written per batch, at most: enough to make each statement worth its round trip.
+pub const BATCH: usize = 500;
+/// Bytes of JSON per batch, at most: a batch in flight stays small however long its records.
+pub const BATCH_BYTES: usize = 1 << 20;
+/// Problems an import reports one by one; the rest are counted.
+pub const MAX_REPORTED: usize = 100;
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// Why nothing was imported: the first problems, by service and field, and how many there were.
+#[derive(Debug)]
+pub struct ImportRefused {
+    pub problems: Vec<String>,
+    pub total: usize,
+}
+
+impl fmt::Display for ImportRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "nothing imported, {} problem(s)", self.total)?;
+        if self.total > self.problems.len() {
+            write!(f, "; the first {}", self.problems.len())?;
+        }
+        write!(f, ":")?;
+        for problem in &self.problems {
+            write!(f, "\n  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ImportRefused {}
+
+/// What the reading thread hands to the writer.
+enum Message {
+    Batch(Vec<Checked>),
+    Problem(String),
+}
+
+/// Imports the services `reader` holds. The file is read on a blocking thread while the
+/// previous batch is written, so memory holds three batches at most, whatever the file's size.
+/// Refused with [`ImportRefused`] when any record has a problem: then nothing is written.
+pub async fn import(
+    db: &DatabaseConnection,
+    reader: impl Read + Send + 'static,
+) -> anyhow::Result<ImportSummary> {
+    let (sender, mut received) = mpsc::channel(1);
+    let reading = tokio::task::spawn_blocking(move || read_and_check(reader, &sender));
+    let txn = db.begin().await?;
+    let mut summary = ImportSummary::default();
+    let mut refused = ImportRefused { problems: Vec::new(), total: 0 };
+    while let Some(message) = received.recv().await {
+        match message {
+            // Once a record is refused nothing will commit: the rest is only checked.
+            Message::Batch(batch) if refused.total == 0 => write::batch(&txn, batch, &mut summary).await?,
+            Message::Batch(_) => {}
+            Message::Problem(problem) => {
+                refused.total += 1;
+                if refused.problems.len() < MAX_REPORTED {
+                    refused.problems.push(problem);
+                }
+            }
+        }
+    }
+    reading.await?;
+    if refused.total > 0 {
+        txn.rollback().await?;
+        return Err(refused.into());
+    }
+    txn.commit().await?;
+    Ok(summary)
+}
+
+/// Reads and checks every record, sending checked ones in batches and each problem as found.
+fn read_and_check(reader: impl Read, sender: &mpsc::Sender<Message>) {
+    let mut ids = check::SeenIds::default();
+    let (mut batch, mut bytes) = (Vec::with_capacity(BATCH), 0);
+    let send = |message| sender.blocking_send(message).is_ok();
+    let outcome = read::services(reader, |index, size, record| {
+        let checked = record.and_then(|service| ids.check(index, service));
+        let delivered = match checked {
+            Ok(checked) => {
+                batch.push(checked);
+                bytes += size;
+                if batch.len() < BATCH && bytes < BATCH_BYTES {
+                    return std::ops::ControlFlow::Continue(());
+                }
+                bytes = 0;
+                send(Message::Batch(std::mem::take(&mut batch)))
+            }
+            Err(problems) => problems.into_iter().all(|p| send(Message::Problem(p))),
+        };
+        // The writer stopped (a database error): nothing more to read.
+        if delivered { std::ops::ControlFlow::Continue(()) } else { std::ops::ControlFlow::Break(()) }
+    });
+    match outcome {
+        Ok(()) => {
+            if !batch.is_empty() {
+                send(Message::Batch(batch));
+            }
+        }
+        Err(problem) => {
+            send(Message::Problem(problem));
+        }
+    }
+}
+
+/// The vocabulary of the life-domain attributes.
+pub const LIFE_DOMAIN_VOCABULARY: &str = "welzijnshuis-life-domain";
+/// The vocabulary of the attribute that marks a confidential location.
+pub const LOCATION_VOCABULARY: &str = "welzijnshuis-location";
+const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsService {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_process: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fees_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligibility_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assured_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    pub organization: HsdsOrganization,
+    pub phones: Vec<HsdsPhone>,
+    pub languages: Vec<HsdsLanguage>,
+    pub attributes: Vec<HsdsAttribute>,
+    pub schedules: Vec<HsdsSchedule>,
+    pub service_at_locations: Vec<HsdsServiceAtLocation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsOrganization {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsPhone {
+    pub number: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsLanguage {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsAttribute {
+    pub taxonomy_term: HsdsTaxonomyTerm,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsTaxonomyTerm {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vocabulary: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsSchedule {
+    /// Days as iCal codes, comma-separated: `MO,TU`.
+    pub byday: String,
+    pub opens_at: String,
+    pub closes_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsServiceAtLocation {
+    pub location: HsdsLocation,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsLocation {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    pub addresses: Vec<HsdsAddress>,
+    pub attributes: Vec<HsdsAttribute>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsAddress {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_1: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+}

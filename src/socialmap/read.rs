@@ -1,0 +1,194 @@
+//! Reading an HSDS file one service at a time, so that memory does not grow with the file.
+//!
+//! The file is an array of services or `{"services": [...]}` (other keys are skipped unread).
+//! Each service is taken whole into a `serde_json::Value` and only then turned into an
+//! [`HsdsService`], so that a record of the wrong shape is reported by its id and field and the
+//! rest of the file is still checked. A record may be at most [`MAX_RECORD_BYTES`]: the reader
+//! refuses to hand over more, so a hostile file cannot make one record, or one string in it,
+//! take the memory.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, BufReader, Read};
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use serde::Deserializer as _;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::HsdsService;
+
+/// The most bytes of JSON one service may take.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// A record as read: the service, or its problems.
+pub type Record = Result<HsdsService, Vec<String>>;
+
+/// Calls `each` with every service of the file in order (with its index and its size in bytes),
+/// until the file ends or
+/// `each` breaks. `Err` when the file itself cannot be read (not JSON, not HSDS, a record too
+/// large): then its reason, with the line and column where reading stopped.
+pub fn services(
+    reader: impl Read,
+    each: impl FnMut(usize, usize, Record) -> ControlFlow<()>,
+) -> Result<(), String> {
+    let used = Rc::new(Cell::new(0));
+    let budget = Budget { inner: BufReader::with_capacity(64 * 1024, reader), used: used.clone() };
+    let mut file = File { each, used, count: 0, stopped: false };
+    let mut json = serde_json::Deserializer::from_reader(budget);
+    match json.deserialize_any(&mut file).and_then(|()| json.end()) {
+        Ok(()) => Ok(()),
+        Err(_) if file.stopped => Ok(()),
+        Err(error) => Err(format!("the file: {error}")),
+    }
+}
+
+/// A reader that refuses to read more than [`MAX_RECORD_BYTES`] since `used` was last reset.
+struct Budget<R> {
+    inner: R,
+    used: Rc<Cell<usize>>,
+}
+
+impl<R: Read> Read for Budget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.used.set(self.used.get() + read);
+        if self.used.get() > MAX_RECORD_BYTES {
+            return Err(io::Error::other(format!(
+                "a record (or value) larger than {MAX_RECORD_BYTES} bytes"
+            )));
+        }
+        Ok(read)
+    }
+}
+
+struct File<F> {
+    each: F,
+    used: Rc<Cell<usize>>,
+    count: usize,
+    /// `each` asked to stop: the error that ends reading is not the file's fault.
+    stopped: bool,
+}
+
+const EXPECTED: &str = "an array of services or {\"services\": [...]}";
+
+impl<'de, F: FnMut(usize, usize, Record) -> ControlFlow<()>> Visitor<'de> for &mut File<F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(EXPECTED)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.services(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            self.used.set(0);
+            if key == "services" && !found {
+                found = true;
+                map.next_value_seed(Services(&mut *self))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if found { Ok(()) } else { Err(de::Error::custom(format!("expected {EXPECTED}"))) }
+    }
+}
+
+/// `"services": [...]` inside the wrapping object: an array, nothing else.
+struct Services<'a, F>(&'a mut File<F>);
+
+impl<'de, F: FnMut(usize, usize, Record) -> ControlFlow<()>> DeserializeSeed<'de> for Services<'_, F> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(usize, usize, Record) -> ControlFlow<()>> Visitor<'de> for Services<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of services")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.services(seq)
+    }
+}
+
+impl<F: FnMut(usize, usize, Record) -> ControlFlow<()>> File<F> {
+    fn services<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            self.used.set(0);
+            let Some(value) = seq.next_element::<serde_json::Value>()? else { return Ok(()) };
+            let record = service(self.count, value);
+            self.count += 1;
+            if (self.each)(self.count - 1, self.used.get(), record).is_break() {
+                self.stopped = true;
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+    }
+}
+
+/// One record as a service, or what is wrong with its shape (by id and field).
+fn service(index: usize, value: serde_json::Value) -> Record {
+    let label = label(index, &value);
+    serde_path_to_error::deserialize(value)
+        .map_err(|error| vec![format!("service {label}: {}: {}", error.path(), error.inner())])
+}
+
+/// How a problem names its record: by its id when it has a usable one, else by its place.
+pub fn label(index: usize, value: &serde_json::Value) -> String {
+    match value.get("id").and_then(|id| id.as_str()) {
+        Some(id) if !id.trim().is_empty() && id.len() <= 100 && !id.contains(char::is_control) => {
+            id.to_owned()
+        }
+        _ => format!("#{index}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (Vec<Record>, Result<(), String>) {
+        let mut records = Vec::new();
+        let outcome = services(text.as_bytes(), |_, _, record| {
+            records.push(record);
+            ControlFlow::Continue(())
+        });
+        (records, outcome)
+    }
+
+    #[test]
+    fn both_forms_read_and_a_bad_record_does_not_stop_the_rest() {
+        let (records, outcome) = read(r#"[{"id": "a", "name": "A"}, {"id": "b", "name": 5}, {"id": "c"}]"#);
+        assert!(outcome.is_ok());
+        assert_eq!(records.len(), 3);
+        assert!(records[1].as_ref().unwrap_err()[0].starts_with("service b: name: invalid type"));
+        let (records, outcome) = read(r#"{"total": 2, "services": [{"id": "a"}], "extra": [[1]]}"#);
+        assert_eq!((records.len(), outcome), (1, Ok(())));
+        assert!(read(r#"{"not": "hsds"}"#).1.unwrap_err().contains("expected an array of services"));
+        assert!(read(r#"[{"id": "a"}"#).1.is_err());
+    }
+
+    #[test]
+    fn a_record_beyond_the_cap_is_refused_without_being_held() {
+        let huge = format!(r#"[{{"id": "a", "name": "{}"}}]"#, "x".repeat(MAX_RECORD_BYTES + 1));
+        let (records, outcome) = read(&huge);
+        assert!(records.is_empty());
+        assert!(outcome.unwrap_err().contains("larger than"));
+        // Many records, each under the cap, are fine together.
+        let many = format!(
+            "[{}]",
+            vec![format!(r#"{{"id": "x", "name": "{}"}}"#, "y".repeat(1000)); 2000].join(",")
+        );
+        assert_eq!(read(&many).0.len(), 2000);
+    }
+}
