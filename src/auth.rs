@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use entities::user;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use resolvers::{ApiError, Caller};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -173,7 +173,7 @@ impl Tokens {
             .ok_or(ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'"))?;
         let (user_id, expires_at) = self.verify(token.trim())?;
         let user = user::Entity::find_by_id(user_id)
-            .filter(user::Column::Active.eq(true))
+            .filter(resolvers::policy::users_who_may_act())
             .one(db)
             .await?
             .ok_or(ApiError::Unauthenticated("unknown or inactive user"))?;

@@ -51,6 +51,11 @@ enum Command {
         #[arg(long, default_value = "8h", value_parser = parse_ttl)]
         ttl: chrono::Duration,
     },
+    /// The people who sign in.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// The social map as Open Referral HSDS 3.0 JSON.
     Socialmap {
         #[command(subcommand)]
@@ -61,6 +66,28 @@ enum Command {
         /// PUBLIC, PARTNER, INTAKE, CASE_WORKER, ANALYST or ADMIN.
         #[arg(long, value_parser = parse_role)]
         role: Option<Role>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserAction {
+    /// Give a person access, as ADMIN's `addUser` does. On a database without a welfare house,
+    /// `--new-welfare-house "Welzijnshuis Roeselare"` creates the house and, with `--role ADMIN`,
+    /// its first administrator.
+    Add {
+        /// Their e-mail address: what they sign in with.
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// INTAKE, CASE_WORKER, ANALYST or ADMIN (the welfare house's staff), PARTNER.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The id of their organisation.
+        #[arg(long, required_unless_present = "new_welfare_house", conflicts_with = "new_welfare_house")]
+        organisation: Option<uuid::Uuid>,
+        /// Create the welfare house, with this name, and add them to it.
+        #[arg(long)]
+        new_welfare_house: Option<String>,
     },
 }
 
@@ -99,6 +126,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { scale } => demo(&config, scale).await,
         Command::Token { email, ttl } => token(&config, &email, ttl).await,
         Command::Socialmap { action } => socialmap(&config, action).await,
+        Command::User { action: UserAction::Add { email, name, role, organisation, new_welfare_house } } => {
+            add_user(&config, &email, &name, role, organisation, new_welfare_house).await
+        }
         Command::Schema { role: None } => {
             print!("{}", schema::sdl());
             Ok(())
@@ -155,7 +185,7 @@ async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::R
     }
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
-        .filter(user::Column::Active.eq(true))
+        .filter(resolvers::policy::users_who_may_act())
         .one(&db.conn)
         .await
         .context("looking up the user")?
@@ -173,6 +203,60 @@ fn parse_role(text: &str) -> Result<Role, String> {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("'{text}': expected one of {}", roles.join(", "))
     })
+}
+
+/// `user add`: one transaction, audited as the API's `addUser` is.
+async fn add_user(
+    config: &Config,
+    email: &str,
+    name: &str,
+    role: Role,
+    organisation: Option<uuid::Uuid>,
+    new_welfare_house: Option<String>,
+) -> anyhow::Result<()> {
+    use resolvers::mutation::{OrganisationInput, add_user, create_organisation};
+    use sea_orm::TransactionTrait;
+    let said = |e: resolvers::ApiError| anyhow::anyhow!(e.message());
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let txn = db.conn.begin().await?;
+    let command = "welzijnshuis user add";
+    let organisation = match (organisation, new_welfare_house) {
+        (Some(id), _) => id,
+        (None, Some(house)) => {
+            let input = OrganisationInput {
+                name: house,
+                kind: resolvers::types::OrganisationKind::WelfareHouse,
+                kind_label: None,
+                is_network_partner: false,
+                description: None,
+                website: None,
+                email: None,
+                phone: None,
+            };
+            let created = create_organisation(&txn, input).await.map_err(|e| {
+                anyhow::anyhow!("{}: use --organisation <id> to add someone to it", e.message())
+            })?;
+            resolvers::audit::record_command(&txn, command, "CREATE", "Organisation", created.id)
+                .await
+                .map_err(said)?;
+            created.id
+        }
+        (None, None) => {
+            anyhow::bail!("name the organisation (--organisation <id>) or --new-welfare-house <name>")
+        }
+    };
+    let user = add_user(&txn, name, email, role, organisation).await.map_err(said)?;
+    resolvers::audit::record_command(&txn, command, "CREATE", "User", user.id).await.map_err(said)?;
+    txn.commit().await?;
+    println!(
+        "added {} ({}) to organisation {organisation}; user id {}\nsign in: `welzijnshuis token {}` (or through the identity provider)",
+        user.email,
+        user.role.as_str(),
+        user.id,
+        user.email
+    );
+    Ok(())
 }
 
 async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<()> {

@@ -19,6 +19,11 @@ pub struct Model {
     /// The identifier in the HSDS social map this row was imported from.
     pub hsds_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// What kind of partner an `OTHER` organisation is, in its own words.
+    pub kind_label: Option<String>,
+    /// An inactive organisation's users cannot sign in; its referrals and history stay.
+    pub active: bool,
+    pub deactivated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -120,3 +120,32 @@ pub async fn record_change(
     .await?;
     Ok(())
 }
+
+/// Adds the audit entry of a change made from the command line on the server (`welzijnshuis
+/// user add`): no user signed in, so it is written as ADMIN's, named after the command.
+pub async fn record_command(
+    txn: &impl ConnectionTrait,
+    command: &str,
+    action: &str,
+    subject_type: &str,
+    subject_id: Uuid,
+) -> ApiResult<()> {
+    audit_entry::Entity::insert(audit_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now().trunc_subsecs(6)),
+        user_id: Set(None),
+        role: Set(entities::Role::Admin),
+        organisation_id: Set(None),
+        action: Set(action.to_owned()),
+        subject_type: Set(subject_type.to_owned()),
+        subject_id: Set(Some(subject_id)),
+        client_id: Set(None),
+        categories: Set(None),
+        operation_name: Set(Some(command.to_owned())),
+        request_id: Set(None),
+        caller_request_id: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}

@@ -197,6 +197,9 @@ impl Demo {
                 phone: Some(org.phone.into()),
                 hsds_id: Some(format!("demo-org-{}", org.key)),
                 created_at: six_months_ago,
+                kind_label: None,
+                active: true,
+                deactivated_at: None,
             });
         }
         let mut places = HashMap::new();

@@ -172,6 +172,9 @@ async fn organisations(
             phone: Set(None),
             hsds_id: Set(Some(hsds_id.to_owned())),
             created_at: Set(now),
+            kind_label: Set(None),
+            active: Set(true),
+            deactivated_at: Set(None),
         })
         .collect();
     use organisation::Column as C;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod administration;
 mod audit;
 mod auth;
 mod dashboard;

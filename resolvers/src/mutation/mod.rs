@@ -1,6 +1,7 @@
 //! The root `Mutation`, merged from one object per domain. Every mutation runs in one
 //! transaction, together with its audit entry: it happens entirely or not at all.
 
+mod administration;
 mod appointments;
 mod consents;
 mod intake;
@@ -11,6 +12,7 @@ use async_graphql::MergedObject;
 
 use crate::error::{ApiError, ApiResult};
 
+pub use administration::{AddUserInput, OrganisationInput, add_user, create_organisation};
 pub use appointments::BookAppointmentInput;
 pub use consents::RecordConsentInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
@@ -25,6 +27,7 @@ pub struct Mutation(
     referrals::ReferralMutation,
     appointments::AppointmentMutation,
     services::ServiceMutation,
+    administration::AdministrationMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

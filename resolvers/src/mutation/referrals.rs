@@ -236,7 +236,7 @@ async fn check_referral(
     let recipient = organisation::Entity::find_by_id(recipient_id)
         .one(txn)
         .await?
-        .filter(|o| o.is_network_partner && o.id != sender)
+        .filter(|o| o.is_network_partner && o.active && o.id != sender)
         .ok_or_else(|| ApiError::bad_input("input.recipientId", "not a network partner you can refer to"))?;
     if let Some(help_request) = help_request_id {
         help_request::Entity::find_by_id(help_request)

@@ -1,10 +1,10 @@
 //! Who may do which change, and read which category of a client's data: the rules the
 //! mutations and the client data guard ask, as plain functions of the caller and the row.
 
-use entities::{ConsentScope, Role, referral};
+use entities::{ConsentScope, OrganisationKind, Role, referral};
 use uuid::Uuid;
 
-use super::roles::{INTAKE_STAFF, works_with_clients};
+use super::roles::{HOUSE_ROLES, INTAKE_STAFF, works_with_clients};
 use crate::caller::Caller;
 use crate::lifecycle::Side;
 
@@ -100,4 +100,20 @@ pub fn may_search_clients(caller: &Caller) -> bool {
 /// partner its own organisation's.
 pub fn suppresses_small_counts(caller: &Caller) -> bool {
     super::roles::SMALL_COUNTS_WITHHELD.contains(&caller.role)
+}
+
+/// Whether a person of `role` may belong to an organisation of `kind`: the welfare house's staff
+/// belong to the welfare house, a partner's people to a partner. PUBLIC is no one's role.
+pub fn role_fits_organisation(role: Role, kind: OrganisationKind) -> Result<(), &'static str> {
+    match (role, kind) {
+        (Role::Public, _) => Err("PUBLIC is the role of callers without a token, not of a person"),
+        (role, OrganisationKind::WelfareHouse) if HOUSE_ROLES.contains(&role) => Ok(()),
+        (_, OrganisationKind::WelfareHouse) => {
+            Err("the welfare house's people are INTAKE, CASE_WORKER, ANALYST or ADMIN")
+        }
+        (Role::Partner, _) => Ok(()),
+        _ => {
+            Err("a partner organisation's people are PARTNER; the house's staff belong to the welfare house")
+        }
+    }
 }

@@ -26,6 +26,7 @@
 //! | appointments    | –      | book in its own office hours     | book   | book        | –       | book  |
 //! | dashboards      | –      | own org's figures                | –      | –           | network, small counts withheld | all |
 //! | audit log       | –      | –                                | –      | –           | –       | read  |
+//! | organisations, people | –  | –                                | –      | –           | –       | add, change, deactivate |
 
 pub mod actions;
 pub mod roles;

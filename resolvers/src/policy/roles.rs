@@ -31,6 +31,13 @@ pub const BOOKERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
 /// Roles that edit services on the social map (a partner only its own organisation's).
 pub const SERVICE_EDITORS: &[Role] = &[Partner, Admin];
 
+/// Roles that run the network itself: its organisations and the people who sign in.
+pub const ADMINISTRATORS: &[Role] = &[Admin];
+
+/// Roles of the welfare house's own staff, who belong to the welfare house; every other
+/// organisation's people are PARTNER.
+pub const HOUSE_ROLES: &[Role] = &[Intake, CaseWorker, Analyst, Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin];
 
@@ -80,9 +87,15 @@ pub mod visible {
     /// The `Mutation` type: shown to roles that have at least one mutation.
     pub fn any_mutation(ctx: &Context<'_>) -> bool {
         let role = role(ctx);
-        [super::REFERRAL_READERS, super::BOOKERS, super::SERVICE_EDITORS, super::INTAKE_STAFF]
-            .iter()
-            .any(|set| set.contains(&role))
+        [
+            super::REFERRAL_READERS,
+            super::BOOKERS,
+            super::SERVICE_EDITORS,
+            super::INTAKE_STAFF,
+            super::ADMINISTRATORS,
+        ]
+        .iter()
+        .any(|set| set.contains(&role))
     }
 
     /// Editing services on the social map.
@@ -108,6 +121,11 @@ pub mod visible {
     /// Dashboards.
     pub fn dashboard(ctx: &Context<'_>) -> bool {
         super::DASHBOARD_READERS.contains(&role(ctx))
+    }
+
+    /// Organisations and people: adding, changing, deactivating; the list of users.
+    pub fn administration(ctx: &Context<'_>) -> bool {
+        super::ADMINISTRATORS.contains(&role(ctx))
     }
 
     /// The audit log.

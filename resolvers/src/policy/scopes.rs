@@ -3,7 +3,9 @@
 //! SQL. A row outside the scope never leaves the database, so it does not exist for the caller.
 //! Deny is the default: a role not named gets a condition that is never true.
 
-use entities::{Role, appointment, client, consent, help_request, organisation, referral, referral_event};
+use entities::{
+    Role, appointment, client, consent, help_request, organisation, referral, referral_event, user,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
@@ -18,6 +20,20 @@ fn nothing() -> Condition {
 /// A condition every row meets.
 fn everything() -> Condition {
     Condition::all()
+}
+
+/// The people who may act at all: active users of an active organisation. A token of anyone else
+/// is refused at their next operation, on every transport.
+pub fn users_who_may_act() -> Condition {
+    Condition::all().add(user::Column::Active.eq(true)).add(
+        user::Column::OrganisationId.in_subquery(
+            Query::select()
+                .column(organisation::Column::Id)
+                .from(organisation::Entity)
+                .and_where(organisation::Column::Active.eq(true))
+                .to_owned(),
+        ),
+    )
 }
 
 /// Referrals: staff see all, a partner those sent to or by its organisation.

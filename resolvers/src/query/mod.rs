@@ -1,5 +1,6 @@
 //! The root `Query`, merged from one object per domain.
 
+mod administration;
 mod audit;
 mod clients;
 mod dashboard;
@@ -23,4 +24,5 @@ pub struct Query(
     audit::AuditQuery,
     office_hours::OfficeHoursQuery,
     dashboard::DashboardQuery,
+    administration::AdministrationQuery,
 );

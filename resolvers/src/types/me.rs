@@ -55,3 +55,14 @@ impl User {
         self.0.active
     }
 }
+
+impl crate::connection::Keyset for user::Entity {
+    const KIND: &'static str = "user";
+    const DESCENDING: bool = false;
+    fn columns() -> Vec<user::Column> {
+        vec![user::Column::Name, user::Column::Id]
+    }
+    fn key(model: &user::Model) -> Vec<crate::cursor::KeyPart> {
+        vec![crate::cursor::KeyPart::Text(model.name.clone()), crate::cursor::KeyPart::Id(model.id)]
+    }
+}

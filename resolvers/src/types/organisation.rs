@@ -22,6 +22,15 @@ impl Organisation {
     async fn kind(&self) -> OrganisationKind {
         self.0.kind.into()
     }
+    /// For kind OTHER: what kind of partner it is, in its own words.
+    async fn kind_label(&self) -> Option<&str> {
+        self.0.kind_label.as_deref()
+    }
+    /// A deactivated organisation's people cannot sign in and it receives no new referrals; its
+    /// referrals and history stay.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
     /// Whether the organisation is a partner of the welfare house's network (and so may receive
     /// referrals).
     async fn is_network_partner(&self) -> bool {
