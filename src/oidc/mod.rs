@@ -46,9 +46,13 @@ pub struct Identity {
 /// `sub` is at most 255 ASCII characters (OpenID Connect Core, 2).
 const MAX_SUBJECT_LEN: usize = 255;
 
+/// A missing `sub` or `exp` is refused by the validation as a missing claim, which says more than
+/// a claim set that does not read.
 #[derive(Deserialize)]
 struct Claims {
+    #[serde(default)]
     sub: String,
+    #[serde(default)]
     exp: i64,
     #[serde(default)]
     iat: Option<i64>,

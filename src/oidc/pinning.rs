@@ -16,9 +16,9 @@ pub async fn user_for(db: &DatabaseConnection, identity: &Identity) -> Result<us
     if let Some(user) = pinned(db, &identity.subject).await? {
         return active(user);
     }
+    // Kept short: on a WebSocket it is the close frame's reason, which holds 123 bytes.
     let email = identity.verified_email.as_deref().ok_or(ApiError::Unauthenticated(
-        "this sign-in is not linked to a user yet, and the identity provider did not confirm an \
-         e-mail address (email_verified) to link it by",
+        "not linked to a user yet, and no e-mail address confirmed (email_verified)",
     ))?;
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
@@ -26,7 +26,7 @@ pub async fn user_for(db: &DatabaseConnection, identity: &Identity) -> Result<us
         .one(db)
         .await?
         .ok_or(ApiError::Unauthenticated(
-            "no active user has the e-mail address the identity provider confirmed: ask an administrator",
+            "no active user has this confirmed e-mail address: ask an administrator",
         ))?;
     pin(db, user, &identity.subject).await
 }
@@ -42,9 +42,8 @@ fn active(user: user::Model) -> Result<user::Model, ApiError> {
 /// Links `user` to `subject` unless it is linked already. The update says `oidc_subject IS NULL`,
 /// so of two first sign-ins at once only one links; the other then reads what was linked.
 async fn pin(db: &DatabaseConnection, user: user::Model, subject: &str) -> Result<user::Model, ApiError> {
-    let taken = ApiError::Unauthenticated(
-        "this user is already linked to another sign-in at the identity provider: ask an administrator",
-    );
+    let taken =
+        ApiError::Unauthenticated("this user is linked to another sign-in already: ask an administrator");
     if user.oidc_subject.is_some() {
         return Err(taken);
     }
