@@ -26,9 +26,18 @@ impl Fetcher {
     pub fn new() -> anyhow::Result<Self> {
         // ring, explicitly: no process-wide crypto provider is installed (nor needed elsewhere).
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .context("loading the system's root certificates")?
+        // The system's roots (a house's own CA included); on a system without any, Mozilla's.
+        let builder = hyper_rustls::HttpsConnectorBuilder::new();
+        let builder = match builder.with_provider_and_native_roots(provider.clone()) {
+            Ok(builder) => builder,
+            Err(err) => {
+                tracing::warn!(error = %err, "no system root certificates: using Mozilla's for the OpenID provider");
+                hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_provider_and_webpki_roots(provider)
+                    .context("setting up TLS with Mozilla's root certificates")?
+            }
+        };
+        let connector = builder
             // Which scheme a URL may use is decided before it gets here (`secure_url`).
             .https_or_http()
             .enable_http1()
