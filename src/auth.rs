@@ -1,17 +1,25 @@
-//! Access tokens: JWTs whose `sub` is a user's id — HS256 signed by this service (the `token`
-//! command), and optionally RS256 or ES256 signed by an external identity provider whose public
-//! key is configured. The token's `alg` header picks the key; any other algorithm, `none`
-//! included, is refused. The token only says who; the role and
-//! organisation are read from the user's row on every request, so deactivating a user or
-//! changing a role takes effect at once.
+//! Access tokens: JWTs that say who is calling. Three kinds are accepted:
+//! - HS256, signed by this service (the `token` command), whose `sub` is a user's id;
+//! - RS256 or ES256 of an external identity provider whose public key is configured
+//!   (`WELZIJNSHUIS_JWT_PUBLIC_KEY`), whose `sub` is a user's id too;
+//! - tokens of the house's OpenID Connect provider (`WELZIJNSHUIS_OIDC_ISSUER`), checked against
+//!   its published keys and linked to a user by [`crate::oidc::pinning`].
+//!
+//! The token's `alg` header picks the key; any other algorithm, `none` included, is refused. The
+//! token only says who; the role and organisation are read from the user's row on every
+//! request, so deactivating a user or changing a role takes effect at once.
 
 use chrono::{Duration, Utc};
 use entities::user;
+use std::sync::Arc;
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use resolvers::{ApiError, Caller};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::oidc::OpenIdProvider;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -30,13 +38,29 @@ pub struct Tokens {
     verifiers: Vec<(DecodingKey, Validation)>,
     /// The longest a token may live, from its `iat` (or from now, without one) to its `exp`.
     max_ttl: Duration,
+    /// The house's OpenID Connect provider, when one is configured.
+    oidc: Option<Arc<OpenIdProvider>>,
 }
 
 /// How long any token may live unless configured otherwise (`WELZIJNSHUIS_JWT_MAX_TTL`).
 pub const DEFAULT_MAX_TTL: Duration = Duration::hours(24);
 
 /// Clock skew tolerated between us and an identity provider, in seconds.
-const LEEWAY_SECS: u64 = 30;
+pub(crate) const LEEWAY_SECS: u64 = 60;
+
+/// Refuses a token that lives longer than `max_ttl`, or says it was issued in the future (which
+/// would stretch its life past that bound).
+pub(crate) fn check_lifetime(iat: Option<i64>, exp: i64, max_ttl: Duration) -> Result<(), ApiError> {
+    let now = Utc::now().timestamp();
+    if iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+        return Err(ApiError::Unauthenticated("the token says it was issued in the future"));
+    }
+    let lifetime = exp.saturating_sub(iat.unwrap_or(now));
+    if lifetime > max_ttl.num_seconds() + LEEWAY_SECS as i64 {
+        return Err(ApiError::Unauthenticated("the token lives longer than this server allows"));
+    }
+    Ok(())
+}
 
 fn validation(algorithm: Algorithm) -> Validation {
     let mut validation = Validation::new(algorithm);
@@ -64,6 +88,7 @@ impl Tokens {
             encoding: EncodingKey::from_secret(secret),
             verifiers: vec![(DecodingKey::from_secret(secret), validation(Algorithm::HS256))],
             max_ttl: DEFAULT_MAX_TTL,
+            oidc: None,
         }
     }
 
@@ -103,9 +128,20 @@ impl Tokens {
         Ok(self)
     }
 
-    /// The token checker a configuration asks for.
-    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
-        let tokens = Tokens::hs256(config.secret().expose()).with_max_ttl(config.jwt_max_ttl);
+    /// Also accepts the tokens of the house's OpenID Connect provider.
+    pub fn with_openid_provider(mut self, provider: OpenIdProvider) -> Self {
+        self.oidc = Some(Arc::new(provider));
+        self
+    }
+
+    /// The token checker a configuration asks for; with an OpenID provider, its discovery
+    /// document and keys are read now.
+    pub async fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        let mut tokens = Tokens::hs256(config.secret().expose()).with_max_ttl(config.jwt_max_ttl);
+        if let Some((issuer, audience)) = config.oidc.check()? {
+            let provider = OpenIdProvider::discover(issuer, audience, config.jwt_max_ttl).await?;
+            tokens = tokens.with_openid_provider(provider);
+        }
         match &config.jwt_public_key {
             None => Ok(tokens),
             Some(path) => {
@@ -139,16 +175,7 @@ impl Tokens {
         let (key, validation) =
             self.verifiers.iter().find(|(_, v)| v.algorithms == [header.alg]).ok_or_else(invalid)?;
         let data = decode::<Claims>(token, key, validation).map_err(|_| invalid())?;
-        let now = Utc::now().timestamp();
-        // A token issued "in the future" would stretch its lifetime past the bound below.
-        if data.claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
-            return Err(ApiError::Unauthenticated("the token says it was issued in the future"));
-        }
-        let from = data.claims.iat.unwrap_or(now);
-        let lifetime = data.claims.exp.saturating_sub(from);
-        if lifetime > self.max_ttl.num_seconds() + LEEWAY_SECS as i64 {
-            return Err(ApiError::Unauthenticated("the token lives longer than this server allows"));
-        }
+        check_lifetime(data.claims.iat, data.claims.exp, self.max_ttl)?;
         let user = Uuid::parse_str(&data.claims.sub)
             .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
         Ok((user, data.claims.exp))
@@ -171,12 +198,22 @@ impl Tokens {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token)
             .ok_or(ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'"))?;
-        let (user_id, expires_at) = self.verify(token.trim())?;
-        let user = user::Entity::find_by_id(user_id)
-            .filter(resolvers::policy::users_who_may_act())
-            .one(db)
-            .await?
-            .ok_or(ApiError::Unauthenticated("unknown or inactive user"))?;
+        let token = token.trim();
+        let (user, expires_at) = match &self.oidc {
+            Some(provider) if provider.claims_to_be_ours(token) => {
+                let identity = provider.verify(token).await?;
+                (crate::oidc::pinning::user_for(db, &identity).await?, identity.expires_at)
+            }
+            _ => {
+                let (user_id, expires_at) = self.verify(token)?;
+                let user = user::Entity::find_by_id(user_id)
+                    .filter(resolvers::policy::users_who_may_act())
+                    .one(db)
+                    .await?
+                    .ok_or(ApiError::Unauthenticated("unknown or inactive user"))?;
+                (user, expires_at)
+            }
+        };
         Ok((Caller::user(user), Some(expires_at)))
     }
 }

@@ -85,7 +85,45 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
 
     #[command(flatten)]
+    pub oidc: OidcConfig,
+
+    #[command(flatten)]
     pub limits: LimitsConfig,
+}
+
+/// Sign-in through the house's own OpenID Connect provider: both set, or neither.
+#[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
+pub struct OidcConfig {
+    /// The provider's issuer URL; its settings are read from `<issuer>/.well-known/openid-configuration`.
+    #[arg(long = "oidc-issuer", env = "WELZIJNSHUIS_OIDC_ISSUER", global = true)]
+    pub issuer: Option<String>,
+
+    /// The audience (`aud`) the provider's access tokens for this service carry.
+    #[arg(long = "oidc-audience", env = "WELZIJNSHUIS_OIDC_AUDIENCE", global = true)]
+    pub audience: Option<String>,
+}
+
+impl OidcConfig {
+    /// The issuer's URL and the audience when sign-in through a provider is configured; refuses
+    /// half a configuration and an issuer that is not `https` (or `http` on loopback).
+    pub fn check(&self) -> anyhow::Result<Option<(url::Url, String)>> {
+        let audience = self.audience.as_deref().map(str::trim).filter(|a| !a.is_empty());
+        match (self.issuer.as_deref().map(str::trim).filter(|i| !i.is_empty()), audience) {
+            (None, None) => Ok(None),
+            (Some(_), None) => anyhow::bail!(
+                "WELZIJNSHUIS_OIDC_AUDIENCE is not set: with WELZIJNSHUIS_OIDC_ISSUER it names the audience \
+                 (`aud`) the provider's tokens for this service carry"
+            ),
+            (None, Some(_)) => {
+                anyhow::bail!("WELZIJNSHUIS_OIDC_AUDIENCE is set without WELZIJNSHUIS_OIDC_ISSUER")
+            }
+            (Some(issuer), Some(audience)) => {
+                let url = crate::oidc::secure_url(issuer)
+                    .map_err(|why| anyhow::anyhow!("WELZIJNSHUIS_OIDC_ISSUER={issuer}: {why}"))?;
+                Ok(Some((url, audience.to_owned())))
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -288,6 +326,7 @@ impl Config {
     pub fn check(&self) -> anyhow::Result<()> {
         self.limits.check()?;
         cors_origins(&self.cors_origins)?;
+        self.oidc.check()?;
         within("WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", self.shutdown_grace_secs, 0, 3_600)?;
         if self.jwt_max_ttl > chrono::Duration::days(30) {
             anyhow::bail!("WELZIJNSHUIS_JWT_MAX_TTL: at most 30 days");

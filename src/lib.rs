@@ -11,6 +11,7 @@ pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod rate_limit;
 pub mod socialmap;
 pub mod startup;

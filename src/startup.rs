@@ -71,7 +71,7 @@ impl Application {
         let rate_limiter = RateLimiter::new(config.limits.rate_limit, config.limits.rate_burst);
         rate_limiter.spawn_cleanup();
         let (closing, closing_rx) = watch::channel(false);
-        let tokens = Tokens::from_config(config)?;
+        let tokens = Tokens::from_config(config).await?;
         let gate = Gate {
             api,
             db: db.clone(),

@@ -15,6 +15,10 @@ pub struct Model {
     pub organisation_id: Uuid,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// Who this user is at the house's OpenID Connect provider (its `sub`), pinned on their first
+    /// sign-in there by the provider's verified `email` claim; `None` until then.
+    #[sea_orm(unique)]
+    pub oidc_subject: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

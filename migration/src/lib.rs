@@ -10,6 +10,7 @@ mod m20261125_000003_service_search;
 mod m20261125_000004_partner_indexes;
 mod m20261126_000001_audit_caller_request_id;
 mod m20261126_000002_administration;
+mod m20261127_000001_users_oidc_subject;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_partner_indexes::Migration),
             Box::new(m20261126_000001_audit_caller_request_id::Migration),
             Box::new(m20261126_000002_administration::Migration),
+            Box::new(m20261127_000001_users_oidc_subject::Migration),
         ]
     }
 }

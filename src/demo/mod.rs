@@ -303,6 +303,7 @@ impl Demo {
                 organisation_id: orgs[org],
                 active: true,
                 created_at: now - Duration::days(200),
+                oidc_subject: None,
             });
         }
         users

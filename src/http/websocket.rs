@@ -218,6 +218,7 @@ impl Connection {
             operation.abort();
         }
         if let Some((code, reason)) = close {
+            let reason = fit_close_reason(reason);
             let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
         }
         let _ = sink.close().await;
@@ -549,4 +550,19 @@ fn outcome_of(response: &Response) -> String {
         .find(|code| code == Code::Internal.as_str())
         .or_else(|| codes().next())
         .unwrap_or_else(|| "ok".into())
+}
+
+/// A close frame's reason holds at most 123 bytes (RFC 6455, 5.5): a longer one makes a frame
+/// that clients refuse as a protocol error, and the close code never reaches them.
+fn fit_close_reason(mut reason: String) -> String {
+    const MAX_BYTES: usize = 123;
+    if reason.len() > MAX_BYTES {
+        let mut end = MAX_BYTES - '…'.len_utf8();
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push('…');
+    }
+    reason
 }

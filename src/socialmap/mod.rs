@@ -78,13 +78,19 @@ pub async fn import(
 ) -> anyhow::Result<ImportSummary> {
     let (sender, mut received) = mpsc::channel(1);
     let reading = tokio::task::spawn_blocking(move || read_and_check(reader, &sender));
-    let txn = db.begin().await?;
+    let mut txn = None;
     let mut summary = ImportSummary::default();
     let mut refused = ImportRefused { problems: Vec::new(), total: 0 };
     while let Some(message) = received.recv().await {
         match message {
             // Once a record is refused nothing will commit: the rest is only checked.
-            Message::Batch(batch) if refused.total == 0 => write::batch(&txn, batch, &mut summary).await?,
+            Message::Batch(batch) if refused.total == 0 => {
+                let txn = match &mut txn {
+                    Some(txn) => txn,
+                    None => txn.insert(write_transaction(db).await?),
+                };
+                write::batch(txn, batch, &mut summary).await?
+            }
             Message::Batch(_) => {}
             Message::Problem(problem) => {
                 refused.total += 1;
@@ -96,11 +102,27 @@ pub async fn import(
     }
     reading.await?;
     if refused.total > 0 {
-        txn.rollback().await?;
+        if let Some(txn) = txn {
+            txn.rollback().await?;
+        }
         return Err(refused.into());
     }
-    txn.commit().await?;
+    if let Some(txn) = txn {
+        txn.commit().await?;
+    }
     Ok(summary)
+}
+
+/// The import's one transaction, begun when the first checked batch is there to write (a file
+/// refused at its first record never takes a lock). On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`, waiting its turn like any writer): a transaction that read first and then
+/// wrote would fail outright if a live write committed in between.
+async fn write_transaction(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    let options = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
 }
 
 /// Reads and checks every record, sending checked ones in batches and each problem as found.

@@ -23,6 +23,7 @@ mod limits;
 mod matrix;
 mod national_number;
 mod office_hours;
+mod oidc;
 mod pagination;
 mod referrals;
 mod schema_sdl;

@@ -226,6 +226,7 @@ fn a_sealed_cursor_opens_only_for_its_list_and_audience() {
             organisation_id: uuid::Uuid::from_u128(organisation),
             active: true,
             created_at: chrono::Utc::now(),
+            oidc_subject: None,
         })
     };
     let key = CursorKey::derive(b"secret");

@@ -245,6 +245,8 @@ pub async fn add_user(
         organisation_id: Set(organisation.id),
         active: Set(true),
         created_at: Set(Utc::now().trunc_subsecs(6)),
+        // Linked at their first sign-in through the identity provider.
+        oidc_subject: Set(None),
     }
     .insert(txn)
     .await
