@@ -18,6 +18,7 @@ const CHANGE_ROLE: &str =
     "mutation($id: ID!, $role: Role!) { changeUserRole(id: $id, role: $role) { id role } }";
 const DEACTIVATE_USER: &str = "mutation($id: ID!) { deactivateUser(id: $id) { id active } }";
 const REACTIVATE_USER: &str = "mutation($id: ID!) { reactivateUser(id: $id) { id active } }";
+const RESET_SIGN_IN: &str = "mutation($id: ID!) { resetUserSignIn(id: $id) { id signInLinked } }";
 const USERS: &str = "query($org: ID) { users(organisationId: $org, first: 100) { totalCount edges { node { email role active } } } }";
 const ME: &str = "{ me { role organisation { name kindLabel } } }";
 
@@ -129,6 +130,14 @@ async fn an_admin_onboards_a_partner_and_takes_access_away_again() {
         assert_eq!(first_code(&response), "OK", "{response}");
     }
 
+    // A wrong link to an identity-provider account is undone without SQL.
+    let mut linked: user::ActiveModel =
+        user::Entity::find_by_id(sara).one(&app.db.conn).await.unwrap().unwrap().into();
+    linked.oidc_subject = sea_orm::Set(Some("provider-sub-of-someone-else".into()));
+    sea_orm::ActiveModelTrait::update(linked, &app.db.conn).await.unwrap();
+    let reset = app.query(Who::Admin, RESET_SIGN_IN, json!({ "id": sara })).await;
+    assert_eq!(reset["data"]["resetUserSignIn"]["signInLinked"], false, "{reset}");
+
     // Every change is in the audit log, by the administrator who made it.
     let admin = app.user(Who::Admin).await.unwrap().id;
     let entries = audit_entry::Entity::find()
@@ -138,7 +147,10 @@ async fn an_admin_onboards_a_partner_and_takes_access_away_again() {
         .await
         .unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["CREATE", "CREATE", "DEACTIVATE", "REACTIVATE", "DEACTIVATE", "REACTIVATE"]);
+    assert_eq!(
+        actions,
+        ["CREATE", "CREATE", "DEACTIVATE", "REACTIVATE", "DEACTIVATE", "REACTIVATE", "RESET_SIGN_IN"]
+    );
 }
 
 #[tokio::test]
@@ -241,7 +253,8 @@ async fn only_admin_sees_and_runs_the_administration() {
     let app = TestApp::spawn().await;
     let caw = app.user(Who::Caw).await.unwrap().organisation_id;
     let made_up = Uuid::new_v4();
-    let cases: [(&str, &str, Value, &str); 9] = [
+    let cases: [(&str, &str, Value, &str); 10] = [
+        ("resetUserSignIn", RESET_SIGN_IN, json!({ "id": made_up }), "NOT_FOUND"),
         ("users", USERS, json!({}), "OK"),
         ("users(organisationId)", USERS, json!({ "org": caw }), "OK"),
         (

@@ -147,6 +147,20 @@ impl AdministrationMutation {
         self.set_user_active(ctx, id, false).await
     }
 
+    /// Forgets which identity-provider account a person is linked to: their next sign-in links
+    /// again through their confirmed e-mail address (a wrong link, a new account at the provider).
+    #[graphql(guard = "RoleIn(ADMINISTRATORS)", visible = "crate::policy::visible::administration")]
+    async fn reset_user_sign_in(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
+        let id = parse_id(&id, "id")?;
+        let txn = crate::write_transaction(ctx).await?;
+        let mut row: user::ActiveModel = user_for_update(&txn, id).await?.into();
+        row.oidc_subject = Set(None);
+        let row = row.update(&txn).await?;
+        record_change(ctx, &txn, "RESET_SIGN_IN", "User", id, None).await?;
+        txn.commit().await?;
+        Ok(User(row))
+    }
+
     /// Gives a deactivated person their access back.
     #[graphql(guard = "RoleIn(ADMINISTRATORS)", visible = "crate::policy::visible::administration")]
     async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {

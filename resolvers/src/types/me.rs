@@ -54,6 +54,10 @@ impl User {
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// Whether an identity-provider account is linked to this person (at their first sign-in).
+    async fn sign_in_linked(&self) -> bool {
+        self.0.oidc_subject.is_some()
+    }
 }
 
 impl crate::connection::Keyset for user::Entity {
