@@ -9,6 +9,7 @@ mod m20261125_000002_audit_append_only;
 mod m20261125_000003_service_search;
 mod m20261125_000004_partner_indexes;
 mod m20261126_000001_audit_caller_request_id;
+mod m20261126_000020_daily_work;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_service_search::Migration),
             Box::new(m20261125_000004_partner_indexes::Migration),
             Box::new(m20261126_000001_audit_caller_request_id::Migration),
+            Box::new(m20261126_000020_daily_work::Migration),
         ]
     }
 }

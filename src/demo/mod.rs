@@ -339,18 +339,27 @@ impl Demo {
                 opened_by: Some(intake),
                 opened_at,
                 closed_at: None,
+                outcome: None,
+                closed_by: None,
             };
             for &life_domain in &domains {
                 self.help_request_life_domains
                     .push(help_request_life_domain::Model { help_request_id: help.id, life_domain });
             }
             if n % 3 == 0 {
+                let note_id = id(rng);
                 self.case_notes.push(case_note::Model {
-                    id: id(rng),
-                    help_request_id: help.id,
+                    id: note_id,
+                    client_id: client.id,
+                    help_request_id: Some(help.id),
+                    thread_id: note_id,
+                    version: 1,
                     author_id: case_worker,
                     body: people::CASE_NOTES[n % people::CASE_NOTES.len()].into(),
+                    shared_with_client: false,
+                    noted_at: opened_at + Duration::hours(2),
                     created_at: opened_at + Duration::hours(2),
+                    superseded_at: None,
                 });
             }
             help_of_client.push((client.id, help.id, opened_at));

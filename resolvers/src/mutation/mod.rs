@@ -2,7 +2,11 @@
 //! transaction, together with its audit entry: it happens entirely or not at all.
 
 mod appointments;
+mod case_notes;
+mod client_fields;
+mod clients;
 mod consents;
+mod help_requests;
 mod intake;
 mod referrals;
 mod services;
@@ -12,7 +16,10 @@ use async_graphql::MergedObject;
 use crate::error::{ApiError, ApiResult};
 
 pub use appointments::BookAppointmentInput;
+pub use case_notes::AddCaseNoteInput;
+pub use clients::UpdateClientInput;
 pub use consents::RecordConsentInput;
+pub use help_requests::UpdateHelpRequestInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
 pub use referrals::{CreateReferralInput, IdempotencyKey};
 pub use services::{ServiceInput, replace_lists as replace_service_lists};
@@ -25,6 +32,9 @@ pub struct Mutation(
     referrals::ReferralMutation,
     appointments::AppointmentMutation,
     services::ServiceMutation,
+    case_notes::CaseNoteMutation,
+    help_requests::HelpRequestMutation,
+    clients::ClientMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.
