@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod audit;
 mod auth;
+mod daily_work;
 mod dashboard;
 mod demo;
 mod documents;
