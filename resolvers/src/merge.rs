@@ -37,18 +37,31 @@ pub struct Merged {
     pub trace: client_merge::Model,
 }
 
-/// Merges `duplicate` into `kept` (both already read, inside `txn`), on behalf of `by`.
+/// Who merges, when, and the id of the merge's trace.
+pub struct Merge {
+    pub by: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub trace_id: Uuid,
+}
+
+impl Merge {
+    /// A merge by `by`, now.
+    pub fn now(by: Option<Uuid>, at: DateTime<Utc>) -> Self {
+        Merge { by, at, trace_id: Uuid::now_v7() }
+    }
+}
+
+/// Merges `duplicate` into `kept` (both already read, inside `txn`).
 pub async fn merge_clients(
     txn: &impl ConnectionTrait,
     kept: client::Model,
     duplicate: client::Model,
-    by: Option<Uuid>,
-    now: DateTime<Utc>,
+    merge: Merge,
 ) -> ApiResult<Merged> {
     if kept.id == duplicate.id {
         return Err(ApiError::bad_input("mergeId", "a client cannot be merged into itself"));
     }
-    let combined = combine(kept, &duplicate, now)?;
+    let combined = combine(kept, &duplicate, merge.at)?;
     let moved = move_references(txn, duplicate.id, combined.id).await?;
     let deleted = client::Entity::delete_by_id(duplicate.id).exec(txn).await.map_err(collision)?;
     if deleted.rows_affected != 1 {
@@ -56,11 +69,11 @@ pub async fn merge_clients(
     }
     let kept = combined.into_active_model().reset_all().update(txn).await.map_err(collision)?;
     let trace = client_merge::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(merge.trace_id),
         kept_client_id: Set(kept.id),
         merged_client_id: Set(duplicate.id),
-        merged_by: Set(by),
-        merged_at: Set(now),
+        merged_by: Set(merge.by),
+        merged_at: Set(merge.at),
         moved: Set(moved.iter().map(|(table, n)| format!("{table}={n}")).collect::<Vec<_>>().join(",")),
     }
     .insert(txn)

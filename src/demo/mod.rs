@@ -3,6 +3,7 @@
 //! status spread over the past six months. Deterministic (seeded), written in one transaction,
 //! and loaded only into an empty database.
 
+mod daily;
 mod people;
 mod social_map;
 
@@ -84,6 +85,9 @@ pub async fn load_scaled(
     insert_all(&txn, demo.consents).await.context("consents")?;
     insert_all(&txn, demo.referrals.clone()).await.context("referrals")?;
     insert_all(&txn, demo.referral_events).await.context("referral events")?;
+    if let Some(duplicate) = &demo.duplicate {
+        daily::merge_duplicate(&txn, duplicate).await.context("the merged duplicate")?;
+    }
     txn.commit().await?;
     Ok(Summary {
         organisations: demo.organisations.len(),
@@ -134,6 +138,8 @@ struct Demo {
     consents: Vec<consent::Model>,
     referrals: Vec<referral::Model>,
     referral_events: Vec<referral_event::Model>,
+    /// A client registered twice, merged when the demo is written.
+    duplicate: Option<daily::Duplicate>,
 }
 
 /// The contract's demo users: (organisation key, e-mail, name, role).
@@ -177,6 +183,7 @@ impl Demo {
         let orgs = demo.social_map(&mut rng, now);
         let users = demo.people(&mut rng, &orgs, now);
         demo.trajectories(&mut rng, &orgs, &users, now, scale);
+        demo.daily_work(&users, now);
         demo
     }
 

@@ -942,3 +942,41 @@ async fn case_notes_of_a_page_of_clients_cost_the_same_whatever_its_size() {
     println!("client case notes: {} statements for 1 client, {} for 4", counts[0], counts[1]);
     assert_eq!(counts[0], counts[1]);
 }
+
+#[tokio::test]
+async fn the_demo_shows_the_daily_work() {
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let notes = case_note::Entity::find().all(db).await.unwrap();
+    assert!(notes.iter().any(|n| n.version == 3), "notes corrected twice");
+    assert!(notes.iter().filter(|n| n.superseded_at.is_some()).count() >= 5, "earlier versions kept");
+    assert!(
+        notes.iter().any(|n| n.help_request_id.is_none() && n.shared_with_client),
+        "shared notes on a client"
+    );
+    let closed = help_request::Entity::find()
+        .filter(help_request::Column::Outcome.is_not_null())
+        .count(db)
+        .await
+        .unwrap();
+    assert!(closed > 0, "closed help requests with their outcome");
+    let merges = client_merge::Entity::find().all(db).await.unwrap();
+    assert_eq!(merges.len(), 1, "a merged duplicate");
+    let merge = &merges[0];
+    assert!(client::Entity::find_by_id(merge.merged_client_id).one(db).await.unwrap().is_none());
+    assert_eq!(
+        merge.moved,
+        "appointments=0,case_notes=1,client_merges=0,consents=0,help_requests=1,referrals=0"
+    );
+    assert_eq!(client::Entity::find().count(db).await.unwrap(), 48, "the contract's 48 clients");
+    // Through the API: the kept client with what came from the duplicate.
+    let read = ok(
+        &app,
+        Who::CaseWorker,
+        "query($id: ID!) { client(id: $id) { phone helpRequests { channel caseNotes { body } } } }",
+        json!({ "id": merge.kept_client_id }),
+    )
+    .await;
+    let requests = read["client"]["helpRequests"].as_array().unwrap();
+    assert!(requests.len() >= 2 && requests.iter().any(|h| h["channel"] == "PHONE"), "{read}");
+}

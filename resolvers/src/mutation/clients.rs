@@ -17,6 +17,7 @@ use crate::audit::record_change;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
+use crate::merge::{Merge, merge_clients};
 use crate::policy::{self, CLIENT_EDITORS, CLIENT_MERGERS};
 use crate::types::client::Client;
 use crate::types::parse_id;
@@ -184,8 +185,8 @@ impl ClientMutation {
         let txn = crate::write_transaction(ctx).await?;
         let kept = client_in_scope(&txn, caller, keep_id).await?;
         let duplicate = client_in_scope(&txn, caller, merge_id).await?;
-        let now = Utc::now().trunc_subsecs(6);
-        let merged = crate::merge::merge_clients(&txn, kept, duplicate, caller.user_id(), now).await?;
+        let merge = Merge::now(caller.user_id(), Utc::now().trunc_subsecs(6));
+        let merged = merge_clients(&txn, kept, duplicate, merge).await?;
         record_change(ctx, &txn, "MERGE", "Client", merge_id, Some(keep_id)).await?;
         txn.commit().await?;
         Ok(Client(merged.kept))
