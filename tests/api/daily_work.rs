@@ -980,3 +980,53 @@ async fn the_demo_shows_the_daily_work() {
     let requests = read["client"]["helpRequests"].as_array().unwrap();
     assert!(requests.len() >= 2 && requests.iter().any(|h| h["channel"] == "PHONE"), "{read}");
 }
+
+#[tokio::test]
+async fn each_role_sees_only_the_daily_work_it_may_do() {
+    use entities::Role::*;
+    for role in [Public, Partner, Intake, CaseWorker, Analyst, Admin] {
+        let sdl = schema::sdl_for(role).await;
+        let staff = matches!(role, Intake | CaseWorker | Admin);
+        for needle in [
+            "type CaseNote ",
+            "input AddCaseNoteInput",
+            "input UpdateClientInput",
+            "addCaseNote(",
+            "updateClient(",
+            "caseNotes: [CaseNote!]",
+            "versions: [CaseNote!]!",
+            "outcome: String",
+        ] {
+            assert_eq!(sdl.contains(needle), staff, "{role}: {needle}");
+        }
+        let writes = matches!(role, CaseWorker | Admin);
+        for needle in ["input UpdateHelpRequestInput", "updateHelpRequest(", "closeHelpRequest("] {
+            assert_eq!(sdl.contains(needle), writes, "{role}: {needle}");
+        }
+        assert_eq!(sdl.contains("mergeClients("), role == Admin, "{role}: mergeClients");
+    }
+}
+
+#[tokio::test]
+async fn two_merges_of_one_pair_at_once_do_not_deadlock() {
+    let app = TestApp::spawn().await;
+    let a = register(&app, json!({ "givenName": "Gelijk", "familyName": "Tijdig" })).await;
+    let b = register(&app, json!({ "givenName": "Gelijk", "familyName": "Tijdig" })).await;
+    open_help_request(&app, &a, "Vraag van a").await;
+    open_help_request(&app, &b, "Vraag van b").await;
+    const MERGE: &str = "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { id } }";
+    let (one, two) = tokio::join!(
+        app.query_over(Transport::Http, Who::Admin, MERGE, json!({ "k": a, "m": b })),
+        app.query_over(Transport::Http, Who::Admin, MERGE, json!({ "k": b, "m": a })),
+    );
+    let mut outcomes = [outcome_of(&one), outcome_of(&two)];
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(outcomes, [NotFound, Ok], "{one} {two}");
+    let survivor = if codes(&one).is_empty() { &a } else { &b };
+    let requests = help_request::Entity::find()
+        .filter(help_request::Column::ClientId.eq(survivor.parse::<Uuid>().unwrap()))
+        .count(&app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(requests, 2);
+}

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, SubsecRound, Utc};
 use entities::client;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -183,8 +183,7 @@ impl ClientMutation {
         }
 
         let txn = crate::write_transaction(ctx).await?;
-        let kept = client_in_scope(&txn, caller, keep_id).await?;
-        let duplicate = client_in_scope(&txn, caller, merge_id).await?;
+        let (kept, duplicate) = pair_in_scope(&txn, caller, keep_id, merge_id).await?;
         let merge = Merge::now(caller.user_id(), Utc::now().trunc_subsecs(6));
         let merged = merge_clients(&txn, kept, duplicate, merge).await?;
         record_change(ctx, &txn, "MERGE", "Client", merge_id, Some(keep_id)).await?;
@@ -201,6 +200,30 @@ async fn client_in_scope(txn: &DatabaseTransaction, caller: &Caller, id: Uuid) -
         .one(txn)
         .await?
         .ok_or(ApiError::NotFound("client"))
+}
+
+/// Both clients of a merge, locked in one statement in the order of their ids, so that two
+/// merges of the same pair (either way round) wait for each other instead of deadlocking; the
+/// second then finds one of them gone (NOT_FOUND).
+async fn pair_in_scope(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    keep: Uuid,
+    merge: Uuid,
+) -> ApiResult<(client::Model, client::Model)> {
+    let mut rows = client::Entity::find()
+        .filter(client::Column::Id.is_in([keep, merge]))
+        .filter(policy::clients(caller))
+        .order_by_asc(client::Column::Id)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    let mut take = |id: Uuid| {
+        let at = rows.iter().position(|c| c.id == id).ok_or(ApiError::NotFound("client"))?;
+        Ok::<_, ApiError>(rows.swap_remove(at))
+    };
+    let kept = take(keep)?;
+    Ok((kept, take(merge)?))
 }
 
 /// CONFLICT when another client holds `number` (the number is unique over all clients), naming
