@@ -127,13 +127,16 @@ pub async fn record_change(
 /// through `client_merges`). Nothing for an id that was itself merged away: its rows are read as
 /// the kept client's.
 pub fn of_client(client: Uuid) -> Condition {
-    let merges = || Query::select().expr(Expr::val(1)).from(client_merge::Entity).to_owned();
     let merged_into_it = Query::select()
         .column(client_merge::Column::MergedClientId)
         .from(client_merge::Entity)
         .and_where(client_merge::Column::KeptClientId.eq(client))
         .to_owned();
-    let merged_away = merges().and_where(client_merge::Column::MergedClientId.eq(client)).to_owned();
+    let merged_away = Query::select()
+        .expr(Expr::val(1))
+        .from(client_merge::Entity)
+        .and_where(client_merge::Column::MergedClientId.eq(client))
+        .to_owned();
     Condition::all()
         .add(
             Condition::any()

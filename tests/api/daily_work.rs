@@ -1030,3 +1030,47 @@ async fn two_merges_of_one_pair_at_once_do_not_deadlock() {
         .unwrap();
     assert_eq!(requests, 2);
 }
+
+#[tokio::test]
+async fn a_reference_the_merge_does_not_know_stops_it_whole() {
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let keep = register(&app, json!({ "givenName": "Karel", "familyName": "Vergeten" })).await;
+    let duplicate = register(&app, json!({ "givenName": "Karel", "familyName": "Vergetn" })).await;
+    open_help_request(&app, &duplicate, "Vraag").await;
+    // A table added later, whose rows the merge would not move.
+    db.execute_unprepared("CREATE TABLE client_badges (id INTEGER PRIMARY KEY, client_id UUID NOT NULL REFERENCES clients (id))")
+        .await
+        .unwrap();
+    let placeholder = if app.database.is_postgres() { "$1" } else { "?" };
+    let id: Uuid = duplicate.parse().unwrap();
+    let sql = format!("INSERT INTO client_badges (id, client_id) VALUES (1, {placeholder})");
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [id.into()]))
+        .await
+        .unwrap();
+    assert!(
+        client_references(&app).await.contains(&("client_badges".into(), "client_id".into())),
+        "the catalogue sees it"
+    );
+
+    let refused = app
+        .query(
+            Who::Admin,
+            "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { id } }",
+            json!({ "k": keep, "m": duplicate }),
+        )
+        .await;
+    assert_eq!(codes(&refused), ["INTERNAL"], "{refused}");
+    assert!(client::Entity::find_by_id(id).one(db).await.unwrap().is_some(), "the duplicate stays");
+    let still =
+        help_request::Entity::find().filter(help_request::Column::ClientId.eq(id)).count(db).await.unwrap();
+    assert_eq!(still, 1, "nothing moved");
+    assert_eq!(
+        client_merge::Entity::find()
+            .filter(client_merge::Column::MergedClientId.eq(id))
+            .count(db)
+            .await
+            .unwrap(),
+        0
+    );
+}
