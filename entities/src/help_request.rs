@@ -17,6 +17,9 @@ pub struct Model {
     pub opened_by: Option<Uuid>,
     pub opened_at: DateTimeUtc,
     pub closed_at: Option<DateTimeUtc>,
+    /// What came of it, as written when it was closed by hand (none when its last referral closed it).
+    pub outcome: Option<String>,
+    pub closed_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

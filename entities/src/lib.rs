@@ -9,6 +9,7 @@ pub mod appointment;
 pub mod audit_entry;
 pub mod case_note;
 pub mod client;
+pub mod client_merge;
 pub mod consent;
 pub mod help_request;
 pub mod help_request_life_domain;

@@ -11,6 +11,7 @@ mod m20261125_000004_partner_indexes;
 mod m20261126_000001_audit_caller_request_id;
 mod m20261126_000002_administration;
 mod m20261127_000001_users_oidc_subject;
+mod m20261126_000020_daily_work;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_audit_caller_request_id::Migration),
             Box::new(m20261126_000002_administration::Migration),
             Box::new(m20261127_000001_users_oidc_subject::Migration),
+            Box::new(m20261126_000020_daily_work::Migration),
         ]
     }
 }

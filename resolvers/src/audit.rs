@@ -10,8 +10,9 @@ use std::sync::Mutex;
 
 use async_graphql::Context;
 use chrono::{SubsecRound, Utc};
-use entities::audit_entry;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use entities::{audit_entry, client_merge};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::caller::Caller;
@@ -148,4 +149,28 @@ pub async fn record_command(
     .exec_without_returning(txn)
     .await?;
     Ok(())
+}
+
+/// The audit rows about `client`: its own, and those written under the ids of the duplicates
+/// merged into it (the log is append-only: a merge cannot rewrite them, so they are read
+/// through `client_merges`). Nothing for an id that was itself merged away: its rows are read as
+/// the kept client's.
+pub fn of_client(client: Uuid) -> Condition {
+    let merged_into_it = Query::select()
+        .column(client_merge::Column::MergedClientId)
+        .from(client_merge::Entity)
+        .and_where(client_merge::Column::KeptClientId.eq(client))
+        .to_owned();
+    let merged_away = Query::select()
+        .expr(Expr::val(1))
+        .from(client_merge::Entity)
+        .and_where(client_merge::Column::MergedClientId.eq(client))
+        .to_owned();
+    Condition::all()
+        .add(
+            Condition::any()
+                .add(audit_entry::Column::ClientId.eq(client))
+                .add(audit_entry::Column::ClientId.in_subquery(merged_into_it)),
+        )
+        .add(Expr::exists(merged_away).not())
 }

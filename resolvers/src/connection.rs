@@ -58,6 +58,10 @@ pub mod caps {
     pub const CONSENTS_PER_CLIENT: usize = 20;
     /// A help request's case notes: the most recent.
     pub const CASE_NOTES_PER_HELP_REQUEST: usize = 50;
+    /// A client's case notes (current versions), on any help request or none: the most recent.
+    pub const CASE_NOTES_PER_CLIENT: usize = 50;
+    /// The versions of one case note: the most recent.
+    pub const VERSIONS_PER_CASE_NOTE: usize = 20;
     /// A service's locations: the first by municipality.
     pub const LOCATIONS_PER_SERVICE: usize = 10;
     /// A service's weekly opening hours: the first by weekday and time (four a day).

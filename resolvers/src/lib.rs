@@ -15,6 +15,7 @@ pub mod events;
 pub mod guards;
 pub mod lifecycle;
 pub mod loaders;
+pub mod merge;
 pub mod mutation;
 pub mod national_number;
 pub mod office_hours;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entities::{
-    ConsentScope, LifeDomain, case_note, client, consent, help_request, help_request_life_domain, location,
+    ConsentScope, LifeDomain, client, consent, help_request, help_request_life_domain, location,
     organisation, referral, referral_event, schedule, service, service_at_location, service_language,
     service_life_domain,
 };
@@ -165,9 +165,12 @@ key!(
     ConsentsOf,
     /// The scopes of the client's active consents to the caller's organisation.
     ConsentScopesOf,
-    /// The case notes of a help request, oldest first.
+    /// The case notes of a help request (current versions), oldest first.
     CaseNotesOf,
 );
+
+mod case_notes;
+pub use case_notes::{CaseNoteVersionsOf, CaseNotesOfClient};
 
 fn ids<K: Copy + Into<Uuid>>(keys: &[K]) -> Vec<Uuid> {
     keys.iter().map(|k| (*k).into()).collect()
@@ -452,24 +455,6 @@ impl Fetch<ConsentScopesOf> for Loaders {
             }
         }
         Ok(map)
-    }
-}
-
-impl Fetch<CaseNotesOf> for Loaders {
-    type Value = Vec<case_note::Model>;
-    async fn fetch(&self, keys: &[CaseNotesOf]) -> ApiResult<HashMap<CaseNotesOf, Self::Value>> {
-        let rows = capped_children(
-            &self.db,
-            case_note::Entity::find()
-                .filter(case_note::Column::HelpRequestId.is_in(ids(keys)))
-                .filter(policy::case_notes(&self.caller)),
-            case_note::Column::HelpRequestId,
-            &columns::<case_note::Entity>(&[case_note::Column::CreatedAt, case_note::Column::Id]),
-            Keep::Last,
-            caps::CASE_NOTES_PER_HELP_REQUEST,
-        )
-        .await?;
-        Ok(rekey(group(rows, |n| n.help_request_id), CaseNotesOf))
     }
 }
 

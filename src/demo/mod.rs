@@ -3,6 +3,7 @@
 //! status spread over the past six months. Deterministic (seeded), written in one transaction,
 //! and loaded only into an empty database.
 
+mod daily;
 mod people;
 mod social_map;
 
@@ -84,6 +85,9 @@ pub async fn load_scaled(
     insert_all(&txn, demo.consents).await.context("consents")?;
     insert_all(&txn, demo.referrals.clone()).await.context("referrals")?;
     insert_all(&txn, demo.referral_events).await.context("referral events")?;
+    if let Some(duplicate) = &demo.duplicate {
+        daily::merge_duplicate(&txn, duplicate).await.context("the merged duplicate")?;
+    }
     txn.commit().await?;
     Ok(Summary {
         organisations: demo.organisations.len(),
@@ -134,6 +138,8 @@ struct Demo {
     consents: Vec<consent::Model>,
     referrals: Vec<referral::Model>,
     referral_events: Vec<referral_event::Model>,
+    /// A client registered twice, merged when the demo is written.
+    duplicate: Option<daily::Duplicate>,
 }
 
 /// The contract's demo users: (organisation key, e-mail, name, role).
@@ -177,6 +183,7 @@ impl Demo {
         let orgs = demo.social_map(&mut rng, now);
         let users = demo.people(&mut rng, &orgs, now);
         demo.trajectories(&mut rng, &orgs, &users, now, scale);
+        demo.daily_work(&users, now);
         demo
     }
 
@@ -343,18 +350,27 @@ impl Demo {
                 opened_by: Some(intake),
                 opened_at,
                 closed_at: None,
+                outcome: None,
+                closed_by: None,
             };
             for &life_domain in &domains {
                 self.help_request_life_domains
                     .push(help_request_life_domain::Model { help_request_id: help.id, life_domain });
             }
             if n % 3 == 0 {
+                let note_id = id(rng);
                 self.case_notes.push(case_note::Model {
-                    id: id(rng),
-                    help_request_id: help.id,
+                    id: note_id,
+                    client_id: client.id,
+                    help_request_id: Some(help.id),
+                    thread_id: note_id,
+                    version: 1,
                     author_id: case_worker,
                     body: people::CASE_NOTES[n % people::CASE_NOTES.len()].into(),
+                    shared_with_client: false,
+                    noted_at: opened_at + Duration::hours(2),
                     created_at: opened_at + Duration::hours(2),
+                    superseded_at: None,
                 });
             }
             help_of_client.push((client.id, help.id, opened_at));

@@ -331,18 +331,27 @@ async fn a_clients_help_requests_consents_and_notes_are_capped_to_the_most_recen
             opened_by: Some(author),
             opened_at: long_ago + chrono::Duration::days(i),
             closed_at: None,
+            outcome: None,
+            closed_by: None,
         };
         request.clone().into_active_model().insert(&app.db.conn).await.unwrap();
         latest_request = Some(request);
     }
     let latest_request = latest_request.unwrap();
     for i in 0..60 {
+        let id = Uuid::new_v4();
         let note = case_note::Model {
-            id: Uuid::new_v4(),
-            help_request_id: latest_request.id,
+            id,
+            client_id: client.id,
+            help_request_id: Some(latest_request.id),
+            thread_id: id,
+            version: 1,
             author_id: author,
             body: format!("Notitie {i}"),
+            shared_with_client: false,
+            noted_at: long_ago + chrono::Duration::hours(i),
             created_at: long_ago + chrono::Duration::hours(i),
+            superseded_at: None,
         };
         note.into_active_model().insert(&app.db.conn).await.unwrap();
     }

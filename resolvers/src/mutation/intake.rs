@@ -7,11 +7,11 @@ use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ExprTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use super::client_fields as fields;
 use super::{conflict_on_unique, text};
 use crate::audit::record_change;
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
-use crate::national_number::NationalRegisterNumber;
 use crate::policy::{self, INTAKE_STAFF};
 use crate::types::client::Client;
 use crate::types::help_request::HelpRequest;
@@ -64,46 +64,21 @@ impl IntakeMutation {
     #[graphql(guard = "RoleIn(INTAKE_STAFF)", visible = "crate::policy::visible::intake")]
     async fn register_client(&self, ctx: &Context<'_>, input: RegisterClientInput) -> ApiResult<Client> {
         let caller = crate::caller_of(ctx)?;
-        let given = text("input.givenName", &input.given_name, 100)?;
-        let family = text("input.familyName", &input.family_name, 100)?;
-        let today = Utc::now().date_naive();
-        if let Some(born) = input.date_of_birth {
-            if born > today || born < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(born) {
-                return Err(ApiError::bad_input("input.dateOfBirth", "must lie between 1900 and today"));
-            }
-        }
-        let number = match input.national_register_number.as_deref().map(str::trim).filter(|n| !n.is_empty())
-        {
-            Some(n) => Some(
-                NationalRegisterNumber::parse(n)
-                    .map_err(|why| ApiError::bad_input("input.nationalRegisterNumber", why))?
-                    .into_string(),
-            ),
-            None => None,
-        };
-        let email = optional("input.email", input.email, 200)?;
-        if email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(' ')) {
-            return Err(ApiError::bad_input("input.email", "not an e-mail address"));
-        }
-        let phone = optional("input.phone", input.phone, 40)?;
-        if phone.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || " +()./-".contains(c))) {
-            return Err(ApiError::bad_input("input.phone", "only digits, spaces and + ( ) . / -"));
-        }
-        let language =
-            optional("input.preferredLanguage", input.preferred_language, 10)?.map(|l| l.to_lowercase());
-        let (street, postcode, municipality) = match input.address {
-            Some(a) => (
-                optional("input.address.street", a.street, 200)?,
-                Some(text("input.address.postcode", &a.postcode, 10)?),
-                Some(text("input.address.municipality", &a.municipality, 100)?),
-            ),
+        let given = fields::name("input.givenName", &input.given_name)?;
+        let family = fields::name("input.familyName", &input.family_name)?;
+        let born = fields::date_of_birth("input.dateOfBirth", input.date_of_birth)?;
+        let number = fields::national_number("input.nationalRegisterNumber", input.national_register_number)?;
+        let email = fields::email("input.email", input.email)?;
+        let phone = fields::phone("input.phone", input.phone)?;
+        let language = fields::language("input.preferredLanguage", input.preferred_language)?;
+        let address = input.address.map(|a| fields::address("input.address", a)).transpose()?;
+        let (street, postcode, municipality) = match address {
+            Some(a) => (a.street, Some(a.postcode), Some(a.municipality)),
             None => (None, None, None),
         };
 
         let txn = crate::write_transaction(ctx).await?;
-        if let Some(existing) =
-            likely_duplicate(&txn, &given, &family, input.date_of_birth, number.as_deref()).await?
-        {
+        if let Some(existing) = likely_duplicate(&txn, &given, &family, born, number.as_deref()).await? {
             return Err(ApiError::Conflict(format!(
                 "this client seems registered already: client {existing}"
             )));
@@ -113,7 +88,7 @@ impl IntakeMutation {
             id: Set(Uuid::now_v7()),
             given_name: Set(given),
             family_name: Set(family),
-            date_of_birth: Set(input.date_of_birth),
+            date_of_birth: Set(born),
             national_register_number: Set(number),
             street: Set(street),
             postcode: Set(postcode),
@@ -169,6 +144,8 @@ impl IntakeMutation {
             opened_by: Set(caller.user_id()),
             opened_at: Set(Utc::now().trunc_subsecs(6)),
             closed_at: Set(None),
+            outcome: Set(None),
+            closed_by: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -183,14 +160,6 @@ impl IntakeMutation {
         record_change(ctx, &txn, "CREATE", "HelpRequest", row.id, Some(client_id)).await?;
         txn.commit().await?;
         Ok(HelpRequest(row))
-    }
-}
-
-/// An optional text field: trimmed, empty as none, at most `max` characters.
-fn optional(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => text(field, v, max).map(Some),
-        None => Ok(None),
     }
 }
 

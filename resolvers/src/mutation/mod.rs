@@ -3,7 +3,11 @@
 
 mod administration;
 mod appointments;
+mod case_notes;
+mod client_fields;
+mod clients;
 mod consents;
+mod help_requests;
 mod intake;
 mod referrals;
 mod services;
@@ -14,7 +18,10 @@ use crate::error::{ApiError, ApiResult};
 
 pub use administration::{AddUserInput, OrganisationInput, add_user, create_organisation};
 pub use appointments::BookAppointmentInput;
+pub use case_notes::AddCaseNoteInput;
+pub use clients::UpdateClientInput;
 pub use consents::RecordConsentInput;
+pub use help_requests::UpdateHelpRequestInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
 pub use referrals::{CreateReferralInput, IdempotencyKey};
 pub use services::{ServiceInput, replace_lists as replace_service_lists};
@@ -28,6 +35,9 @@ pub struct Mutation(
     appointments::AppointmentMutation,
     services::ServiceMutation,
     administration::AdministrationMutation,
+    case_notes::CaseNoteMutation,
+    help_requests::HelpRequestMutation,
+    clients::ClientMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

@@ -10,7 +10,7 @@ use entities::{
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, Set,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -239,11 +239,18 @@ async fn check_referral(
         .filter(|o| o.is_network_partner && o.active && o.id != sender)
         .ok_or_else(|| ApiError::bad_input("input.recipientId", "not a network partner you can refer to"))?;
     if let Some(help_request) = help_request_id {
-        help_request::Entity::find_by_id(help_request)
+        // Locked, so that closing it (which checks its open referrals) waits for this one.
+        let found = help_request::Entity::find_by_id(help_request)
             .filter(help_request::Column::ClientId.eq(client_id))
+            .lock_exclusive()
             .one(txn)
             .await?
             .ok_or_else(|| ApiError::bad_input("input.helpRequestId", "not a help request of this client"))?;
+        if found.status == HelpRequestStatus::Closed {
+            return Err(ApiError::Conflict(format!(
+                "help request {help_request} is closed: refer on a new one"
+            )));
+        }
     }
     let covered = service_life_domain::Entity::find()
         .filter(service_life_domain::Column::LifeDomain.eq(domain))

@@ -18,7 +18,9 @@
 //! | clients         | –      | of referrals sent to/by its org  | read   | read        | –       | all   |
 //! | client fields   | –      | per active consent to its org    | all    | all         | –       | all   |
 //! | help requests   | –      | of its clients, with SITUATION   | read   | read        | –       | all   |
-//! | case notes      | –      | never                            | read   | read        | –       | all   |
+//! | case notes      | –      | never                            | read, write | read, write | – | all |
+//! | help request changes | – | –                                | open   | open, change, close | – | all |
+//! | client changes  | –      | –                                | edit   | edit        | –       | edit, merge |
 //! | consents        | –      | those given to its org           | read   | read        | –       | all   |
 //! | referrals       | –      | sent to or by its org            | read   | read        | –       | all   |
 //! | referral events | –      | of the referrals it sees         | read   | read        | –       | all   |

@@ -16,8 +16,21 @@ pub const INTAKE_STAFF: &[Role] = CLIENT_STAFF;
 /// Roles that record and revoke a client's consent.
 pub const CONSENT_RECORDERS: &[Role] = CLIENT_STAFF;
 
-/// Roles that read case notes.
+/// Roles that read case notes (and how a help request ended, its outcome).
 pub const CASE_NOTE_READERS: &[Role] = CLIENT_STAFF;
+
+/// Roles that write case notes and correct them (a correction is a new version).
+pub const CASE_NOTE_WRITERS: &[Role] = CLIENT_STAFF;
+
+/// Roles that change a client's data (contact, address, national register number).
+pub const CLIENT_EDITORS: &[Role] = CLIENT_STAFF;
+
+/// Roles that change and close help requests: the case workers ("read, write"); the desk
+/// opens them but does not change them.
+pub const HELP_REQUEST_WRITERS: &[Role] = &[CaseWorker, Admin];
+
+/// Roles that merge a duplicate client into another.
+pub const CLIENT_MERGERS: &[Role] = &[Admin];
 
 /// Roles that may ask for clients at all (a partner then sees only its own).
 pub const CLIENT_READERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
@@ -111,6 +124,26 @@ pub mod visible {
     /// Registering clients, opening help requests, creating referrals.
     pub fn intake(ctx: &Context<'_>) -> bool {
         super::INTAKE_STAFF.contains(&role(ctx))
+    }
+
+    /// Writing and correcting case notes.
+    pub fn case_note_writing(ctx: &Context<'_>) -> bool {
+        super::CASE_NOTE_WRITERS.contains(&role(ctx))
+    }
+
+    /// Changing a client's data.
+    pub fn client_editing(ctx: &Context<'_>) -> bool {
+        super::CLIENT_EDITORS.contains(&role(ctx))
+    }
+
+    /// Changing and closing help requests.
+    pub fn help_request_writing(ctx: &Context<'_>) -> bool {
+        super::HELP_REQUEST_WRITERS.contains(&role(ctx))
+    }
+
+    /// Merging duplicate clients.
+    pub fn client_merging(ctx: &Context<'_>) -> bool {
+        super::CLIENT_MERGERS.contains(&role(ctx))
     }
 
     /// Recording and revoking consent.

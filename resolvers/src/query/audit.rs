@@ -16,7 +16,8 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// Who read or changed what, newest first; narrowed to one client and/or one user.
+    /// Who read or changed what, newest first; narrowed to one client (with what was written
+    /// under the ids of duplicates merged into it) and/or one user.
     #[graphql(
         guard = "RoleIn(AUDIT_READERS)",
         visible = "crate::policy::visible::audit_log",
@@ -32,7 +33,7 @@ impl AuditQuery {
     ) -> ApiResult<Page<AuditEntry>> {
         let mut select = audit_entry::Entity::find();
         if let Some(client) = client_id {
-            select = select.filter(audit_entry::Column::ClientId.eq(parse_id(&client, "clientId")?));
+            select = select.filter(crate::audit::of_client(parse_id(&client, "clientId")?));
         }
         if let Some(user) = user_id {
             select = select.filter(audit_entry::Column::UserId.eq(parse_id(&user, "userId")?));

@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
 use entities::{client, referral};
 
+use super::case_note::CaseNote;
 use super::consent::Consent;
 use super::help_request::HelpRequest;
 use super::referral::Referral;
@@ -9,8 +10,11 @@ use super::{Address, id};
 use crate::connection::{Keyset, Page, PageArgs, Sort, capped, caps, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
-use crate::guards::ClientData;
-use crate::loaders::{ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader};
+use crate::guards::{ClientData, RoleIn};
+use crate::loaders::{
+    CaseNotesOfClient, ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader,
+};
+use crate::policy::CASE_NOTE_READERS;
 use crate::policy::Category::*;
 
 /// A citizen with a welfare question, and the owner of their trajectory. Each personal field is
@@ -69,6 +73,18 @@ impl Client {
     async fn consents(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Consent>>> {
         let rows = request_loader(ctx)?.load_one(ConsentsOf(self.0.id)).await?;
         Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
+    }
+    /// The welfare house's most recent case notes on this client, on any of its help requests or
+    /// none (at most 50, each in its current version), oldest first; never shown to partners.
+    #[graphql(
+        guard = "RoleIn(CASE_NOTE_READERS)",
+        visible = "crate::policy::visible::case_notes",
+        complexity = "capped(caps::CASE_NOTES_PER_CLIENT, child_complexity)"
+    )]
+    async fn case_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<CaseNote>>> {
+        crate::audit::record_read(ctx, self.0.id, "CASE_NOTES")?;
+        let notes = request_loader(ctx)?.load_one(CaseNotesOfClient(self.0.id)).await?;
+        Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
     }
     /// The client's referrals that you may see, newest first.
     #[graphql(complexity = "crate::connection::complexity(first, child_complexity)")]

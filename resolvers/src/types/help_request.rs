@@ -1,7 +1,8 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use entities::{case_note, help_request};
+use entities::help_request;
 
+use super::case_note::CaseNote;
 use super::client::Client;
 use super::{LifeDomain, id};
 use crate::connection::{capped, caps};
@@ -44,8 +45,15 @@ impl HelpRequest {
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }
-    /// The welfare house's most recent case notes (at most 50), oldest first; never shown to
-    /// partners.
+    /// What came of it, as `closeHelpRequest` recorded it (`null` until then, also while its last
+    /// referral's answer has closed it); like case notes, never shown to partners.
+    #[graphql(guard = "RoleIn(CASE_NOTE_READERS)", visible = "crate::policy::visible::case_notes")]
+    async fn outcome(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        crate::audit::record_read(ctx, self.0.client_id, "CASE_NOTES")?;
+        Ok(self.0.outcome.as_deref())
+    }
+    /// The welfare house's most recent case notes on this help request (at most 50, each in its
+    /// current version), oldest first; never shown to partners.
     #[graphql(
         guard = "RoleIn(CASE_NOTE_READERS)",
         visible = "crate::policy::visible::case_notes",
@@ -55,24 +63,5 @@ impl HelpRequest {
         crate::audit::record_read(ctx, self.0.client_id, "CASE_NOTES")?;
         let notes = request_loader(ctx)?.load_one(CaseNotesOf(self.0.id)).await?;
         Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
-    }
-}
-
-/// A case worker's note on a help request.
-pub struct CaseNote(pub case_note::Model);
-
-#[Object]
-impl CaseNote {
-    async fn id(&self) -> ID {
-        id(self.0.id)
-    }
-    async fn body(&self) -> &str {
-        &self.0.body
-    }
-    async fn author_id(&self) -> ID {
-        id(self.0.author_id)
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
     }
 }

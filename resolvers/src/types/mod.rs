@@ -2,6 +2,7 @@
 
 pub mod appointment;
 pub mod audit;
+pub mod case_note;
 pub mod client;
 pub mod consent;
 pub mod dashboard;
