@@ -223,6 +223,9 @@ async fn add_user(
     let command = "welzijnshuis user add";
     let organisation = match (organisation, new_welfare_house) {
         (Some(id), _) => id,
+        (None, Some(_)) if role != Role::Admin => {
+            anyhow::bail!("the welfare house's first person is its administrator: --role ADMIN")
+        }
         (None, Some(house)) => {
             let input = OrganisationInput {
                 name: house,
@@ -264,13 +267,19 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
     db.migrate().await?;
     match action {
         SocialmapAction::Import { file } => {
-            let summary = if file.as_os_str() == "-" {
-                crate::socialmap::import(&db.conn, std::io::stdin()).await?
+            let imported = if file.as_os_str() == "-" {
+                crate::socialmap::import(&db.conn, std::io::stdin()).await
             } else {
                 let opened =
                     std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
-                crate::socialmap::import(&db.conn, opened).await?
+                crate::socialmap::import(&db.conn, opened).await
             };
+            // Out at once: a reader stuck on a stalled input would otherwise keep the process
+            // (and its connection) alive; the database rolls back what the import began.
+            let summary = imported.unwrap_or_else(|err| {
+                eprintln!("error: {err:#}");
+                std::process::exit(1)
+            });
             println!("imported: {} new, {} updated", summary.created, summary.updated);
         }
         SocialmapAction::Export => {

@@ -50,12 +50,20 @@ impl Database {
     /// answers for it there).
     pub async fn connect_with(url: &str, statement_timeout: Duration) -> anyhow::Result<Self> {
         let mut options = ConnectOptions::new(url.to_owned());
+        // A row another transaction holds (an import's, say) is waited for at most this long:
+        // then the write is told to try again (`RATE_LIMITED`, 503), not cut off as too complex.
+        let lock_timeout = format!("{}ms", statement_timeout.min(Duration::from_secs(3)).as_millis());
         let statement_timeout = format!("{}ms", statement_timeout.as_millis());
         options
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", statement_timeout.as_str())]))
+            .map_sqlx_postgres_opts(move |o| {
+                o.options([
+                    ("statement_timeout", statement_timeout.as_str()),
+                    ("lock_timeout", lock_timeout.as_str()),
+                ])
+            })
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)

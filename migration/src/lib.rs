@@ -10,8 +10,8 @@ mod m20261125_000003_service_search;
 mod m20261125_000004_partner_indexes;
 mod m20261126_000001_audit_caller_request_id;
 mod m20261126_000002_administration;
-mod m20261127_000001_users_oidc_subject;
 mod m20261126_000020_daily_work;
+mod m20261127_000001_users_oidc_subject;
 
 pub struct Migrator;
 

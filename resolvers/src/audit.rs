@@ -54,11 +54,13 @@ impl AuditTrail {
         db: &impl ConnectionTrait,
         caller: &Caller,
         provenance: &crate::Provenance,
+        turn: &crate::writes::WriteTurn,
     ) -> ApiResult<()> {
         let reads = self.reads.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
         if reads.is_empty() {
             return Ok(());
         }
+        turn.take().await;
         let operation = self.operation.lock().ok().and_then(|o| o.clone());
         let at = Utc::now().trunc_subsecs(6);
         let rows = reads.into_iter().map(|(client, categories)| audit_entry::ActiveModel {
@@ -131,23 +133,37 @@ pub async fn record_command(
     subject_type: &str,
     subject_id: Uuid,
 ) -> ApiResult<()> {
-    audit_entry::Entity::insert(audit_entry::ActiveModel {
+    Ok(record_commands(txn, command, action, subject_type, &[subject_id]).await?)
+}
+
+/// The audit entries of one command's changes to many rows, in one statement.
+pub async fn record_commands(
+    txn: &impl ConnectionTrait,
+    command: &str,
+    action: &str,
+    subject_type: &str,
+    subject_ids: &[Uuid],
+) -> Result<(), sea_orm::DbErr> {
+    if subject_ids.is_empty() {
+        return Ok(());
+    }
+    let at = Utc::now().trunc_subsecs(6);
+    let rows = subject_ids.iter().map(|&subject| audit_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
-        at: Set(Utc::now().trunc_subsecs(6)),
+        at: Set(at),
         user_id: Set(None),
         role: Set(entities::Role::Admin),
         organisation_id: Set(None),
         action: Set(action.to_owned()),
         subject_type: Set(subject_type.to_owned()),
-        subject_id: Set(Some(subject_id)),
+        subject_id: Set(Some(subject)),
         client_id: Set(None),
         categories: Set(None),
         operation_name: Set(Some(command.to_owned())),
         request_id: Set(None),
         caller_request_id: Set(None),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    });
+    audit_entry::Entity::insert_many(rows).exec_without_returning(txn).await?;
     Ok(())
 }
 

@@ -178,6 +178,11 @@ impl From<sea_orm::DbErr> for ApiError {
                 tracing::warn!(error = %err, "a statement ran into the statement timeout");
                 ApiError::QueryTooComplex("the query took longer than the database allows".into())
             }
+            // PostgreSQL's lock_not_available: a row stayed locked past lock_timeout.
+            Some(Sqlx::Database(db)) if db.code().as_deref() == Some("55P03") => {
+                tracing::warn!(error = %err, "a write waited for a locked row longer than lock_timeout");
+                ApiError::Busy { retry_after_secs: BUSY_RETRY_AFTER_SECS }
+            }
             Some(Sqlx::Database(db)) if is_sqlite_busy(db.as_ref()) => {
                 tracing::warn!(error = %err, "a write waited for SQLite's lock longer than its busy timeout");
                 ApiError::Busy { retry_after_secs: BUSY_RETRY_AFTER_SECS }

@@ -25,6 +25,7 @@ pub mod social_map_rules;
 pub mod subscription;
 pub mod suppression;
 pub mod types;
+pub mod writes;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub struct Prepared {
     pub batches: batch::BatchQueue,
     pub trail: Arc<audit::AuditTrail>,
     pub caller: Arc<Caller>,
+    pub turn: Arc<writes::WriteTurn>,
 }
 
 /// Where an operation came from, as the server and as the caller name it.
@@ -59,14 +61,20 @@ pub struct Provenance {
 }
 
 /// Attaches a caller, its per-operation loaders and an audit trail to a GraphQL request.
-pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, caller: Caller) -> Prepared {
+pub fn prepare(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    caller: Caller,
+    writes: &writes::WriteQueue,
+) -> Prepared {
     let caller = Arc::new(caller);
     let batches = batch::BatchQueue::default();
     let trail = Arc::new(audit::AuditTrail::default());
     trail.name_operation(request.operation_name.clone());
     let loader = loaders::for_request(db.clone(), caller.clone(), &batches);
-    let request = request.data(caller.clone()).data(loader).data(trail.clone());
-    Prepared { request, batches, trail, caller }
+    let turn = Arc::new(writes::WriteTurn::new(writes));
+    let request = request.data(caller.clone()).data(loader).data(trail.clone()).data(turn.clone());
+    Prepared { request, batches, trail, caller, turn }
 }
 
 impl Prepared {
@@ -94,7 +102,7 @@ impl Prepared {
             }
         };
         let operation = self.trail.operation();
-        let flushed = self.trail.flush(db, &self.caller, provenance).await;
+        let flushed = self.trail.flush(db, &self.caller, provenance, &self.turn).await;
         let mut response = match flushed {
             Ok(()) => response?,
             Err(err) => {
@@ -146,8 +154,13 @@ pub fn cursor_key_of<'a>(ctx: &Context<'a>) -> ApiResult<&'a CursorKey> {
 /// Starts the transaction of a mutation. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`): a transaction that reads and then writes would otherwise fail with "database is
 /// locked" when another writer got in between, instead of waiting its turn.
+///
+/// The operation takes its turn among this process's writers first ([`writes`]).
 pub async fn write_transaction(ctx: &Context<'_>) -> ApiResult<sea_orm::DatabaseTransaction> {
     use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    if let Ok(turn) = ctx.data::<Arc<writes::WriteTurn>>() {
+        turn.take().await;
+    }
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()

@@ -63,6 +63,7 @@ pub struct Api {
     schema: AppSchema,
     settings: Arc<Settings>,
     shapes: shape::RoleShapes,
+    writes: resolvers::writes::WriteQueue,
 }
 
 impl Api {
@@ -74,9 +75,10 @@ impl Api {
         events: EventBus,
         settings: Settings,
     ) -> Api {
+        let writes = resolvers::writes::WriteQueue::for_database(&db);
         let schema = builder(&settings).data(db).data(cursor_key).data(events).finish();
         let shapes = shape::RoleShapes::read(&schema).await;
-        Api { schema, settings: Arc::new(settings), shapes }
+        Api { schema, settings: Arc::new(settings), shapes, writes }
     }
 
     /// The known documents (persisted and trusted).
@@ -129,7 +131,7 @@ impl Api {
             role = %caller.role,
             operation = tracing::field::Empty,
         );
-        let mut prepared = resolvers::prepare(request, db, caller);
+        let mut prepared = resolvers::prepare(request, db, caller, &self.writes);
         prepared.request = prepared.request.data(provenance.clone());
         let checked = self.check(&mut prepared.request, &prepared.caller, event.is_some());
         let mut executed = match checked {

@@ -14,6 +14,14 @@ use super::{DAYS, HsdsLocation, HsdsService, LIFE_DOMAIN_VOCABULARY};
 const ID_CHARS: usize = 100;
 /// The most characters of a value quoted back in a problem.
 const QUOTED_CHARS: usize = 40;
+/// The most entries of a service's lists: as many as anyone keeps up to date, and a bound on
+/// what one record can make the import write.
+const MAX_SCHEDULES: usize = 50;
+const MAX_LOCATIONS: usize = 40;
+const MAX_ATTRIBUTES: usize = 50;
+const MAX_PHONES: usize = 10;
+/// The most services one file may hold: the duplicate check remembers each id (16 bytes).
+pub const MAX_SERVICES: usize = 1_000_000;
 
 /// A record that may be written.
 pub struct Checked {
@@ -45,7 +53,9 @@ impl SeenIds {
     pub fn check(&mut self, index: usize, service: HsdsService) -> Result<Checked, Vec<String>> {
         let label = if usable_id(&service.id) { service.id.clone() } else { format!("#{index}") };
         let mut problems = Vec::new();
-        if let Some(problem) = id_problem(&service.id) {
+        if index >= MAX_SERVICES {
+            problems.push(format!("more than {MAX_SERVICES} services in one file: split it"));
+        } else if let Some(problem) = id_problem(&service.id) {
             problems.push(format!("id: {problem}"));
         } else if !self.0.insert(hash128(&service.id)) {
             problems.push("id: appears twice in the file".to_owned());
@@ -71,6 +81,9 @@ fn usable_id(id: &str) -> bool {
 fn id_problem(id: &str) -> Option<String> {
     if id.trim().is_empty() {
         return Some("must not be empty".to_owned());
+    }
+    if id.trim() != id {
+        return Some("must not start or end with a space".to_owned());
     }
     text_problem(id, ID_CHARS)
 }
@@ -109,6 +122,16 @@ fn check(mut service: HsdsService, problems: &mut Vec<String>) -> Checked {
         ServiceStatus::Active
     });
     let assured = date("assured_date", &service.assured_date, problems);
+    for (field, count, max) in [
+        ("schedules", service.schedules.len(), MAX_SCHEDULES),
+        ("service_at_locations", service.service_at_locations.len(), MAX_LOCATIONS),
+        ("attributes", service.attributes.len(), MAX_ATTRIBUTES),
+        ("phones", service.phones.len(), MAX_PHONES),
+    ] {
+        if count > max {
+            problems.push(format!("{field}: at most {max}"));
+        }
+    }
     check_organisation(&service, problems);
     let domains = life_domains(&service, problems);
     let hours = hours(&service, problems);
@@ -138,6 +161,12 @@ fn check_organisation(service: &HsdsService, problems: &mut Vec<String>) {
     check_text("organization.description", org.description.as_deref(), 10_000, problems);
     check_text("organization.website", org.website.as_deref(), 2_000, problems);
     check_text("organization.email", org.email.as_deref(), 254, problems);
+    if org.website.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+        problems.push("organization.website: must start with http:// or https://".to_owned());
+    }
+    if org.email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+        problems.push("organization.email: not an e-mail address".to_owned());
+    }
 }
 
 fn check_location(field: &str, location: &HsdsLocation, problems: &mut Vec<String>) {
@@ -162,6 +191,12 @@ fn check_location(field: &str, location: &HsdsLocation, problems: &mut Vec<Strin
         || location.longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
     {
         problems.push(format!("{field}: latitude or longitude out of range"));
+    }
+    if location.latitude.is_some() != location.longitude.is_some() {
+        problems.push(format!("{field}: latitude and longitude come together"));
+    }
+    if location.addresses.len() > 5 || location.attributes.len() > MAX_ATTRIBUTES {
+        problems.push(format!("{field}: at most 5 addresses and {MAX_ATTRIBUTES} attributes"));
     }
 }
 
@@ -217,20 +252,31 @@ fn hours(service: &HsdsService, problems: &mut Vec<String>) -> Vec<Hours> {
     hours
 }
 
+/// `HH:MM` (or `HH:MM:SS`, the seconds ignored) as minutes after midnight; `24:00` is midnight
+/// at the day's end.
 fn minutes(text: &str) -> Option<i32> {
-    let (h, m) = text.split_once(':')?;
-    let (h, m): (i32, i32) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
+    let digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = text.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || !parts.iter().all(|p| digits(p)) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (parts[0].parse().ok()?, parts[1].parse().ok()?);
     ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440).then_some(h * 60 + m)
 }
 
+/// A date as `YYYY-MM-DD`, in the years 1 to 9999 (as the API's dates).
 fn date(field: &str, text: &Option<String>, problems: &mut Vec<String>) -> Option<NaiveDate> {
-    let parsed = text.as_deref().map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d"));
-    match parsed {
-        Some(Ok(date)) => Some(date),
-        Some(Err(_)) => {
-            problems.push(format!("{field}: expected YYYY-MM-DD"));
+    let text = text.as_deref()?;
+    let shaped = text.len() == 10
+        && text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(date) if shaped && text[..4] != *"0000" => Some(date),
+        _ => {
+            problems.push(format!("{field}: expected YYYY-MM-DD, in the years 1 to 9999"));
             None
         }
-        None => None,
     }
 }

@@ -63,6 +63,23 @@ impl fmt::Display for ImportRefused {
 
 impl std::error::Error for ImportRefused {}
 
+impl ImportRefused {
+    /// Counts a problem, keeping the first [`MAX_REPORTED`] to tell.
+    fn add(&mut self, problem: String) {
+        self.total += 1;
+        if self.problems.len() < MAX_REPORTED {
+            self.problems.push(problem);
+        }
+    }
+}
+
+/// How long an import waits for its input before it gives up (a stalled pipe or download must
+/// not hold the database's write lock, or a service's rows, for hours).
+pub const STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The audit entries' name for what an import changed.
+const COMMAND: &str = "welzijnshuis socialmap import";
+
 /// What the reading thread hands to the writer.
 enum Message {
     Batch(Vec<Checked>),
@@ -76,12 +93,25 @@ pub async fn import(
     db: &DatabaseConnection,
     reader: impl Read + Send + 'static,
 ) -> anyhow::Result<ImportSummary> {
+    import_with(db, reader, STALL).await
+}
+
+/// [`import`], giving up when the input brings nothing for `stall`.
+pub async fn import_with(
+    db: &DatabaseConnection,
+    reader: impl Read + Send + 'static,
+    stall: std::time::Duration,
+) -> anyhow::Result<ImportSummary> {
     let (sender, mut received) = mpsc::channel(1);
     let reading = tokio::task::spawn_blocking(move || read_and_check(reader, &sender));
     let mut txn = None;
     let mut summary = ImportSummary::default();
     let mut refused = ImportRefused { problems: Vec::new(), total: 0 };
-    while let Some(message) = received.recv().await {
+    loop {
+        let Ok(next) = tokio::time::timeout(stall, received.recv()).await else {
+            anyhow::bail!("nothing imported: the input stalled for {} s", stall.as_secs());
+        };
+        let Some(message) = next else { break };
         match message {
             // Once a record is refused nothing will commit: the rest is only checked.
             Message::Batch(batch) if refused.total == 0 => {
@@ -89,15 +119,12 @@ pub async fn import(
                     Some(txn) => txn,
                     None => txn.insert(write_transaction(db).await?),
                 };
-                write::batch(txn, batch, &mut summary).await?
-            }
-            Message::Batch(_) => {}
-            Message::Problem(problem) => {
-                refused.total += 1;
-                if refused.problems.len() < MAX_REPORTED {
-                    refused.problems.push(problem);
+                for problem in write::batch(txn, batch, &mut summary).await? {
+                    refused.add(problem);
                 }
             }
+            Message::Batch(_) => {}
+            Message::Problem(problem) => refused.add(problem),
         }
     }
     reading.await?;

@@ -19,7 +19,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use super::HsdsService;
 
 /// The most bytes of JSON one service may take.
-pub const MAX_RECORD_BYTES: usize = 1 << 20;
+pub const MAX_RECORD_BYTES: usize = 256 << 10;
 
 /// A record as read: the service, or its problems.
 pub type Record = Result<HsdsService, Vec<String>>;
@@ -139,8 +139,15 @@ impl<F: FnMut(usize, usize, Record) -> ControlFlow<()>> File<F> {
 /// One record as a service, or what is wrong with its shape (by id and field).
 fn service(index: usize, value: serde_json::Value) -> Record {
     let label = label(index, &value);
-    serde_path_to_error::deserialize(value)
-        .map_err(|error| vec![format!("service {label}: {}: {}", error.path(), error.inner())])
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        // serde quotes the offending value whole: keep the report short however long it is.
+        let mut message = error.inner().to_string();
+        if let Some((cut, _)) = message.char_indices().nth(200) {
+            message.truncate(cut);
+            message.push('…');
+        }
+        vec![format!("service {label}: {}: {message}", error.path())]
+    })
 }
 
 /// How a problem names its record: by its id when it has a usable one, else by its place.

@@ -15,22 +15,35 @@ use super::{Checked, HsdsLocation, ImportSummary, LOCATION_VOCABULARY};
 /// Rows per INSERT: 1,000 rows of at most 16 columns stay under both databases' bind limits.
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// Writes `batch`, counting new and updated services into `summary`.
+/// Writes `batch`, counting new and updated services into `summary`. Answers the problems
+/// only the database can tell (a known service that the file puts under another organisation):
+/// then nothing of the batch is written and the import is refused.
 pub async fn batch(
     txn: &impl ConnectionTrait,
     batch: Vec<Checked>,
     summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let now = Utc::now().trunc_subsecs(0);
     let organisations = organisations(txn, &batch, now).await?;
+    let known = known_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
+    // An import describes services; it does not hand one organisation's entry to another.
+    let moved: Vec<String> = batch
+        .iter()
+        .filter(|c| {
+            known.get(&c.service.id).is_some_and(|(_, org)| *org != organisations[&c.service.organization.id])
+        })
+        .map(|c| {
+            format!(
+                "service {}: organization: this service belongs to another organisation here",
+                c.service.id
+            )
+        })
+        .collect();
+    if !moved.is_empty() {
+        return Ok(moved);
+    }
     let locations = locations(txn, &batch, &organisations).await?;
-    let known = ids_of::<service::Entity>(
-        txn,
-        service::Column::Id,
-        service::Column::HsdsId,
-        batch.iter().map(|c| c.service.id.clone()).collect(),
-    )
-    .await?;
+    let known: HashMap<String, Uuid> = known.into_iter().map(|(hsds, (id, _))| (hsds, id)).collect();
     let mut services = Vec::with_capacity(batch.len());
     let mut domains = Vec::new();
     let mut languages = Vec::new();
@@ -114,7 +127,10 @@ pub async fn batch(
         C::Alert,
         C::UpdatedAt,
     ];
+    let written: Vec<Uuid> = services.iter().filter_map(|s| s.id.try_as_ref().copied()).collect();
     upsert(txn, services, Some(OnConflict::column(C::HsdsId).update_columns(refreshed).to_owned())).await?;
+    // Every change lands in the audit log, an import's too (one row per service, one statement).
+    resolvers::audit::record_commands(txn, super::COMMAND, "IMPORT", "Service", &written).await?;
     // A known service's lists are replaced by the file's.
     let replaced: Vec<Uuid> = known.into_values().collect();
     if !replaced.is_empty() {
@@ -139,7 +155,26 @@ pub async fn batch(
     upsert(txn, languages, None).await?;
     upsert(txn, hours, None).await?;
     upsert(txn, places, None).await?;
-    Ok(())
+    Ok(Vec::new())
+}
+
+/// The known services among `hsds_ids`: their id and organisation, by HSDS id.
+async fn known_services(
+    txn: &impl ConnectionTrait,
+    hsds_ids: Vec<String>,
+) -> anyhow::Result<HashMap<String, (Uuid, Uuid)>> {
+    let mut found = HashMap::with_capacity(hsds_ids.len());
+    for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, Option<String>, Uuid)> = service::Entity::find()
+            .select_only()
+            .columns([service::Column::Id, service::Column::HsdsId, service::Column::OrganisationId])
+            .filter(service::Column::HsdsId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        found.extend(rows.into_iter().filter_map(|(id, hsds, org)| Some((hsds?, (id, org)))));
+    }
+    Ok(found)
 }
 
 /// The batch's organizations, new ones added and known ones' text refreshed (a known
@@ -184,50 +219,58 @@ async fn organisations(
     Ok(ids)
 }
 
-/// The batch's locations, by HSDS id; a new one belongs to the organization of the first
-/// service that names it, a known one keeps its organisation.
+/// The batch's locations, by HSDS id. A new one belongs to the organization of the first
+/// service that names it. A known one is described only by its own organisation's services
+/// (others may hold services there, but do not rewrite its address), and an import never lifts
+/// its confidentiality: a shelter's address stays hidden whatever a file says.
 async fn locations(
     txn: &impl ConnectionTrait,
     batch: &[Checked],
     organisations: &HashMap<String, Uuid>,
 ) -> anyhow::Result<HashMap<String, Uuid>> {
-    let mut named: BTreeMap<&str, (&HsdsLocation, Uuid)> = BTreeMap::new();
+    let mut mentions: BTreeMap<&str, Vec<(&HsdsLocation, Uuid)>> = BTreeMap::new();
     for record in batch {
         let org = organisations[&record.service.organization.id];
         for at in &record.service.service_at_locations {
-            let owner = named.get(at.location.id.as_str()).map_or(org, |(_, owner)| *owner);
-            named.insert(&at.location.id, (&at.location, owner));
+            mentions.entry(&at.location.id).or_default().push((&at.location, org));
         }
     }
-    let mut ids = ids_of::<location::Entity>(
-        txn,
-        location::Column::Id,
-        location::Column::HsdsId,
-        named.keys().map(|id| id.to_string()).collect(),
-    )
-    .await?;
-    let rows: Vec<location::ActiveModel> = named
-        .into_iter()
-        .map(|(hsds_id, (location, owner))| {
-            let address = location.addresses.first().cloned().unwrap_or_default();
-            let confidential = location.attributes.iter().any(|a| {
-                a.taxonomy_term.vocabulary.as_deref() == Some(LOCATION_VOCABULARY)
-                    && a.taxonomy_term.code == "CONFIDENTIAL"
-            });
-            location::ActiveModel {
-                id: Set(*ids.entry(hsds_id.to_owned()).or_insert_with(Uuid::now_v7)),
-                organisation_id: Set(Some(owner)),
-                name: Set(location.name.clone()),
-                street: Set(address.address_1.clone()),
-                postcode: Set(address.postal_code.trim().to_owned()),
-                municipality: Set(address.city.trim().to_owned()),
-                latitude: Set(location.latitude),
-                longitude: Set(location.longitude),
-                confidential: Set(confidential),
-                hsds_id: Set(Some(hsds_id.to_owned())),
-            }
-        })
-        .collect();
+    let mut known: HashMap<String, location::Model> = HashMap::new();
+    let hsds_ids: Vec<String> = mentions.keys().map(|id| id.to_string()).collect();
+    for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
+        for row in
+            location::Entity::find().filter(location::Column::HsdsId.is_in(chunk.to_vec())).all(txn).await?
+        {
+            known.insert(row.hsds_id.clone().unwrap_or_default(), row);
+        }
+    }
+    let mut ids = HashMap::with_capacity(mentions.len());
+    let mut rows = Vec::new();
+    for (hsds_id, mentioned) in mentions {
+        let existing = known.get(hsds_id);
+        let owner = existing.map_or(Some(mentioned[0].1), |l| l.organisation_id);
+        let id = existing.map_or_else(Uuid::now_v7, |l| l.id);
+        ids.insert(hsds_id.to_owned(), id);
+        let own = mentioned.iter().rev().find(|(_, org)| owner.is_none_or(|o| o == *org));
+        let Some((location, _)) = own else { continue };
+        let address = location.addresses.first().cloned().unwrap_or_default();
+        let marked = location.attributes.iter().any(|a| {
+            a.taxonomy_term.vocabulary.as_deref() == Some(LOCATION_VOCABULARY)
+                && a.taxonomy_term.code == "CONFIDENTIAL"
+        });
+        rows.push(location::ActiveModel {
+            id: Set(id),
+            organisation_id: Set(owner),
+            name: Set(location.name.clone()),
+            street: Set(address.address_1.clone()),
+            postcode: Set(address.postal_code.trim().to_owned()),
+            municipality: Set(address.city.trim().to_owned()),
+            latitude: Set(location.latitude),
+            longitude: Set(location.longitude),
+            confidential: Set(marked || existing.is_some_and(|l| l.confidential)),
+            hsds_id: Set(Some(hsds_id.to_owned())),
+        });
+    }
     use location::Column as C;
     let refreshed = OnConflict::column(C::HsdsId)
         .update_columns([

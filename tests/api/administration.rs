@@ -185,6 +185,8 @@ async fn bad_input_is_refused_naming_its_field_and_nothing_is_written() {
         (ADD_USER, user("nieuw@welzijnshuis.test", "PARTNER", house), "BAD_USER_INPUT", Some("input.role")),
         (ADD_USER, user("medewerker@CAW.test", "PARTNER", caw), "CONFLICT", None),
         (ADD_USER, user("twee@@caw.test", "PARTNER", caw), "BAD_USER_INPUT", Some("input.email")),
+        (ADD_USER, user("nieuw1@caw.test\u{200b}", "PARTNER", caw), "BAD_USER_INPUT", Some("input.email")),
+        (ADD_USER, user("ni\u{202e}euw@caw.test", "PARTNER", caw), "BAD_USER_INPUT", Some("input.email")),
         (
             ADD_USER,
             user("nieuw@caw.test", "PARTNER", Uuid::new_v4()),
@@ -315,6 +317,9 @@ async fn the_command_line_bootstraps_the_house_and_its_first_administrator() {
     let first = ["user", "add", "Beheer@Roeselare.be", "--name", "Eerste Beheerder", "--role", "ADMIN"];
     let refused = run(&first);
     assert!(!refused.status.success(), "an organisation is needed");
+    let analyst =
+        ["user", "add", "a@roeselare.be", "--name", "A", "--role", "ANALYST", "--new-welfare-house", "W"];
+    assert!(!run(&analyst).status.success(), "a house is founded by its administrator");
     let mut bootstrap = first.to_vec();
     bootstrap.extend(["--new-welfare-house", "Welzijnshuis Roeselare"]);
     let added = run(&bootstrap);

@@ -1,7 +1,7 @@
 //! The social map in and out as HSDS 3.0 JSON.
 
 use entities::{service, service_language, service_life_domain};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use welzijnshuis::socialmap::{export, import};
 
@@ -257,8 +257,39 @@ async fn the_import_applies_the_limits_of_the_service_mutations() {
         (with("name", json!(5)), "service limits-1: name: invalid type: integer `5`, expected a string"),
         (with("id", json!("i".repeat(101))), "service #0: id: at most 100 characters"),
         // One value beyond a record's size is refused as it is read, not held.
-        (with("description", json!("y".repeat(2 << 20))), "larger than 1048576 bytes"),
+        (with("description", json!("y".repeat(300_000))), "larger than 262144 bytes"),
+        // serde quotes a value of the wrong type whole: the report does not.
+        (with("phones", json!("z".repeat(200_000))), "service limits-1: phones: invalid type: string"),
         (json!([new_service("twice"), new_service("twice")]).to_string(), "service twice: id: appears twice"),
+        (
+            with("assured_date", json!("0000-01-01")),
+            "assured_date: expected YYYY-MM-DD, in the years 1 to 9999",
+        ),
+        (with("assured_date", json!("2024-1-5")), "assured_date: expected YYYY-MM-DD"),
+        (
+            with("schedules", json!([{ "byday": "MO", "opens_at": "+9:00", "closes_at": "12:00" }])),
+            "schedules[0]: opens_at and closes_at must be HH:MM",
+        ),
+        (
+            with(
+                "schedules",
+                json!(vec![json!({ "byday": "MO", "opens_at": "09:00", "closes_at": "12:00" }); 51]),
+            ),
+            "schedules: at most 50",
+        ),
+        (with("id", json!(" limits-1")), "id: must not start or end with a space"),
+        (
+            with("organization", json!({ "id": "o", "name": "O", "website": "javascript:alert(1)" })),
+            "organization.website: must start with http",
+        ),
+        (
+            with(
+                "service_at_locations",
+                json!([{ "location": { "id": "l", "latitude": 50.0,
+            "addresses": [{ "city": "Waregem", "postal_code": "8790", "country": "BE" }] } }]),
+            ),
+            "latitude and longitude come together",
+        ),
     ];
     for (text, expected) in cases {
         let error = import(&app.db.conn, reading(text)).await.unwrap_err().to_string();
@@ -340,6 +371,17 @@ async fn a_100_mb_import_stays_small_while_the_service_keeps_registering() {
         let (status, retry) = (response.status().as_u16(), response.headers().contains_key("retry-after"));
         let body: Value = response.json().await.unwrap();
         outcomes.push((status, retry, body));
+        // Readers are never starved by writers waiting for the import's lock.
+        let (status, map) = crate::helpers::post_to(
+            &app.http,
+            &app.addr.to_string(),
+            None,
+            "{ services(first: 2) { totalCount } }",
+            json!({}),
+        )
+        .await;
+        assert!(status == 200 && map["errors"].is_null(), "a public read during the import: {status} {map}");
+        assert_eq!(app.get("/readyz").await.status().as_u16(), 200, "ready during the import");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let output = child.wait_with_output().unwrap();
@@ -364,4 +406,73 @@ async fn a_100_mb_import_stays_small_while_the_service_keeps_registering() {
         )
         .await;
     assert_ok(&after);
+}
+
+#[tokio::test]
+async fn an_import_neither_moves_another_organisations_entries_nor_reveals_a_shelter() {
+    let app = TestApp::spawn().await;
+    let shelter_query = r#"{ services(filter: { search: "vluchthuis" }) { edges { node { organisation { name }
+        locations { address { street } latitude } } } } }"#;
+    let before = app.query(Who::Public, shelter_query, json!({})).await;
+    // Another feed names the shelter's location, without the confidential mark, with its address.
+    let mut other = new_service("feed-1");
+    other["organization"] = json!({ "id": "feed-org", "name": "Andere vzw" });
+    other["service_at_locations"][0]["location"] = json!({ "id": "demo-location-caw-shelter", "latitude": 50.83, "longitude": 3.26,
+        "addresses": [{ "address_1": "Geheimstraat 12", "city": "Kortrijk", "postal_code": "8500", "country": "BE" }] });
+    import(&app.db.conn, reading(json!([other]).to_string())).await.unwrap();
+    let after = app.query(Who::Public, shelter_query, json!({})).await;
+    assert_eq!(after, before, "the shelter's address stays hidden and unchanged");
+    assert!(!after.to_string().contains("Geheimstraat"));
+
+    // A file that puts CAW's service under another organisation is refused whole.
+    let mut takeover = new_service("demo-service-10");
+    takeover["organization"] = json!({ "id": "feed-org", "name": "Overnemer vzw" });
+    let error = import(&app.db.conn, reading(json!([new_service("feed-2"), takeover]).to_string()))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("demo-service-10: organization: this service belongs to another organisation"),
+        "{error}"
+    );
+    assert_eq!(app.query(Who::Public, shelter_query, json!({})).await, before);
+}
+
+#[tokio::test]
+async fn an_import_is_audited_and_gives_up_on_a_stalled_input() {
+    let app = TestApp::spawn().await;
+    import(&app.db.conn, reading(json!([new_service("audited-1"), new_service("audited-2")]).to_string()))
+        .await
+        .unwrap();
+    let entries = entities::audit_entry::Entity::find()
+        .filter(entities::audit_entry::Column::Action.eq("IMPORT"))
+        .all(&app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| e.operation_name.as_deref() == Some("welzijnshuis socialmap import")));
+
+    // Half a file, then silence: the import lets go instead of holding the database.
+    struct Stalls(std::io::Cursor<Vec<u8>>);
+    impl std::io::Read for Stalls {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => {
+                    std::thread::sleep(std::time::Duration::from_secs(3));
+                    Ok(0)
+                }
+                n => Ok(n),
+            }
+        }
+    }
+    let half = format!("[{},", json!(new_service("stalled-1")));
+    let stalled = Stalls(std::io::Cursor::new(half.into_bytes()));
+    let started = std::time::Instant::now();
+    let error =
+        welzijnshuis::socialmap::import_with(&app.db.conn, stalled, std::time::Duration::from_secs(1))
+            .await
+            .unwrap_err();
+    assert!(error.to_string().contains("the input stalled"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
 }

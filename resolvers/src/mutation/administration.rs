@@ -135,7 +135,8 @@ impl AdministrationMutation {
         let mut row: user::ActiveModel = current.into();
         row.role = Set(role);
         let row = row.update(&txn).await?;
-        record_change(ctx, &txn, "UPDATE", "User", id, None).await?;
+        // The log says what the role became: who was made ADMIN, and by whom.
+        record_change(ctx, &txn, &format!("ROLE_{}", role.as_str()), "User", id, None).await?;
         txn.commit().await?;
         Ok(User(row))
     }
@@ -311,7 +312,9 @@ fn email_address(field: &str, value: &str) -> ApiResult<String> {
     let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
     });
-    if !well_formed || email.contains(char::is_whitespace) || email.matches('@').count() != 1 {
+    // ASCII only: an invisible or right-to-left character would make two accounts that look the
+    // same; the house's addresses are plain ones.
+    if !well_formed || !email.chars().all(|c| c.is_ascii_graphic()) || email.matches('@').count() != 1 {
         return Err(ApiError::bad_input(field, "not an e-mail address"));
     }
     Ok(email)
