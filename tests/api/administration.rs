@@ -125,6 +125,22 @@ async fn an_admin_onboards_a_partner_and_takes_access_away_again() {
         )
         .await;
     assert_eq!(referral["errors"][0]["extensions"]["field"], "input.recipientId", "{referral}");
+    let consent = app
+        .query(
+            Who::Intake,
+            "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY] }) { id } }",
+            json!({ "c": client_id, "o": org["id"] }),
+        )
+        .await;
+    assert_eq!(consent["errors"][0]["extensions"]["field"], "input.recipientId", "{consent}");
+    let partners = app
+        .query(
+            Who::Intake,
+            "{ organisations(networkPartnersOnly: true, first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!partners.to_string().contains(org["id"].as_str().unwrap()), "not offered as a partner");
     assert_ok(&app.query(Who::Admin, REACTIVATE_ORGANISATION, json!({ "id": org["id"] })).await);
     for response in over_both(&app, &token, ME).await {
         assert_eq!(first_code(&response), "OK", "{response}");

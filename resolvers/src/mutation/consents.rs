@@ -54,10 +54,12 @@ impl ConsentMutation {
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+        // A deactivated organisation has left the network: no one there could act on a consent.
         organisation::Entity::find_by_id(recipient_id)
             .one(&txn)
             .await?
-            .ok_or_else(|| ApiError::bad_input("input.recipientId", "no such organisation"))?;
+            .filter(|o| o.active)
+            .ok_or_else(|| ApiError::bad_input("input.recipientId", "no such active organisation"))?;
         let has = |scope| scopes.contains(&scope);
         let row = consent::ActiveModel {
             id: Set(Uuid::now_v7()),

@@ -67,7 +67,10 @@ impl SocialMapQuery {
             select = select.filter(organisation::Column::Kind.eq(entities::OrganisationKind::from(kind)));
         }
         if network_partners_only == Some(true) {
-            select = select.filter(organisation::Column::IsNetworkPartner.eq(true));
+            // The partners one can refer to: a deactivated organisation has left the network.
+            select = select
+                .filter(organisation::Column::IsNetworkPartner.eq(true))
+                .filter(organisation::Column::Active.eq(true));
         }
         page(ctx, select, &PageArgs::new(first, after), Organisation).await
     }
