@@ -195,6 +195,19 @@ async fn a_partner_edits_its_own_services_and_admin_any() {
     let updated = app.query(Who::Dyzo, UPDATE_SERVICE, json!({ "id": id, "input": changed })).await;
     assert_ok(&updated);
     assert_eq!(updated["data"]["updateService"]["status"], "TEMPORARILY_CLOSED");
+    // The search index follows the rename: one entry, under the new name only.
+    for (search, expected) in [("startersatelier", 1), ("dyzo", 1)] {
+        let query =
+            format!(r#"{{ services(filter: {{ search: "{search}" }}) {{ edges {{ node {{ id }} }} }} }}"#);
+        let found = app.query(Who::Public, &query, json!({})).await;
+        let hits = found["data"]["services"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["node"]["id"] == id)
+            .count();
+        assert_eq!(hits, expected, "{search}: {found}");
+    }
     assert_ok(&app.query(Who::Admin, UPDATE_SERVICE, json!({ "id": id, "input": input })).await);
 
     // Another partner, staff without the role, the public: refused. Bad input names its field.
