@@ -10,10 +10,10 @@ mod m20261125_000003_service_search;
 mod m20261125_000004_partner_indexes;
 mod m20261126_000001_audit_caller_request_id;
 mod m20261126_000002_administration;
+mod m20261126_000010_office_hours_closures;
 mod m20261126_000020_daily_work;
 mod m20261127_000001_users_oidc_subject;
 mod m20261127_000002_service_search_by_key;
-mod m20261126_000010_office_hours_closures;
 
 pub struct Migrator;
 

@@ -1,0 +1,147 @@
+//! The loaders of partners' office hours: the weekly intervals and closures of organisations,
+//! the appointments a closure cancelled and the one a referral notice names, and the welfare
+//! house's locations where the hours are held. Each fetches for all parents of a page at once.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use chrono_tz::Europe::Brussels;
+use entities::{appointment, location, office_hour, office_hours_closure, office_hours_closure_appointment};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::{Fetch, Loaders, columns, group, ids, rekey};
+use crate::connection::{Keep, capped_children};
+use crate::error::ApiResult;
+use crate::policy;
+
+key!(
+    /// The weekly office hours of an organisation, by weekday and time (public data).
+    OfficeHoursOf,
+    /// The closures of an organisation's office hours that are not over nor lifted, soonest
+    /// first (public data).
+    UpcomingClosuresOf,
+    /// The appointments a closure cancelled, within the caller's appointment scope, by time.
+    CancelledBy,
+    /// An appointment by id, within the caller's appointment scope.
+    AppointmentId,
+    /// A location by id (public data; its `Location` type hides a confidential address).
+    LocationId,
+);
+
+/// The most upcoming closures `Organisation.officeHoursClosures` lists.
+pub const UPCOMING_CLOSURES: usize = 20;
+/// The most cancelled appointments `OfficeHoursClosure.cancelledAppointments` lists (the
+/// earliest); `cancelledAppointmentCount` counts them all.
+pub const CANCELLED_PER_CLOSURE: usize = 500;
+
+impl Fetch<OfficeHoursOf> for Loaders {
+    type Value = Vec<office_hour::Model>;
+    async fn fetch(&self, keys: &[OfficeHoursOf]) -> ApiResult<HashMap<OfficeHoursOf, Self::Value>> {
+        let rows = capped_children(
+            &self.db,
+            office_hour::Entity::find().filter(office_hour::Column::OrganisationId.is_in(ids(keys))),
+            office_hour::Column::OrganisationId,
+            &columns::<office_hour::Entity>(&[
+                office_hour::Column::Weekday,
+                office_hour::Column::StartsMinute,
+                office_hour::Column::Id,
+            ]),
+            Keep::First,
+            crate::weekly_hours::MAX_INTERVALS,
+        )
+        .await?;
+        Ok(rekey(group(rows, |h| h.organisation_id), OfficeHoursOf))
+    }
+}
+
+impl Fetch<UpcomingClosuresOf> for Loaders {
+    type Value = Vec<office_hours_closure::Model>;
+    async fn fetch(
+        &self,
+        keys: &[UpcomingClosuresOf],
+    ) -> ApiResult<HashMap<UpcomingClosuresOf, Self::Value>> {
+        let today = Utc::now().with_timezone(&Brussels).date_naive();
+        let rows = capped_children(
+            &self.db,
+            office_hours_closure::Entity::find()
+                .filter(office_hours_closure::Column::OrganisationId.is_in(ids(keys)))
+                .filter(office_hours_closure::Column::EndsOn.gte(today))
+                .filter(office_hours_closure::Column::LiftedAt.is_null()),
+            office_hours_closure::Column::OrganisationId,
+            &columns::<office_hours_closure::Entity>(&[
+                office_hours_closure::Column::StartsOn,
+                office_hours_closure::Column::Id,
+            ]),
+            Keep::First,
+            UPCOMING_CLOSURES,
+        )
+        .await?;
+        Ok(rekey(group(rows, |c| c.organisation_id), UpcomingClosuresOf))
+    }
+}
+
+impl Fetch<CancelledBy> for Loaders {
+    type Value = Vec<appointment::Model>;
+    async fn fetch(&self, keys: &[CancelledBy]) -> ApiResult<HashMap<CancelledBy, Self::Value>> {
+        use office_hours_closure_appointment as link;
+        let scope = policy::appointments(&self.caller);
+        // The links of the appointments the caller sees, capped per closure in time order; the
+        // appointments follow in the same order.
+        let links = capped_children(
+            &self.db,
+            link::Entity::find()
+                .filter(link::Column::ClosureId.is_in(ids(keys)))
+                .join(
+                    sea_orm::JoinType::InnerJoin,
+                    link::Entity::belongs_to(appointment::Entity)
+                        .from(link::Column::AppointmentId)
+                        .to(appointment::Column::Id)
+                        .into(),
+                )
+                .filter(scope.clone()),
+            link::Column::ClosureId,
+            &columns::<appointment::Entity>(&[appointment::Column::StartsAt, appointment::Column::Id]),
+            Keep::First,
+            CANCELLED_PER_CLOSURE,
+        )
+        .await?;
+        if links.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let appointments: HashMap<Uuid, appointment::Model> = appointment::Entity::find()
+            .filter(appointment::Column::Id.is_in(links.iter().map(|l| l.appointment_id)))
+            .filter(scope)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut map: HashMap<CancelledBy, Vec<appointment::Model>> = HashMap::new();
+        for link in links {
+            if let Some(appointment) = appointments.get(&link.appointment_id) {
+                map.entry(CancelledBy(link.closure_id)).or_default().push(appointment.clone());
+            }
+        }
+        Ok(map)
+    }
+}
+
+impl Fetch<AppointmentId> for Loaders {
+    type Value = appointment::Model;
+    async fn fetch(&self, keys: &[AppointmentId]) -> ApiResult<HashMap<AppointmentId, Self::Value>> {
+        let scope = policy::appointments(&self.caller);
+        let rows =
+            self.by_id::<appointment::Entity, _>(keys, appointment::Column::Id, scope, |a| a.id).await?;
+        Ok(rekey(rows, AppointmentId))
+    }
+}
+
+impl Fetch<LocationId> for Loaders {
+    type Value = location::Model;
+    async fn fetch(&self, keys: &[LocationId]) -> ApiResult<HashMap<LocationId, Self::Value>> {
+        let rows =
+            self.by_id::<location::Entity, _>(keys, location::Column::Id, Condition::all(), |l| l.id).await?;
+        Ok(rekey(rows, LocationId))
+    }
+}
