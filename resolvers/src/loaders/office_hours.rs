@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Brussels;
 use entities::{appointment, location, office_hour, office_hours_closure, office_hours_closure_appointment};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
@@ -21,8 +21,6 @@ key!(
     /// The closures of an organisation's office hours that are not over nor lifted, soonest
     /// first (public data).
     UpcomingClosuresOf,
-    /// The appointments a closure cancelled, within the caller's appointment scope, by time.
-    CancelledBy,
     /// An appointment by id, within the caller's appointment scope.
     AppointmentId,
     /// A location by id (public data; its `Location` type hides a confidential address).
@@ -31,9 +29,18 @@ key!(
 
 /// The most upcoming closures `Organisation.officeHoursClosures` lists.
 pub const UPCOMING_CLOSURES: usize = 20;
-/// The most cancelled appointments `OfficeHoursClosure.cancelledAppointments` lists (the
-/// earliest); `cancelledAppointmentCount` counts them all.
-pub const CANCELLED_PER_CLOSURE: usize = 500;
+/// The most cancelled appointments one `OfficeHoursClosure.cancelledAppointments` lists (the
+/// earliest after its `after`); `cancelledAppointmentCount` counts them all.
+pub const CANCELLED_PER_CLOSURE: usize = 20;
+
+/// The appointments a closure cancelled that start after `after` (all when none), within the
+/// caller's appointment scope, by time. A closure's appointments all held a slot of one
+/// organisation at once, so no two start together: the start alone pages them exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CancelledBy {
+    pub closure: Uuid,
+    pub after: Option<DateTime<Utc>>,
+}
 
 impl Fetch<OfficeHoursOf> for Loaders {
     type Value = Vec<office_hour::Model>;
@@ -84,22 +91,48 @@ impl Fetch<UpcomingClosuresOf> for Loaders {
 impl Fetch<CancelledBy> for Loaders {
     type Value = Vec<appointment::Model>;
     async fn fetch(&self, keys: &[CancelledBy]) -> ApiResult<HashMap<CancelledBy, Self::Value>> {
+        // One query per distinct `after`: in a request, one per nested field.
+        let mut by_after: HashMap<Option<DateTime<Utc>>, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_after.entry(key.after).or_default().push(key.closure);
+        }
+        let mut out = HashMap::new();
+        for (after, closures) in by_after {
+            for (closure, appointments) in self.cancelled_by(&closures, after).await? {
+                out.insert(CancelledBy { closure, after }, appointments);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loaders {
+    /// The first appointments after `after` that each of `closures` cancelled, in time order.
+    async fn cancelled_by(
+        &self,
+        closures: &[Uuid],
+        after: Option<DateTime<Utc>>,
+    ) -> ApiResult<HashMap<Uuid, Vec<appointment::Model>>> {
         use office_hours_closure_appointment as link;
         let scope = policy::appointments(&self.caller);
+        let mut links = link::Entity::find()
+            .filter(link::Column::ClosureId.is_in(closures.iter().copied()))
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                link::Entity::belongs_to(appointment::Entity)
+                    .from(link::Column::AppointmentId)
+                    .to(appointment::Column::Id)
+                    .into(),
+            )
+            .filter(scope.clone());
+        if let Some(after) = after {
+            links = links.filter(appointment::Column::StartsAt.gt(after));
+        }
         // The links of the appointments the caller sees, capped per closure in time order; the
         // appointments follow in the same order.
         let links = capped_children(
             &self.db,
-            link::Entity::find()
-                .filter(link::Column::ClosureId.is_in(ids(keys)))
-                .join(
-                    sea_orm::JoinType::InnerJoin,
-                    link::Entity::belongs_to(appointment::Entity)
-                        .from(link::Column::AppointmentId)
-                        .to(appointment::Column::Id)
-                        .into(),
-                )
-                .filter(scope.clone()),
+            links,
             link::Column::ClosureId,
             &columns::<appointment::Entity>(&[appointment::Column::StartsAt, appointment::Column::Id]),
             Keep::First,
@@ -117,10 +150,10 @@ impl Fetch<CancelledBy> for Loaders {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        let mut map: HashMap<CancelledBy, Vec<appointment::Model>> = HashMap::new();
+        let mut map: HashMap<Uuid, Vec<appointment::Model>> = HashMap::new();
         for link in links {
             if let Some(appointment) = appointments.get(&link.appointment_id) {
-                map.entry(CancelledBy(link.closure_id)).or_default().push(appointment.clone());
+                map.entry(link.closure_id).or_default().push(appointment.clone());
             }
         }
         Ok(map)

@@ -24,7 +24,7 @@ const MAX_WINDOW_DAYS: i64 = 62;
 
 /// The longest window one `officeHoursClosures` call covers, and the most closures it answers.
 const MAX_CLOSURE_WINDOW_DAYS: i64 = 366;
-pub const MAX_CLOSURES: usize = 200;
+pub const MAX_CLOSURES: usize = 50;
 
 #[Object]
 impl OfficeHoursQuery {
@@ -103,7 +103,7 @@ impl OfficeHoursQuery {
 
     /// Closures of partners' office hours (one organisation's or all) that close any day from
     /// `from` to `to` (Brussels dates, both included), by first day. A window holds at most
-    /// 366 days and 200 closures (else QUERY_TOO_COMPLEX: ask for a shorter one). Lifted
+    /// 366 days and 50 closures (else QUERY_TOO_COMPLEX: ask for a shorter one). Lifted
     /// closures only with `includeLifted`.
     #[graphql(complexity = "crate::connection::capped(MAX_CLOSURES, child_complexity)")]
     async fn office_hours_closures(

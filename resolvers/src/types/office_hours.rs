@@ -103,13 +103,19 @@ impl OfficeHoursClosure {
     async fn cancelled_appointment_count(&self) -> i32 {
         self.0.cancelled_appointments
     }
-    /// The appointments the closure cancelled that you may see (the earliest 500), by time.
+    /// The appointments the closure cancelled that you may see, by time: the first 20 that
+    /// start after `after` (pass the last `startsAt` you read for the next 20).
     #[graphql(
         visible = "crate::policy::visible::client_data",
         complexity = "capped(CANCELLED_PER_CLOSURE, child_complexity)"
     )]
-    async fn cancelled_appointments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Appointment>> {
-        let cancelled = request_loader(ctx)?.load_one(CancelledBy(self.0.id)).await?;
+    async fn cancelled_appointments(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<DateTime<Utc>>,
+    ) -> ApiResult<Vec<Appointment>> {
+        let key = CancelledBy { closure: self.0.id, after };
+        let cancelled = request_loader(ctx)?.load_one(key).await?;
         Ok(cancelled.unwrap_or_default().into_iter().map(Appointment).collect())
     }
 }
