@@ -72,7 +72,8 @@ impl OfficeHoursMutation {
     /// (its start and end must still be a slot): cancel or move those first.
     #[graphql(
         guard = "RoleIn(OFFICE_HOURS_KEEPERS)",
-        visible = "crate::policy::visible::office_hours_keeping"
+        visible = "crate::policy::visible::office_hours_keeping",
+        complexity = "crate::connection::capped(crate::weekly_hours::MAX_INTERVALS, child_complexity)"
     )]
     async fn set_office_hours(
         &self,
