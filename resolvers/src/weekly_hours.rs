@@ -91,10 +91,10 @@ impl WeeklyInterval {
                 format!("must cut {}–{} ({length} minutes) into whole slots", hhmm(opens), hhmm(closes)),
             ));
         }
-        if let (Some(from), Some(to)) = (draft.valid_from, draft.valid_to) {
-            if to < from {
-                return Err(bad("validTo", format!("must not be before validFrom ({from})")));
-            }
+        if let (Some(from), Some(to)) = (draft.valid_from, draft.valid_to)
+            && to < from
+        {
+            return Err(bad("validTo", format!("must not be before validFrom ({from})")));
         }
         Ok(WeeklyInterval {
             weekday: draft.weekday,
