@@ -588,6 +588,6 @@ impl Fetch<ChildCount> for Loaders {
 
 mod office_hours;
 pub use office_hours::{
-    AppointmentId, CANCELLED_PER_CLOSURE, CancelledBy, LocationId, OfficeHoursOf, UPCOMING_CLOSURES,
-    UpcomingClosuresOf,
+    AppointmentId, CANCELLED_PER_CLOSURE, CancelledBy, ClosureOfAppointment, LocationId, OfficeHoursOf,
+    UPCOMING_CLOSURES, UpcomingClosuresOf,
 };

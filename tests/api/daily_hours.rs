@@ -26,7 +26,7 @@ const CLOSE: &str = "mutation($org: ID!, $from: NaiveDate!, $to: NaiveDate!, $re
         id from to reason createdAt liftedAt cancelledAppointmentCount organisation { name } } }";
 const CLOSE_SEEING: &str = "mutation($org: ID!, $from: NaiveDate!, $to: NaiveDate!, $reason: String!) {
     closeOfficeHours(organisationId: $org, from: $from, to: $to, reason: $reason) {
-        id cancelledAppointmentCount cancelledAppointments { id startsAt cancelledAt } } }";
+        id cancelledAppointmentCount cancelledAppointments { id startsAt cancelledAt cancelledBy { id reason } } } }";
 const LIFT: &str = "mutation($id: ID!) { liftOfficeHoursClosure(id: $id) { id liftedAt } }";
 const CLOSURES: &str = "query($org: ID, $from: NaiveDate!, $to: NaiveDate!, $lifted: Boolean! = false) {
     officeHoursClosures(organisationId: $org, from: $from, to: $to, includeLifted: $lifted) {
@@ -508,6 +508,11 @@ async fn a_closure_cancels_the_bookings_of_its_days_and_tells_each_referrals_sen
         "dyzo sees what it cancelled, by time"
     );
     let closure_id: Uuid = closure["id"].as_str().unwrap().parse().unwrap();
+    for cancelled in closure["cancelledAppointments"].as_array().unwrap() {
+        assert!(cancelled["cancelledAt"].is_string());
+        assert_eq!(cancelled["cancelledBy"]["id"], closure["id"], "each says which closure, and so why");
+        assert_eq!(cancelled["cancelledBy"]["reason"], "Opleiding van het team");
+    }
     // The list pages by start: after the first, the other two.
     let page = "query($org: ID!, $day: NaiveDate!, $after: DateTime) { officeHoursClosures(organisationId: $org, from: $day, to: $day) {
         cancelledAppointments(after: $after) { id } } }";
@@ -551,6 +556,20 @@ async fn a_closure_cancels_the_bookings_of_its_days_and_tells_each_referrals_sen
         .await
         .unwrap();
     assert_eq!(created.len(), 1);
+
+    let by_hand = app
+        .query(
+            Who::Dyzo,
+            "mutation($id: ID!) { cancelAppointment(id: $id) { cancelledAt cancelledBy { id } } }",
+            json!({ "id": next_week }),
+        )
+        .await;
+    assert_ok(&by_hand);
+    assert_eq!(
+        by_hand["data"]["cancelAppointment"]["cancelledBy"],
+        Value::Null,
+        "cancelled by hand, not by a closure"
+    );
 
     // CAW sent the first referral: it hears that notice, and only that one. The appointment
     // itself is dyzo's, which CAW may not see.
@@ -794,7 +813,7 @@ async fn hours_and_closures_cost_the_same_statements_however_many_are_read() {
         days.push(day);
     }
     let closures = "query($from: NaiveDate!, $to: NaiveDate!) { officeHoursClosures(from: $from, to: $to) {
-        reason organisation { name } cancelledAppointments { id startsAt client { id } organisation { name } } } }";
+        reason organisation { name } cancelledAppointments { id startsAt client { id } cancelledBy { reason } } } }";
     let (first, last) = (days.iter().min().unwrap(), days.iter().max().unwrap());
     for who in [Who::Admin, Who::Dyzo] {
         let mut counts = Vec::new();

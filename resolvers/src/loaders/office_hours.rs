@@ -25,6 +25,8 @@ key!(
     AppointmentId,
     /// A location by id (public data; its `Location` type hides a confidential address).
     LocationId,
+    /// The closure that cancelled an appointment (public data, like every closure).
+    ClosureOfAppointment,
 );
 
 /// The most upcoming closures `Organisation.officeHoursClosures` lists.
@@ -176,5 +178,33 @@ impl Fetch<LocationId> for Loaders {
         let rows =
             self.by_id::<location::Entity, _>(keys, location::Column::Id, Condition::all(), |l| l.id).await?;
         Ok(rekey(rows, LocationId))
+    }
+}
+
+impl Fetch<ClosureOfAppointment> for Loaders {
+    type Value = office_hours_closure::Model;
+    async fn fetch(
+        &self,
+        keys: &[ClosureOfAppointment],
+    ) -> ApiResult<HashMap<ClosureOfAppointment, Self::Value>> {
+        use office_hours_closure_appointment as link;
+        let links =
+            link::Entity::find().filter(link::Column::AppointmentId.is_in(ids(keys))).all(&self.db).await?;
+        if links.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let closures: HashMap<Uuid, office_hours_closure::Model> = office_hours_closure::Entity::find()
+            .filter(office_hours_closure::Column::Id.is_in(links.iter().map(|l| l.closure_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        Ok(links
+            .into_iter()
+            .filter_map(|l| {
+                Some((ClosureOfAppointment(l.appointment_id), closures.get(&l.closure_id)?.clone()))
+            })
+            .collect())
     }
 }
