@@ -185,9 +185,10 @@ impl Demo {
         let mut rng = Rng::with_seed(SEED);
         let orgs = demo.social_map(&mut rng, now);
         let users = demo.people(&mut rng, &orgs, now);
-        demo.holiday_closure(&mut rng, &orgs, &users, now);
         demo.trajectories(&mut rng, &orgs, &users, now, scale);
         demo.daily_work(&users, now);
+        // Last, so that the seeded draws of everything before stay as they were.
+        demo.holiday_closure(&mut rng, &orgs, &users, now);
         demo
     }
 
