@@ -112,6 +112,14 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a referral notice tells: something that happened to a referral without changing its
+    /// status.
+    ReferralNoticeKind {
+        AppointmentCancelled = "APPOINTMENT_CANCELLED",
+    }
+);
+
+text_enum!(
     /// Whether a help request is still being worked on.
     HelpRequestStatus {
         Open = "OPEN",

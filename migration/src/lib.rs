@@ -10,6 +10,7 @@ mod m20261125_000003_service_search;
 mod m20261125_000004_partner_indexes;
 mod m20261126_000001_audit_caller_request_id;
 mod m20261126_000002_administration;
+mod m20261126_000010_office_hours_closures;
 mod m20261126_000020_daily_work;
 mod m20261127_000001_users_oidc_subject;
 mod m20261127_000002_service_search_by_key;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_users_oidc_subject::Migration),
             Box::new(m20261126_000020_daily_work::Migration),
             Box::new(m20261127_000002_service_search_by_key::Migration),
+            Box::new(m20261126_000010_office_hours_closures::Migration),
         ]
     }
 }

@@ -8,6 +8,8 @@
 //!   its commit.
 //!
 //! Subscribers receive event ids and read each event through the same row policy as any query.
+//! A referral notice (an appointment cancelled by a closure of office hours) travels the same
+//! way: its row is written with its change and its id announced on commit.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
 use tokio::sync::broadcast;

@@ -585,3 +585,9 @@ impl Fetch<ChildCount> for Loaders {
         Ok(out)
     }
 }
+
+mod office_hours;
+pub use office_hours::{
+    AppointmentId, CANCELLED_PER_CLOSURE, CancelledBy, ClosureOfAppointment, LocationId, OfficeHoursOf,
+    UPCOMING_CLOSURES, UpcomingClosuresOf,
+};

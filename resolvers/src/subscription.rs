@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, Subscription as SubscriptionObject};
-use entities::referral_event;
+use entities::{referral_event, referral_notice};
 use futures_util::{Stream, StreamExt};
 use sea_orm::{EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -31,8 +31,10 @@ pub struct EventToDeliver(pub Uuid);
 
 #[SubscriptionObject(visible = "crate::policy::visible::client_data")]
 impl Subscription {
-    /// Every new event (creation or status change) of the referrals you may see. Each event is
-    /// read with your rights at the moment it happens: a consent revoked meanwhile applies.
+    /// Every new event (creation or status change) of the referrals you may see, and every
+    /// notice about them (`kind` APPOINTMENT_CANCELLED: an appointment cancelled by a closure of
+    /// office hours). Each is read with your rights at the moment it happens: a consent revoked
+    /// meanwhile applies.
     #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data")]
     async fn referral_events(
         &self,
@@ -44,12 +46,8 @@ impl Subscription {
             .map_err(|_| ApiError::internal("a subscription event without its event"))?;
         let db = crate::db_of(ctx)?.clone();
         let visible = async move {
-            let found = referral_event::Entity::find_by_id(id)
-                .filter(policy::referral_events(&caller))
-                .one(&db)
-                .await;
-            match found {
-                Ok(event) => event.map(ReferralEvent),
+            match visible_event(&db, &caller, id).await {
+                Ok(event) => event,
                 Err(err) => {
                     tracing::error!(%err, "could not read a referral event");
                     None
@@ -58,6 +56,23 @@ impl Subscription {
         };
         Ok(futures_util::stream::once(visible).filter_map(std::future::ready))
     }
+}
+
+/// The announced event `id` if the caller may see it now: a status change, or else a notice
+/// (an appointment cancelled by a closure), each through its row scope.
+async fn visible_event(
+    db: &sea_orm::DatabaseConnection,
+    caller: &crate::caller::Caller,
+    id: Uuid,
+) -> Result<Option<ReferralEvent>, sea_orm::DbErr> {
+    let change =
+        referral_event::Entity::find_by_id(id).filter(policy::referral_events(caller)).one(db).await?;
+    if let Some(change) = change {
+        return Ok(Some(ReferralEvent::Change(change)));
+    }
+    let notice =
+        referral_notice::Entity::find_by_id(id).filter(policy::referral_notices(caller)).one(db).await?;
+    Ok(notice.map(ReferralEvent::Notice))
 }
 
 /// The subscriptions open on this replica, per user, capped. Shared by every connection.

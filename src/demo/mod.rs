@@ -4,6 +4,7 @@
 //! and loaded only into an empty database.
 
 mod daily;
+pub mod holidays;
 mod people;
 mod social_map;
 
@@ -78,6 +79,7 @@ pub async fn load_scaled(
     insert_all(&txn, demo.service_at_locations).await.context("service locations")?;
     insert_all(&txn, demo.schedules).await.context("schedules")?;
     insert_all(&txn, demo.office_hours).await.context("office hours")?;
+    insert_all(&txn, demo.office_hours_closures).await.context("office hours closures")?;
     insert_all(&txn, demo.clients.clone()).await.context("clients")?;
     insert_all(&txn, demo.help_requests).await.context("help requests")?;
     insert_all(&txn, demo.help_request_life_domains).await.context("help request domains")?;
@@ -131,6 +133,7 @@ struct Demo {
     service_at_locations: Vec<service_at_location::Model>,
     schedules: Vec<schedule::Model>,
     office_hours: Vec<office_hour::Model>,
+    office_hours_closures: Vec<office_hours_closure::Model>,
     clients: Vec<client::Model>,
     help_requests: Vec<help_request::Model>,
     help_request_life_domains: Vec<help_request_life_domain::Model>,
@@ -184,6 +187,8 @@ impl Demo {
         let users = demo.people(&mut rng, &orgs, now);
         demo.trajectories(&mut rng, &orgs, &users, now, scale);
         demo.daily_work(&users, now);
+        // Last, so that the seeded draws of everything before stay as they were.
+        demo.holiday_closure(&mut rng, &orgs, &users, now);
         demo
     }
 
@@ -290,6 +295,33 @@ impl Demo {
             });
         }
         orgs
+    }
+
+    /// CAW closes its office hours on the first public holiday that falls on one of its days
+    /// (Tuesday or Thursday), at least two weeks ahead: `officeHours` shows the day without
+    /// slots and `officeHoursClosures` says why. (Two weeks, so that the tests' bookings in the
+    /// coming week never meet it.)
+    fn holiday_closure(
+        &mut self,
+        rng: &mut Rng,
+        orgs: &HashMap<&'static str, Uuid>,
+        users: &HashMap<&'static str, Uuid>,
+        now: DateTime<Utc>,
+    ) {
+        let from = (now + Duration::days(14)).date_naive();
+        let Some((day, holiday)) = holidays::next_on(from, &[2, 4]) else { return };
+        self.office_hours_closures.push(office_hours_closure::Model {
+            id: id(rng),
+            organisation_id: orgs["caw"],
+            starts_on: day,
+            ends_on: day,
+            reason: format!("Wettelijke feestdag ({holiday}): geen zitdag"),
+            cancelled_appointments: 0,
+            created_by: Some(users["medewerker@caw.test"]),
+            created_at: now - Duration::days(3),
+            lifted_at: None,
+            lifted_by: None,
+        });
     }
 
     fn people(

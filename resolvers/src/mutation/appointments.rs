@@ -2,11 +2,13 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono_tz::Europe::Brussels;
 use entities::{appointment, client, office_hour, referral};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::conflict_on_unique;
+use super::office_hours::{Hold, closure_on, hold_office_hours};
 use crate::audit::record_change;
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
@@ -53,6 +55,20 @@ impl AppointmentMutation {
         }
 
         let txn = crate::write_transaction(ctx).await?;
+        // The hours and closures stay as read until this booking commits (see `Hold`).
+        match hold_office_hours(&txn, organisation_id, Hold::Book).await {
+            Err(ApiError::NotFound(_)) => {
+                return Err(ApiError::bad_input("input.organisationId", "no such organisation"));
+            }
+            held => held.map(drop)?,
+        }
+        let day = input.starts_at.with_timezone(&Brussels).date_naive();
+        if let Some(closure) = closure_on(&txn, organisation_id, day).await? {
+            return Err(ApiError::bad_input(
+                "input.startsAt",
+                format!("the office hours are closed on {day}: {}", closure.reason),
+            ));
+        }
         let hours = office_hour::Entity::find()
             .filter(office_hour::Column::OrganisationId.eq(organisation_id))
             .all(&txn)

@@ -9,6 +9,7 @@ mod clients;
 mod consents;
 mod help_requests;
 mod intake;
+mod office_hours;
 mod referrals;
 mod services;
 
@@ -23,6 +24,7 @@ pub use clients::UpdateClientInput;
 pub use consents::RecordConsentInput;
 pub use help_requests::UpdateHelpRequestInput;
 pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInput};
+pub use office_hours::OfficeHoursInput;
 pub use referrals::{CreateReferralInput, IdempotencyKey};
 pub use services::{ServiceInput, replace_lists as replace_service_lists};
 
@@ -38,6 +40,7 @@ pub struct Mutation(
     case_notes::CaseNoteMutation,
     help_requests::HelpRequestMutation,
     clients::ClientMutation,
+    office_hours::OfficeHoursMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

@@ -26,6 +26,9 @@
 //! | referral events | –      | of the referrals it sees         | read   | read        | –       | all   |
 //! | referral changes| –      | answer its org's incoming        | cancel its org's outgoing | cancel its org's outgoing | – | all |
 //! | appointments    | –      | book in its own office hours     | book   | book        | –       | book  |
+//! | office hours, closures | read | read; set and close its own | read | read        | read    | read, set, close |
+//! | appointments a closure cancelled | – | at its own office hours | read | read  | –       | read  |
+//! | referral notices| –      | of the referrals it sees         | read   | read        | –       | all   |
 //! | dashboards      | –      | own org's figures                | –      | –           | network, small counts withheld | all |
 //! | audit log       | –      | –                                | –      | –           | –       | read  |
 //! | organisations, people | –  | –                                | –      | –           | –       | add, change, deactivate |

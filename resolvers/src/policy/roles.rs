@@ -51,6 +51,10 @@ pub const ADMINISTRATORS: &[Role] = &[Admin];
 /// organisation's people are PARTNER.
 pub const HOUSE_ROLES: &[Role] = &[Intake, CaseWorker, Analyst, Admin];
 
+/// Roles that keep office hours at the welfare house: set the weekly hours, close days (a
+/// partner only its own organisation's).
+pub const OFFICE_HOURS_KEEPERS: &[Role] = &[Partner, Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin];
 
@@ -106,6 +110,7 @@ pub mod visible {
             super::SERVICE_EDITORS,
             super::INTAKE_STAFF,
             super::ADMINISTRATORS,
+            super::OFFICE_HOURS_KEEPERS,
         ]
         .iter()
         .any(|set| set.contains(&role))
@@ -119,6 +124,11 @@ pub mod visible {
     /// Booking and cancelling appointments.
     pub fn booking(ctx: &Context<'_>) -> bool {
         super::BOOKERS.contains(&role(ctx))
+    }
+
+    /// Setting and closing office hours.
+    pub fn office_hours_keeping(ctx: &Context<'_>) -> bool {
+        super::OFFICE_HOURS_KEEPERS.contains(&role(ctx))
     }
 
     /// Registering clients, opening help requests, creating referrals.

@@ -4,7 +4,8 @@
 //! Deny is the default: a role not named gets a condition that is never true.
 
 use entities::{
-    Role, appointment, client, consent, help_request, organisation, referral, referral_event, user,
+    Role, appointment, client, consent, help_request, organisation, referral, referral_event,
+    referral_notice, user,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -138,6 +139,20 @@ pub fn referral_events(caller: &Caller) -> Condition {
             caller,
             Expr::col((referral::Entity, referral::Column::Id))
                 .equals((referral_event::Entity, referral_event::Column::ReferralId)),
+        )),
+        _ => nothing(),
+    }
+}
+
+/// Referral notices (an appointment cancelled by a closure): those of the referrals the caller
+/// sees, like the referral's events.
+pub fn referral_notices(caller: &Caller) -> Condition {
+    match caller.role {
+        role if works_with_clients(role) => everything(),
+        Role::Partner => Condition::all().add(sees_a_referral_where(
+            caller,
+            Expr::col((referral::Entity, referral::Column::Id))
+                .equals((referral_notice::Entity, referral_notice::Column::ReferralId)),
         )),
         _ => nothing(),
     }

@@ -4,9 +4,10 @@ use entities::appointment;
 
 use super::client::Client;
 use super::id;
+use super::office_hours::OfficeHoursClosure;
 use super::organisation::Organisation;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{ClientId, OrganisationId, request_loader};
+use crate::loaders::{ClientId, ClosureOfAppointment, OrganisationId, request_loader};
 use crate::office_hours::Slot;
 
 /// A client's booked slot in a partner's office hours at the welfare house.
@@ -34,6 +35,15 @@ impl Appointment {
     }
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
         self.0.cancelled_at
+    }
+    /// The closure of office hours that cancelled the appointment, with its reason; none when
+    /// it stands or was cancelled by hand.
+    async fn cancelled_by(&self, ctx: &Context<'_>) -> ApiResult<Option<OfficeHoursClosure>> {
+        if self.0.cancelled_at.is_none() {
+            return Ok(None);
+        }
+        let closure = request_loader(ctx)?.load_one(ClosureOfAppointment(self.0.id)).await?;
+        Ok(closure.map(OfficeHoursClosure))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod dashboard;
 pub mod help_request;
 pub mod me;
+pub mod office_hours;
 pub mod organisation;
 pub mod referral;
 pub mod service;

@@ -1,12 +1,15 @@
 use async_graphql::{Context, ID, Object};
 use entities::{organisation, service};
 
+use super::office_hours::{OfficeHours, OfficeHoursClosure};
 use super::service::Service;
 use super::{OrganisationKind, id};
 use crate::connection::{Keyset, Page, PageArgs, nested_page};
 use crate::cursor::KeyPart;
 use crate::error::ApiResult;
-use crate::loaders::{ChildCount, ServicesPage};
+use crate::loaders::{
+    ChildCount, OfficeHoursOf, ServicesPage, UPCOMING_CLOSURES, UpcomingClosuresOf, request_loader,
+};
 
 /// An organisation of the network: the welfare house or a partner.
 pub struct Organisation(pub organisation::Model);
@@ -65,6 +68,20 @@ impl Organisation {
             Service::of,
         )
         .await
+    }
+    /// The organisation's weekly office hours ("zitdagen") at the welfare house, by weekday and
+    /// time; `officeHours` at the root cuts them into bookable slots.
+    #[graphql(complexity = "crate::connection::capped(crate::weekly_hours::MAX_INTERVALS, child_complexity)")]
+    async fn office_hours(&self, ctx: &Context<'_>) -> ApiResult<Vec<OfficeHours>> {
+        let hours = request_loader(ctx)?.load_one(OfficeHoursOf(self.0.id)).await?;
+        Ok(hours.unwrap_or_default().into_iter().map(OfficeHours).collect())
+    }
+    /// The closures of its office hours that are not over (nor lifted), soonest first (the
+    /// first 20); `officeHoursClosures` at the root lists any window.
+    #[graphql(complexity = "crate::connection::capped(UPCOMING_CLOSURES, child_complexity)")]
+    async fn office_hours_closures(&self, ctx: &Context<'_>) -> ApiResult<Vec<OfficeHoursClosure>> {
+        let closures = request_loader(ctx)?.load_one(UpcomingClosuresOf(self.0.id)).await?;
+        Ok(closures.unwrap_or_default().into_iter().map(OfficeHoursClosure).collect())
     }
 }
 

@@ -1,7 +1,8 @@
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
-use entities::{referral, referral_event};
+use entities::{ReferralNoticeKind, referral, referral_event, referral_notice};
 
+use super::appointment::Appointment;
 use super::client::Client;
 use super::help_request::HelpRequest;
 use super::organisation::Organisation;
@@ -11,7 +12,7 @@ use crate::connection::{Keyset, capped, caps};
 use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{
-    ClientId, EventsOf, HelpRequestId, OrganisationId, ReferralId, ServiceId, request_loader,
+    AppointmentId, ClientId, EventsOf, HelpRequestId, OrganisationId, ReferralId, ServiceId, request_loader,
 };
 
 /// A client referred by one organisation to another, followed until the outcome.
@@ -85,7 +86,7 @@ impl Referral {
     #[graphql(complexity = "capped(caps::EVENTS_PER_REFERRAL, child_complexity)")]
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralEvent>> {
         let events = request_loader(ctx)?.load_one(EventsOf(self.0.id)).await?;
-        Ok(events.unwrap_or_default().into_iter().map(ReferralEvent).collect())
+        Ok(events.unwrap_or_default().into_iter().map(ReferralEvent::Change).collect())
     }
 }
 
@@ -100,42 +101,114 @@ impl Keyset for referral::Entity {
     }
 }
 
-/// One step in a referral's history.
-pub struct ReferralEvent(pub referral_event::Model);
+/// Something that happened to a referral: a step in its history (its creation or a status
+/// change) or a notice that changed no status (an appointment cancelled because the recipient's
+/// office hours were closed). Both are delivered by `referralEvents`; only the steps are the
+/// referral's `events`.
+pub enum ReferralEvent {
+    Change(referral_event::Model),
+    Notice(referral_notice::Model),
+}
+
+/// What a referral event tells.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReferralEventKind {
+    /// The referral was created (`fromStatus` null, `toStatus` REQUESTED).
+    Created,
+    /// Its status changed from `fromStatus` to `toStatus`.
+    StatusChange,
+    /// An appointment that follows the referral up was cancelled because the recipient closed
+    /// its office hours that day; the status did not change (`fromStatus` = `toStatus`), and
+    /// `note` says why. Not part of the referral's `events`.
+    AppointmentCancelled,
+}
 
 #[Object]
 impl ReferralEvent {
     async fn id(&self) -> ID {
-        id(self.0.id)
+        match self {
+            ReferralEvent::Change(e) => id(e.id),
+            ReferralEvent::Notice(n) => id(n.id),
+        }
     }
     async fn referral(&self, ctx: &Context<'_>) -> ApiResult<Referral> {
         request_loader(ctx)?
-            .load_one(ReferralId(self.0.referral_id))
+            .load_one(ReferralId(self.referral_id()))
             .await?
             .map(Referral)
             .ok_or(ApiError::NotFound("referral"))
     }
+    async fn kind(&self) -> ReferralEventKind {
+        match self {
+            ReferralEvent::Change(e) if e.from_status.is_none() => ReferralEventKind::Created,
+            ReferralEvent::Change(_) => ReferralEventKind::StatusChange,
+            ReferralEvent::Notice(n) => match n.kind {
+                ReferralNoticeKind::AppointmentCancelled => ReferralEventKind::AppointmentCancelled,
+            },
+        }
+    }
     /// The status before; none for the creation.
     async fn from_status(&self) -> Option<ReferralStatus> {
-        self.0.from_status.map(Into::into)
+        match self {
+            ReferralEvent::Change(e) => e.from_status.map(Into::into),
+            ReferralEvent::Notice(n) => Some(n.referral_status.into()),
+        }
     }
     async fn to_status(&self) -> ReferralStatus {
-        self.0.to_status.into()
+        match self {
+            ReferralEvent::Change(e) => e.to_status.into(),
+            ReferralEvent::Notice(n) => n.referral_status.into(),
+        }
     }
     async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+        match self {
+            ReferralEvent::Change(e) => e.note.as_deref(),
+            ReferralEvent::Notice(n) => Some(&n.note),
+        }
     }
     async fn rejection_reason(&self) -> Option<RejectionReason> {
-        self.0.rejection_reason.map(Into::into)
+        match self {
+            ReferralEvent::Change(e) => e.rejection_reason.map(Into::into),
+            ReferralEvent::Notice(_) => None,
+        }
     }
     /// The organisation that made the change.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        let Some(org) = self.0.actor_organisation_id else {
+        let actor = match self {
+            ReferralEvent::Change(e) => e.actor_organisation_id,
+            ReferralEvent::Notice(n) => n.actor_organisation_id,
+        };
+        let Some(org) = actor else {
             return Ok(None);
         };
         Ok(Some(organisation(ctx, org).await?))
     }
+    /// The appointment a notice is about: `null` for a status change; FORBIDDEN when you may
+    /// not see that appointment (another partner's office hours).
+    #[graphql(visible = "crate::policy::visible::client_data")]
+    async fn appointment(&self, ctx: &Context<'_>) -> ApiResult<Option<Appointment>> {
+        let ReferralEvent::Notice(referral_notice::Model { appointment_id: Some(appointment), .. }) = self
+        else {
+            return Ok(None);
+        };
+        match request_loader(ctx)?.load_one(AppointmentId(*appointment)).await? {
+            Some(found) => Ok(Some(Appointment(found))),
+            None => Err(ApiError::Forbidden),
+        }
+    }
     async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+        match self {
+            ReferralEvent::Change(e) => e.at,
+            ReferralEvent::Notice(n) => n.at,
+        }
+    }
+}
+
+impl ReferralEvent {
+    fn referral_id(&self) -> uuid::Uuid {
+        match self {
+            ReferralEvent::Change(e) => e.referral_id,
+            ReferralEvent::Notice(n) => n.referral_id,
+        }
     }
 }
