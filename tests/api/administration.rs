@@ -378,3 +378,30 @@ async fn the_command_line_bootstraps_the_house_and_its_first_administrator() {
     );
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_deactivated_partner_takes_no_bookings() {
+    let app = TestApp::spawn().await;
+    let caw = app.user(Who::Caw).await.unwrap().organisation_id;
+    let slots = app
+        .query(Who::Intake, "{ officeHours(from: \"2030-01-07T00:00:00Z\", to: \"2030-01-21T00:00:00Z\") { startsAt free organisation { id } } }", json!({}))
+        .await;
+    let slot = slots["data"]["officeHours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["organisation"]["id"] == caw.to_string() && s["free"] == true)
+        .expect("CAW holds office hours")["startsAt"]
+        .clone();
+    let client = app.query(Who::Intake, "{ clients(first: 1) { edges { node { id } } } }", json!({})).await;
+    let client = client["data"]["clients"]["edges"][0]["node"]["id"].clone();
+    let book = "mutation($c: ID!, $o: ID!, $s: DateTime!) { bookAppointment(input: { clientId: $c, organisationId: $o, startsAt: $s }) { id } }";
+    assert_ok(&app.query(Who::Admin, DEACTIVATE_ORGANISATION, json!({ "id": caw })).await);
+    let refused = app.query(Who::Intake, book, json!({ "c": client, "o": caw, "s": slot })).await;
+    assert_eq!(
+        refused["errors"][0]["message"], "input.organisationId: no such active organisation",
+        "{refused}"
+    );
+    assert_ok(&app.query(Who::Admin, REACTIVATE_ORGANISATION, json!({ "id": caw })).await);
+    assert_ok(&app.query(Who::Intake, book, json!({ "c": client, "o": caw, "s": slot })).await);
+}

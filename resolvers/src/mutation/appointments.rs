@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Europe::Brussels;
-use entities::{appointment, client, office_hour, referral};
+use entities::{appointment, client, office_hour, organisation, referral};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -57,8 +57,9 @@ impl AppointmentMutation {
         let txn = crate::write_transaction(ctx).await?;
         // The hours and closures stay as read until this booking commits (see `Hold`).
         match hold_office_hours(&txn, organisation_id, Hold::Book).await {
-            Err(ApiError::NotFound(_)) => {
-                return Err(ApiError::bad_input("input.organisationId", "no such organisation"));
+            // A deactivated organisation has left the network: no one there would see the booking.
+            Err(ApiError::NotFound(_)) | Ok(organisation::Model { active: false, .. }) => {
+                return Err(ApiError::bad_input("input.organisationId", "no such active organisation"));
             }
             held => held.map(drop)?,
         }
