@@ -148,35 +148,3 @@ pub fn text_problem(value: &str, max: usize) -> Option<String> {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         .then(|| "must not hold control characters".to_owned())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_draft_names_every_field_it_breaks() {
-        let long = "x".repeat(10_001);
-        let languages = vec!["NL".to_owned(), "dutch".to_owned()];
-        let draft = ServiceDraft {
-            name: " ",
-            description: Some(&long),
-            url: Some("ftp://x"),
-            email: Some("nobody"),
-            alert: Some("a\0b"),
-            languages: &languages,
-            ..ServiceDraft::default()
-        };
-        let fields: Vec<Field> = draft.problems().into_iter().map(|(f, _)| f).collect();
-        assert_eq!(
-            fields,
-            [Field::Name, Field::Description, Field::Alert, Field::Url, Field::Email, Field::Languages]
-        );
-        let fine = ServiceDraft {
-            name: "Budgetbeheer",
-            description: Some("Regel 1\nRegel 2"),
-            ..Default::default()
-        };
-        assert!(fine.problems().is_empty());
-        assert_eq!(super::languages(&["FR".into(), " nl ".into(), "fr".into()]).unwrap(), ["fr", "nl"]);
-    }
-}

@@ -489,3 +489,81 @@ async fn an_import_is_audited_and_gives_up_on_a_stalled_input() {
     assert!(error.to_string().contains("the input stalled"), "{error}");
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
 }
+
+mod streamed {
+    //! The reader on its own: both forms of a file, a bad record that does not stop the rest, a
+    //! record beyond the cap refused without being held.
+    use std::ops::ControlFlow;
+
+    use welzijnshuis::socialmap::read::{MAX_RECORD_BYTES, Record, services};
+
+    fn read(text: &str) -> (Vec<Record>, Result<(), String>) {
+        let mut records = Vec::new();
+        let outcome = services(text.as_bytes(), |_, _, record| {
+            records.push(record);
+            ControlFlow::Continue(())
+        });
+        (records, outcome)
+    }
+
+    #[test]
+    fn both_forms_read_and_a_bad_record_does_not_stop_the_rest() {
+        let (records, outcome) = read(r#"[{"id": "a", "name": "A"}, {"id": "b", "name": 5}, {"id": "c"}]"#);
+        assert!(outcome.is_ok());
+        assert_eq!(records.len(), 3);
+        assert!(records[1].as_ref().unwrap_err()[0].starts_with("service b: name: invalid type"));
+        let (records, outcome) = read(r#"{"total": 2, "services": [{"id": "a"}], "extra": [[1]]}"#);
+        assert_eq!((records.len(), outcome), (1, Ok(())));
+        assert!(read(r#"{"not": "hsds"}"#).1.unwrap_err().contains("expected an array of services"));
+        assert!(read(r#"[{"id": "a"}"#).1.is_err());
+    }
+
+    #[test]
+    fn a_record_beyond_the_cap_is_refused_without_being_held() {
+        let huge = format!(r#"[{{"id": "a", "name": "{}"}}]"#, "x".repeat(MAX_RECORD_BYTES + 1));
+        let (records, outcome) = read(&huge);
+        assert!(records.is_empty());
+        assert!(outcome.unwrap_err().contains("larger than"));
+        // Many records, each under the cap, are fine together.
+        let many = format!(
+            "[{}]",
+            vec![format!(r#"{{"id": "x", "name": "{}"}}"#, "y".repeat(1000)); 2000].join(",")
+        );
+        assert_eq!(read(&many).0.len(), 2000);
+    }
+}
+
+mod service_rules {
+    //! The one set of rules for a service, as both doors apply it.
+    use resolvers::social_map_rules::{Field, ServiceDraft};
+
+    #[test]
+    fn a_draft_names_every_field_it_breaks() {
+        let long = "x".repeat(10_001);
+        let languages = vec!["NL".to_owned(), "dutch".to_owned()];
+        let draft = ServiceDraft {
+            name: " ",
+            description: Some(&long),
+            url: Some("ftp://x"),
+            email: Some("nobody"),
+            alert: Some("a\0b"),
+            languages: &languages,
+            ..ServiceDraft::default()
+        };
+        let fields: Vec<Field> = draft.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [Field::Name, Field::Description, Field::Alert, Field::Url, Field::Email, Field::Languages]
+        );
+        let fine = ServiceDraft {
+            name: "Budgetbeheer",
+            description: Some("Regel 1\nRegel 2"),
+            ..Default::default()
+        };
+        assert!(fine.problems().is_empty());
+        assert_eq!(
+            resolvers::social_map_rules::languages(&["FR".into(), " nl ".into(), "fr".into()]).unwrap(),
+            ["fr", "nl"]
+        );
+    }
+}
