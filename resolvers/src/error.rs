@@ -165,6 +165,15 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         use sea_orm::sqlx::Error as Sqlx;
         use sea_orm::{DbErr, RuntimeErr};
+        // A row this change refers to went away meanwhile (a client merged or erased while the
+        // change was on its way): a state conflict, not a fault.
+        if let Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) = err.sql_err() {
+            tracing::warn!(error = %err, "a write referred to a row that is gone");
+            return ApiError::Conflict(
+                "a row this change refers to was removed meanwhile (merged or erased): reload and try again"
+                    .into(),
+            );
+        }
         let sqlx = match &err {
             DbErr::ConnectionAcquire(_) => None,
             DbErr::Conn(RuntimeErr::SqlxError(e))

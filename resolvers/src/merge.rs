@@ -8,9 +8,11 @@
 //! - two different national register numbers: two people, not a duplicate: CONFLICT, nothing
 //!   merged. A number only the duplicate holds moves to the kept client (after the duplicate's
 //!   row is gone, so the unique index never sees it twice);
-//! - consents: each is the client's word to one organisation at one moment and stays as it was;
-//!   no rule allows one consent per recipient, and a partner reads what all the client's active
-//!   consents to it open together, so two consents to one recipient need no choice;
+//! - consents: the kept client's word on sharing with an organisation stands. Where the kept
+//!   client has any consent with an organisation — given or revoked — the duplicate's active
+//!   consents to it are revoked by the merge (and kept, as history): a merge never brings back
+//!   what the client withdrew, nor widens what they gave. A consent to an organisation the kept
+//!   client never decided on moves as it is: it is the same person's word;
 //! - any unique rule of the database that a move would break (one a later migration adds):
 //!   CONFLICT, nothing merged;
 //! - a table referencing clients that this module does not move: its foreign key refuses the
@@ -62,8 +64,15 @@ pub async fn merge_clients(
         return Err(ApiError::bad_input("mergeId", "a client cannot be merged into itself"));
     }
     let combined = combine(kept, &duplicate, merge.at)?;
+    keep_the_kept_clients_word(txn, combined.id, duplicate.id, &merge).await?;
     let moved = move_references(txn, duplicate.id, combined.id).await?;
-    let deleted = client::Entity::delete_by_id(duplicate.id).exec(txn).await.map_err(collision)?;
+    // A reference this module does not move makes the deletion fail: a fault of ours (the merge
+    // test lists every reference), not the caller's conflict.
+    let deleted =
+        client::Entity::delete_by_id(duplicate.id).exec(txn).await.map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::internal(err),
+            _ => collision(err),
+        })?;
     if deleted.rows_affected != 1 {
         return Err(ApiError::NotFound("client"));
     }
@@ -112,6 +121,29 @@ fn combine(kept: client::Model, duplicate: &client::Model, now: DateTime<Utc>) -
         updated_at: now,
         ..kept
     })
+}
+
+/// Revokes the duplicate's active consents to the organisations the kept client has decided on.
+async fn keep_the_kept_clients_word(
+    txn: &impl ConnectionTrait,
+    kept: Uuid,
+    duplicate: Uuid,
+    merge: &Merge,
+) -> ApiResult<()> {
+    let decided = sea_orm::sea_query::Query::select()
+        .column(consent::Column::RecipientId)
+        .from(consent::Entity)
+        .and_where(consent::Column::ClientId.eq(kept))
+        .to_owned();
+    consent::Entity::update_many()
+        .col_expr(consent::Column::RevokedAt, Expr::value(merge.at))
+        .col_expr(consent::Column::RevokedBy, Expr::value(merge.by))
+        .filter(consent::Column::ClientId.eq(duplicate))
+        .filter(consent::Column::RevokedAt.is_null())
+        .filter(consent::Column::RecipientId.in_subquery(decided))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Points every row of the duplicate at the kept client; returns how many moved, per table.

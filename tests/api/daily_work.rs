@@ -1074,3 +1074,51 @@ async fn a_reference_the_merge_does_not_know_stops_it_whole() {
         0
     );
 }
+
+/// Found by the break test: the duplicate's older consent to a partner reopened what the kept
+/// client had revoked. The kept client's word stands.
+#[tokio::test]
+async fn a_merge_never_brings_back_a_revoked_consent() {
+    let app = TestApp::spawn().await;
+    let caw = app.user(Who::Caw).await.unwrap().organisation_id;
+    let register = |given: &'static str| {
+        let app = &app;
+        async move {
+            let query = format!(
+                r#"mutation {{ registerClient(input: {{ givenName: "{given}", familyName: "Peeters", phone: "0470 00 00 00" }}) {{ id }} }}"#
+            );
+            let response = app.query(Who::Intake, &query, json!({})).await;
+            response["data"]["registerClient"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (kept, duplicate) = (register("Jan").await, register("Jean").await);
+    let consent = "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY, CONTACT, SITUATION] }) { id } }";
+    let given = app.query(Who::Intake, consent, json!({ "c": kept, "o": caw })).await;
+    let kept_consent = given["data"]["recordConsent"]["id"].clone();
+    assert_ok(&app.query(Who::Intake, consent, json!({ "c": duplicate, "o": caw })).await);
+    let referral = "mutation($c: ID!, $o: ID!) { createReferral(input: { clientId: $c, recipientId: $o, lifeDomain: FINANCES, reason: \"Schulden\" }) { id } }";
+    assert_ok(&app.query(Who::Intake, referral, json!({ "c": kept, "o": caw })).await);
+    let revoked = app
+        .query(
+            Who::Intake,
+            "mutation($id: ID!) { revokeConsent(id: $id) { id } }",
+            json!({ "id": kept_consent }),
+        )
+        .await;
+    assert_ok(&revoked);
+
+    let read = "query($id: ID!) { client(id: $id) { givenName phone } }";
+    let before = app.query(Who::Caw, read, json!({ "id": kept })).await;
+    assert_eq!(before["data"]["client"]["givenName"], Value::Null, "{before}");
+    let merged = app
+        .query(
+            Who::Admin,
+            "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { id } }",
+            json!({ "k": kept, "m": duplicate }),
+        )
+        .await;
+    assert_ok(&merged);
+    let after = app.query(Who::Caw, read, json!({ "id": kept })).await;
+    assert_eq!(after["data"]["client"]["givenName"], Value::Null, "the revocation stands: {after}");
+    assert_eq!(after["data"]["client"]["phone"], Value::Null, "{after}");
+}
