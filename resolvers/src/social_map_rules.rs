@@ -109,10 +109,10 @@ impl ServiceDraft<'_> {
                 problems.push((field, problem));
             }
         }
-        if self.url.is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+        if self.url.is_some_and(|u| !is_web_address(u)) {
             problems.push((Field::Url, "must start with http:// or https://".to_owned()));
         }
-        if self.email.is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+        if self.email.is_some_and(|e| !looks_like_email(e)) {
             problems.push((Field::Email, "not an e-mail address".to_owned()));
         }
         if let Err(problem) = languages(self.languages) {
@@ -120,6 +120,16 @@ impl ServiceDraft<'_> {
         }
         problems
     }
+}
+
+/// Whether `url` is a web address (`http://` or `https://`): nothing a browser would run.
+pub fn is_web_address(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+/// Whether `email` looks like an e-mail address of the social map (an `@`, no white space).
+pub fn looks_like_email(email: &str) -> bool {
+    email.contains('@') && !email.contains(char::is_whitespace)
 }
 
 /// A service's languages, trimmed, lower-cased, sorted and without repeats; or why not.

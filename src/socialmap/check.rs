@@ -6,7 +6,9 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use chrono::NaiveDate;
 use entities::{LifeDomain, ServiceStatus};
-use resolvers::social_map_rules::{NAME_CHARS, ServiceDraft, languages, text_problem};
+use resolvers::social_map_rules::{
+    NAME_CHARS, ServiceDraft, is_web_address, languages, looks_like_email, text_problem,
+};
 
 use super::{DAYS, HsdsLocation, HsdsService, LIFE_DOMAIN_VOCABULARY};
 
@@ -161,10 +163,10 @@ fn check_organisation(service: &HsdsService, problems: &mut Vec<String>) {
     check_text("organization.description", org.description.as_deref(), 10_000, problems);
     check_text("organization.website", org.website.as_deref(), 2_000, problems);
     check_text("organization.email", org.email.as_deref(), 254, problems);
-    if org.website.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+    if org.website.as_deref().is_some_and(|u| !is_web_address(u)) {
         problems.push("organization.website: must start with http:// or https://".to_owned());
     }
-    if org.email.as_deref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+    if org.email.as_deref().is_some_and(|e| !looks_like_email(e)) {
         problems.push("organization.email: not an e-mail address".to_owned());
     }
 }

@@ -11,12 +11,13 @@ use sea_orm::sea_query::LockType;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
+use super::client_fields::optional;
 use super::{conflict_on_unique, text};
 use crate::audit::record_change;
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
 use crate::policy::{self, ADMINISTRATORS};
-use crate::social_map_rules::text_problem;
+use crate::social_map_rules::is_web_address;
 use crate::types::me::User;
 use crate::types::organisation::Organisation;
 use crate::types::{OrganisationKind, Role, parse_id};
@@ -285,25 +286,14 @@ fn described(row: &mut organisation::ActiveModel, input: OrganisationInput) -> A
         Set(input.is_network_partner && kind != entities::OrganisationKind::WelfareHouse);
     row.description = Set(optional("input.description", input.description, 10_000)?);
     row.url = Set(optional("input.website", input.website, 2_000)?);
-    if let sea_orm::ActiveValue::Set(Some(url)) = &row.url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ApiError::bad_input("input.website", "must start with http:// or https://"));
-        }
+    if let sea_orm::ActiveValue::Set(Some(url)) = &row.url
+        && !is_web_address(url)
+    {
+        return Err(ApiError::bad_input("input.website", "must start with http:// or https://"));
     }
     row.email = Set(input.email.as_deref().map(|e| email_address("input.email", e)).transpose()?);
     row.phone = Set(optional("input.phone", input.phone, 50)?);
     Ok(())
-}
-
-/// An optional text: trimmed, empty as none, at most `max` characters.
-fn optional(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
-    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    match text_problem(&value, max) {
-        Some(problem) => Err(ApiError::bad_input(field, problem)),
-        None => Ok(Some(value)),
-    }
 }
 
 /// An e-mail address, lower-cased: the key a person signs in with.
