@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo run --quiet -- schema > schema/schema.graphql
-for role in PUBLIC PARTNER INTAKE CASE_WORKER ANALYST ADMIN; do
+for role in PUBLIC PARTNER INTAKE CASE_WORKER ANALYST ADMIN CLIENT; do
   cargo run --quiet -- schema --role "$role" > "schema/schema.$role.graphql"
 done

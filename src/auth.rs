@@ -5,12 +5,17 @@
 //! - tokens of the house's OpenID Connect provider (`WELZIJNSHUIS_OIDC_ISSUER`), checked against
 //!   its published keys and linked to a user by [`crate::oidc::pinning`].
 //!
+//! A citizen signs in as a client (role CLIENT): with this service's HS256 token whose
+//! `principal` claim is `client` and whose `sub` is the client's id (`token --client`, for the
+//! demo and tests), or through the OpenID provider with their national register number in the
+//! claim `WELZIJNSHUIS_OIDC_CLIENT_CLAIM` names.
+//!
 //! The token's `alg` header picks the key; any other algorithm, `none` included, is refused. The
 //! token only says who; the role and organisation are read from the user's row on every
 //! request, so deactivating a user or changing a role takes effect at once.
 
 use chrono::{Duration, Utc};
-use entities::user;
+use entities::{client, user};
 use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
@@ -29,7 +34,19 @@ struct Claims {
     iat: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<i64>,
+    /// `client` for a citizen's own token; absent for staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    principal: Option<String>,
 }
+
+/// Whom a valid token names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    User(Uuid),
+    Client(Uuid),
+}
+
+const CLIENT_PRINCIPAL: &str = "client";
 
 /// Signs and checks tokens.
 #[derive(Clone)]
@@ -156,6 +173,15 @@ impl Tokens {
 
     /// A token for `user` valid for `ttl`, which may not exceed the longest a token may live.
     pub fn issue(&self, user: Uuid, ttl: Duration) -> anyhow::Result<String> {
+        self.sign(Subject::User(user), ttl)
+    }
+
+    /// A citizen's own token (role CLIENT) for the client `client`, valid for `ttl`.
+    pub fn issue_for_client(&self, client: Uuid, ttl: Duration) -> anyhow::Result<String> {
+        self.sign(Subject::Client(client), ttl)
+    }
+
+    fn sign(&self, subject: Subject, ttl: Duration) -> anyhow::Result<String> {
         if ttl > self.max_ttl || ttl <= Duration::zero() {
             anyhow::bail!(
                 "a token may live between 1 second and {} hours (WELZIJNSHUIS_JWT_MAX_TTL)",
@@ -163,22 +189,36 @@ impl Tokens {
             );
         }
         let now = Utc::now().timestamp();
-        let claims =
-            Claims { sub: user.to_string(), iat: Some(now), nbf: Some(now), exp: now + ttl.num_seconds() };
+        let (sub, principal) = match subject {
+            Subject::User(id) => (id, None),
+            Subject::Client(id) => (id, Some(CLIENT_PRINCIPAL.to_owned())),
+        };
+        let claims = Claims {
+            sub: sub.to_string(),
+            iat: Some(now),
+            nbf: Some(now),
+            exp: now + ttl.num_seconds(),
+            principal,
+        };
         Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
-    /// The user id a token names and when it expires (seconds since the epoch), if it is valid.
-    pub fn verify(&self, token: &str) -> Result<(Uuid, i64), ApiError> {
+    /// Whom a token names and when it expires (seconds since the epoch), if it is valid.
+    pub fn verify(&self, token: &str) -> Result<(Subject, i64), ApiError> {
         let invalid = || ApiError::Unauthenticated("invalid or expired token");
         let header = decode_header(token).map_err(|_| invalid())?;
         let (key, validation) =
             self.verifiers.iter().find(|(_, v)| v.algorithms == [header.alg]).ok_or_else(invalid)?;
         let data = decode::<Claims>(token, key, validation).map_err(|_| invalid())?;
         check_lifetime(data.claims.iat, data.claims.exp, self.max_ttl)?;
-        let user = Uuid::parse_str(&data.claims.sub)
+        let id = Uuid::parse_str(&data.claims.sub)
             .map_err(|_| ApiError::Unauthenticated("invalid token subject"))?;
-        Ok((user, data.claims.exp))
+        let subject = match data.claims.principal.as_deref() {
+            None => Subject::User(id),
+            Some(CLIENT_PRINCIPAL) => Subject::Client(id),
+            Some(_) => return Err(ApiError::Unauthenticated("invalid token principal")),
+        };
+        Ok((subject, data.claims.exp))
     }
 
     /// The caller behind an `Authorization` header, read from the user's row now, and when its
@@ -199,22 +239,39 @@ impl Tokens {
             .map(|(_, token)| token)
             .ok_or(ApiError::Unauthenticated("expected 'Authorization: Bearer <token>'"))?;
         let token = token.trim();
-        let (user, expires_at) = match &self.oidc {
+        match &self.oidc {
             Some(provider) if provider.claims_to_be_ours(token) => {
                 let identity = provider.verify(token).await?;
-                (crate::oidc::pinning::user_for(db, &identity).await?, identity.expires_at)
+                let caller = crate::oidc::pinning::caller_for(db, &identity).await?;
+                Ok((caller, Some(identity.expires_at)))
             }
             _ => {
-                let (user_id, expires_at) = self.verify(token)?;
-                let user = user::Entity::find_by_id(user_id)
-                    .filter(resolvers::policy::users_who_may_act())
-                    .one(db)
-                    .await?
-                    .ok_or(ApiError::Unauthenticated("unknown or inactive user"))?;
-                (user, expires_at)
+                let (subject, expires_at) = self.verify(token)?;
+                Ok((caller_of(db, subject).await?, Some(expires_at)))
             }
-        };
-        Ok((Caller::user(user), Some(expires_at)))
+        }
+    }
+}
+
+/// The caller a token's subject is now: an active user, or a client not erased.
+async fn caller_of(db: &DatabaseConnection, subject: Subject) -> Result<Caller, ApiError> {
+    match subject {
+        Subject::User(id) => {
+            let user = user::Entity::find_by_id(id)
+                .filter(resolvers::policy::users_who_may_act())
+                .one(db)
+                .await?
+                .ok_or(ApiError::Unauthenticated("unknown or inactive user"))?;
+            Ok(Caller::user(user))
+        }
+        Subject::Client(id) => {
+            let client = client::Entity::find_by_id(id)
+                .filter(resolvers::policy::clients_who_may_sign_in())
+                .one(db)
+                .await?
+                .ok_or(ApiError::Unauthenticated("unknown client"))?;
+            Ok(Caller::client(client.id))
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use entities::{Role, user};
+use entities::{Role, client, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::{Tokens, parse_ttl};
@@ -46,7 +46,11 @@ enum Command {
     /// Print a signed access token for an active user.
     Token {
         /// The user's e-mail address.
-        email: String,
+        #[arg(required_unless_present = "client", conflicts_with = "client")]
+        email: Option<String>,
+        /// A citizen's own token (role CLIENT) for the client with this national register number.
+        #[arg(long, value_name = "NATIONAL_REGISTER_NUMBER")]
+        client: Option<String>,
         /// How long the token is valid: 30m, 8h, 2d …
         #[arg(long, default_value = "8h", value_parser = parse_ttl)]
         ttl: chrono::Duration,
@@ -124,7 +128,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { scale } => demo(&config, scale).await,
-        Command::Token { email, ttl } => token(&config, &email, ttl).await,
+        Command::Token { email: Some(email), ttl, .. } => token(&config, &email, ttl).await,
+        Command::Token { client: Some(number), ttl, .. } => client_token(&config, &number, ttl).await,
+        Command::Token { .. } => unreachable!("clap requires an e-mail address or --client"),
         Command::Socialmap { action } => socialmap(&config, action).await,
         Command::User { action: UserAction::Add { email, name, role, organisation, new_welfare_house } } => {
             add_user(&config, &email, &name, role, organisation, new_welfare_house).await
@@ -176,13 +182,40 @@ async fn demo(config: &Config, scale: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::Result<()> {
+/// The database as `serve` would have it: migrated and, on SQLite, with the demo loaded, so that
+/// asking for a token before the first start still finds the demo's people.
+async fn ready_database(config: &Config) -> anyhow::Result<Database> {
     let db = Database::connect(&config.database_url).await?;
     db.migrate().await?;
     if config.is_sqlite() {
-        // As `serve` would: asking for a token before the first start still finds the demo users.
         crate::demo::load_if_empty(&db.conn).await.context("loading the demo network")?;
     }
+    Ok(db)
+}
+
+/// `token --client`: the citizen's own token, for the client with this national register number
+/// (not erased).
+async fn client_token(config: &Config, number: &str, ttl: chrono::Duration) -> anyhow::Result<()> {
+    let number = resolvers::national_number::NationalRegisterNumber::parse(number)
+        .map_err(|why| anyhow::anyhow!("'{number}': {why}"))?;
+    let db = ready_database(config).await?;
+    let client = client::Entity::find()
+        .filter(client::Column::NationalRegisterNumber.eq(number.as_str()))
+        .filter(resolvers::policy::clients_who_may_sign_in())
+        .one(&db.conn)
+        .await
+        .context("looking up the client")?
+        .with_context(|| format!("no client with national register number {}", number.as_str()))?;
+    if config.uses_development_secret() {
+        eprintln!("warning: signed with the development key (WELZIJNSHUIS_JWT_SECRET is not set)");
+    }
+    let tokens = Tokens::hs256(config.secret().expose()).with_max_ttl(config.jwt_max_ttl);
+    println!("{}", tokens.issue_for_client(client.id, ttl)?);
+    Ok(())
+}
+
+async fn token(config: &Config, email: &str, ttl: chrono::Duration) -> anyhow::Result<()> {
+    let db = ready_database(config).await?;
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
         .filter(resolvers::policy::users_who_may_act())

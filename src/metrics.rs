@@ -151,7 +151,9 @@ impl Metrics {
         let token =
             origin.authorization.and_then(|a| a.strip_prefix("Bearer ").or(a.strip_prefix("bearer ")));
         match token.map(|t| self.inner.tokens.verify(t.trim())) {
-            Some(Ok((user, _))) => Spender::User(user),
+            Some(Ok((crate::auth::Subject::User(id) | crate::auth::Subject::Client(id), _))) => {
+                Spender::User(id)
+            }
             _ => Spender::Public(crate::http::connections::network_of(origin.address)),
         }
     }

@@ -48,7 +48,7 @@ impl RateLimiter {
     /// Counts one request of `caller` (from `address`); refused with the wait when over the rate.
     pub fn check(&self, caller: &Caller, address: IpAddr) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        let key = caller.user_id().map_or(Key::Address(bucket_of(address)), Key::User);
+        let key = caller.principal().map_or(Key::Address(bucket_of(address)), Key::User);
         limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }

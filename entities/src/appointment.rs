@@ -18,6 +18,8 @@ pub struct Model {
     /// (organisation_id, active_slot) makes a double booking impossible on both databases.
     pub active_slot: Option<DateTimeUtc>,
     pub booked_by: Option<Uuid>,
+    /// Booked by the client themself (signed in); `booked_by` is then empty.
+    pub booked_by_client: bool,
     pub created_at: DateTimeUtc,
     pub cancelled_at: Option<DateTimeUtc>,
 }

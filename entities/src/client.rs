@@ -22,6 +22,12 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the client's personal data and free text were erased (on request or by the
+    /// retention rule); the record's shape stays for the figures.
+    pub erased_at: Option<DateTimeUtc>,
+    /// A legal hold: while set, neither erasure nor the retention rule touches the client.
+    pub legal_hold_at: Option<DateTimeUtc>,
+    pub legal_hold_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,10 @@ pub struct Model {
     pub given_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_by: Option<Uuid>,
+    /// Given by the client themself (signed in), rather than recorded by staff at the desk.
+    pub given_by_client: bool,
+    /// Withdrawn by the client themself.
+    pub revoked_by_client: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,7 +37,8 @@ macro_rules! text_enum {
 }
 
 text_enum!(
-    /// What a caller is allowed to do; read from the user's row on every request.
+    /// What a caller is allowed to do; read from the user's row on every request (CLIENT: a
+    /// citizen signed in as themself, never a user row).
     Role {
         Public = "PUBLIC",
         Partner = "PARTNER",
@@ -45,6 +46,7 @@ text_enum!(
         CaseWorker = "CASE_WORKER",
         Analyst = "ANALYST",
         Admin = "ADMIN",
+        Client = "CLIENT",
     }
 );
 

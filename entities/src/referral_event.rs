@@ -13,6 +13,8 @@ pub struct Model {
     pub from_status: Option<ReferralStatus>,
     pub to_status: ReferralStatus,
     pub note: Option<String>,
+    /// What the recipient wrote for the client to read (the note above is for the sender).
+    pub note_for_client: Option<String>,
     pub rejection_reason: Option<RejectionReason>,
     pub actor_user_id: Option<Uuid>,
     pub actor_organisation_id: Option<Uuid>,

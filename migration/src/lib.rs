@@ -14,6 +14,7 @@ mod m20261126_000010_office_hours_closures;
 mod m20261126_000020_daily_work;
 mod m20261127_000001_users_oidc_subject;
 mod m20261127_000002_service_search_by_key;
+mod m20261128_000001_the_client;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000020_daily_work::Migration),
             Box::new(m20261127_000002_service_search_by_key::Migration),
             Box::new(m20261126_000010_office_hours_closures::Migration),
+            Box::new(m20261128_000001_the_client::Migration),
         ]
     }
 }

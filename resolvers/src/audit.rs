@@ -10,9 +10,8 @@ use std::sync::Mutex;
 
 use async_graphql::Context;
 use chrono::{SubsecRound, Utc};
-use entities::{audit_entry, client_merge};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Set};
+use entities::audit_entry;
+use sea_orm::{Condition, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::caller::Caller;
@@ -172,23 +171,7 @@ pub async fn record_commands(
 /// through `client_merges`). Nothing for an id that was itself merged away: its rows are read as
 /// the kept client's.
 pub fn of_client(client: Uuid) -> Condition {
-    let merged_into_it = Query::select()
-        .column(client_merge::Column::MergedClientId)
-        .from(client_merge::Entity)
-        .and_where(client_merge::Column::KeptClientId.eq(client))
-        .to_owned();
-    let merged_away = Query::select()
-        .expr(Expr::val(1))
-        .from(client_merge::Entity)
-        .and_where(client_merge::Column::MergedClientId.eq(client))
-        .to_owned();
-    Condition::all()
-        .add(
-            Condition::any()
-                .add(audit_entry::Column::ClientId.eq(client))
-                .add(audit_entry::Column::ClientId.in_subquery(merged_into_it)),
-        )
-        .add(Expr::exists(merged_away).not())
+    crate::policy::audit_entries_about(client)
 }
 
 /// Writes the audit entries of many changes of one kind (the appointments a closure cancelled),

@@ -56,6 +56,8 @@ pub mod caps {
     pub const HELP_REQUESTS_PER_CLIENT: usize = 20;
     /// A client's consents (given and revoked): the most recent.
     pub const CONSENTS_PER_CLIENT: usize = 20;
+    /// A client's appointments (kept and cancelled): the latest.
+    pub const APPOINTMENTS_PER_CLIENT: usize = 20;
     /// A help request's case notes: the most recent.
     pub const CASE_NOTES_PER_HELP_REQUEST: usize = 50;
     /// A client's case notes (current versions), on any help request or none: the most recent.

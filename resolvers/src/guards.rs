@@ -32,6 +32,7 @@ impl Guard for ClientData {
                 let scopes = request_loader(ctx)?.load_one(ConsentScopesOf(self.client_id)).await?;
                 consent_opens(&scopes.unwrap_or_default(), self.category)
             }
+            ClientDataAccess::Own(me) => me == self.client_id,
             ClientDataAccess::Nothing => false,
         };
         if allowed {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entities::{
-    ConsentScope, LifeDomain, client, consent, help_request, help_request_life_domain, location,
+    ConsentScope, LifeDomain, appointment, client, consent, help_request, help_request_life_domain, location,
     organisation, referral, referral_event, schedule, service, service_at_location, service_language,
     service_life_domain,
 };
@@ -167,6 +167,8 @@ key!(
     ConsentScopesOf,
     /// The case notes of a help request (current versions), oldest first.
     CaseNotesOf,
+    /// The appointments of a client, the soonest first.
+    AppointmentsOf,
 );
 
 mod case_notes;
@@ -430,6 +432,24 @@ impl Fetch<ConsentsOf> for Loaders {
         )
         .await?;
         Ok(rekey(group(rows, |c| c.client_id), ConsentsOf))
+    }
+}
+
+impl Fetch<AppointmentsOf> for Loaders {
+    type Value = Vec<appointment::Model>;
+    async fn fetch(&self, keys: &[AppointmentsOf]) -> ApiResult<HashMap<AppointmentsOf, Self::Value>> {
+        let rows = capped_children(
+            &self.db,
+            appointment::Entity::find()
+                .filter(appointment::Column::ClientId.is_in(ids(keys)))
+                .filter(policy::appointments(&self.caller)),
+            appointment::Column::ClientId,
+            &columns::<appointment::Entity>(&[appointment::Column::StartsAt, appointment::Column::Id]),
+            Keep::Last,
+            caps::APPOINTMENTS_PER_CLIENT,
+        )
+        .await?;
+        Ok(rekey(group(rows, |a| a.client_id), AppointmentsOf))
     }
 }
 

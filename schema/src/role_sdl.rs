@@ -24,7 +24,7 @@ const BUILT_IN: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 
 /// The SDL of the schema as `role` sees it through introspection.
 pub async fn sdl_for(role: Role) -> String {
-    let caller = Arc::new(Caller { role, user: None });
+    let caller = Arc::new(Caller { role, user: None, client: None });
     let response = super::builder(&super::Settings::default())
         .finish()
         .execute(Request::new(INTROSPECTION).data(caller))

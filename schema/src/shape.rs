@@ -56,7 +56,7 @@ impl RoleShapes {
     pub(crate) async fn read(schema: &crate::AppSchema) -> RoleShapes {
         let mut shapes = HashMap::new();
         for &role in Role::ALL {
-            let caller = Arc::new(Caller { role, user: None });
+            let caller = Arc::new(Caller { role, user: None, client: None });
             let response = schema.execute(Request::new(INTROSPECTION).data(caller)).await;
             let json = serde_json::to_value(&response.data).unwrap_or_default();
             shapes.insert(role, Shape::from_introspection(&json["__schema"]));

@@ -468,6 +468,12 @@ impl Demo {
                     referral_id,
                     from_status: i.checked_sub(1).map(|p| path[p]),
                     to_status: to,
+                    note_for_client: match to {
+                        ReferralStatus::Accepted => Some("We nemen je vraag op. Je hoort binnen de week van ons.".into()),
+                        ReferralStatus::Completed => Some("Je traject bij ons is afgerond. Je kan altijd opnieuw bij ons terecht.".into()),
+                        ReferralStatus::Rejected => Some("We kunnen je hier niet verder helpen; het Welzijnshuis zoekt met jou een andere weg.".into()),
+                        _ => None,
+                    },
                     note,
                     rejection_reason: (to == ReferralStatus::Rejected)
                         .then(|| people::REJECTIONS[n % people::REJECTIONS.len()].0),
@@ -515,6 +521,8 @@ impl Demo {
                     given_at: created_at - Duration::minutes(30),
                     revoked_at: None,
                     revoked_by: None,
+                    given_by_client: false,
+                    revoked_by_client: false,
                 });
             }
         }

@@ -78,6 +78,9 @@ pub fn client(rng: &mut Rng, n: usize, registered_by: Uuid, now: DateTime<Utc>) 
         email: (n % 3 != 1).then(|| format!("{mail_name}{n}@voorbeeld.be")),
         preferred_language: Some(LANGUAGES[n % LANGUAGES.len()].into()),
         created_by: Some(registered_by),
+        erased_at: None,
+        legal_hold_at: None,
+        legal_hold_reason: None,
         created_at: registered,
         updated_at: registered,
     }

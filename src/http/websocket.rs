@@ -343,7 +343,7 @@ impl Connection {
         match self.state.gate.admit(&credentials).await {
             Ok(admitted) => {
                 if let Some(place) = &self.place {
-                    if admitted.caller.user_id().is_some() {
+                    if admitted.caller.principal().is_some() {
                         place.user_socket();
                     } else if !place.public_socket() {
                         // Public sockets are capped: a flood of them leaves places for users.
@@ -351,7 +351,7 @@ impl Connection {
                     }
                 }
                 self.expires_at = admitted.expires_at;
-                self.user = admitted.caller.user_id();
+                self.user = admitted.caller.principal();
                 credentials.role = Some(admitted.caller.role);
                 self.caller = Some(admitted.caller);
                 self.credentials = Some(credentials);

@@ -5,11 +5,16 @@
 //! users are linked or let in; role and organisation are never read from the token.
 
 use entities::user;
-use resolvers::ApiError;
+use resolvers::{ApiError, Caller};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::Identity;
+
+/// Who this identity is, as a caller.
+pub async fn caller_for(db: &DatabaseConnection, identity: &Identity) -> Result<Caller, ApiError> {
+    Ok(Caller::user(user_for(db, identity).await?))
+}
 
 /// The active user this identity is, linking it on first sign-in.
 pub async fn user_for(db: &DatabaseConnection, identity: &Identity) -> Result<user::Model, ApiError> {

@@ -369,6 +369,8 @@ async fn a_clients_help_requests_consents_and_notes_are_capped_to_the_most_recen
             given_at: long_ago + chrono::Duration::days(i),
             revoked_at: Some(long_ago + chrono::Duration::days(i) + chrono::Duration::hours(1)),
             revoked_by: Some(author),
+            given_by_client: false,
+            revoked_by_client: false,
         };
         given.into_active_model().insert(&app.db.conn).await.unwrap();
     }

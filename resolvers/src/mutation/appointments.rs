@@ -47,7 +47,7 @@ impl AppointmentMutation {
         let organisation_id = parse_id(&input.organisation_id, "input.organisationId")?;
         let referral_id =
             input.referral_id.as_ref().map(|id| parse_id(id, "input.referralId")).transpose()?;
-        if !policy::may_book_for(caller, organisation_id) {
+        if !policy::may_book_for(caller, organisation_id, client_id) {
             return Err(ApiError::Forbidden);
         }
         if input.starts_at <= Utc::now() {
@@ -111,6 +111,7 @@ impl AppointmentMutation {
             ends_at: Set(slot.ends_at),
             active_slot: Set(Some(slot.starts_at)),
             booked_by: Set(caller.user_id()),
+            booked_by_client: Set(caller.client_id().is_some()),
             created_at: Set(Utc::now().trunc_subsecs(6)),
             cancelled_at: Set(None),
         }

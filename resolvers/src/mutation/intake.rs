@@ -99,6 +99,9 @@ impl IntakeMutation {
             created_by: Set(caller.user_id()),
             created_at: Set(now),
             updated_at: Set(now),
+            erased_at: Set(None),
+            legal_hold_at: Set(None),
+            legal_hold_reason: Set(None),
         }
         .insert(&txn)
         .await

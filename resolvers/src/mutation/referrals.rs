@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::guards::RoleIn;
 use crate::lifecycle::{needs_note, needs_reason, side_for};
-use crate::policy::{self, INTAKE_STAFF, REFERRAL_READERS};
+use crate::policy::{self, INTAKE_STAFF, REFERRAL_CHANGERS};
 use crate::types::referral::Referral;
 use crate::types::{LifeDomain, ReferralStatus, RejectionReason, parse_id};
 
@@ -111,7 +111,8 @@ impl ReferralMutation {
                 return Err(err);
             }
         };
-        let event_id = event(&txn, caller, row.id, None, Status::Requested, None, None, now).await?;
+        let event_id =
+            event(&txn, caller, row.id, None, Status::Requested, Notes::default(), None, now).await?;
         record_change(ctx, &txn, "CREATE", "Referral", row.id, Some(client_id)).await?;
         announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
@@ -119,8 +120,9 @@ impl ReferralMutation {
 
     /// Moves a referral along its closed loop. `expectedVersion` must be the version you read:
     /// when someone changed the referral since, the change is refused with CONFLICT. REJECTED and
-    /// COMPLETED need a `note` for the sender, REJECTED a `reason` too.
-    #[graphql(guard = "RoleIn(REFERRAL_READERS)", visible = "crate::policy::visible::client_data")]
+    /// COMPLETED need a `note` for the sender, REJECTED a `reason` too. `noteForClient` is what
+    /// the client reads of this step in their own view (the `note` is for the sender only).
+    #[graphql(guard = "RoleIn(REFERRAL_CHANGERS)", visible = "crate::policy::visible::referral_changing")]
     async fn change_referral_status(
         &self,
         ctx: &Context<'_>,
@@ -129,6 +131,7 @@ impl ReferralMutation {
         expected_version: i32,
         note: Option<String>,
         reason: Option<RejectionReason>,
+        note_for_client: Option<String>,
     ) -> ApiResult<Referral> {
         let caller = crate::caller_of(ctx)?;
         let id = parse_id(&id, "id")?;
@@ -140,6 +143,11 @@ impl ReferralMutation {
         if let Some(note) = &note {
             text("note", note, 4000)?;
         }
+        let note_for_client = note_for_client.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if let Some(note) = &note_for_client {
+            text("noteForClient", note, 4000)?;
+        }
+        let notes = Notes { for_sender: note, for_client: note_for_client };
         let reason: Option<entities::RejectionReason> = reason.map(Into::into);
         match (needs_reason(to), reason) {
             (true, None) => return Err(ApiError::bad_input("reason", "a rejection needs a reason")),
@@ -161,7 +169,7 @@ impl ReferralMutation {
         }
         let now = Utc::now().trunc_subsecs(6);
         // Compare-and-set on the version: of two changes made on one version, exactly one wins.
-        let outcome = if needs_note(to) { note.clone() } else { current.outcome_note.clone() };
+        let outcome = if needs_note(to) { notes.for_sender.clone() } else { current.outcome_note.clone() };
         let updated = referral::Entity::update_many()
             .col_expr(referral::Column::Status, Expr::value(to))
             .col_expr(referral::Column::Version, Expr::col(referral::Column::Version).add(1))
@@ -178,7 +186,7 @@ impl ReferralMutation {
                 current.version
             )));
         }
-        let event_id = event(&txn, caller, id, Some(from), to, note, reason, now).await?;
+        let event_id = event(&txn, caller, id, Some(from), to, notes, reason, now).await?;
         record_change(ctx, &txn, "STATUS_CHANGE", "Referral", id, Some(current.client_id)).await?;
         if to.is_final() {
             close_finished_help_request(&txn, current.help_request_id, now).await?;
@@ -300,6 +308,13 @@ async fn announce_and_commit(ctx: &Context<'_>, txn: DatabaseTransaction, event:
     Ok(())
 }
 
+/// What a step says: to the sender (`note`), and to the client.
+#[derive(Default)]
+struct Notes {
+    for_sender: Option<String>,
+    for_client: Option<String>,
+}
+
 /// Appends an event to a referral's history; returns its id.
 #[allow(clippy::too_many_arguments)]
 async fn event(
@@ -308,7 +323,7 @@ async fn event(
     referral_id: Uuid,
     from: Option<Status>,
     to: Status,
-    note: Option<String>,
+    notes: Notes,
     reason: Option<entities::RejectionReason>,
     at: chrono::DateTime<Utc>,
 ) -> ApiResult<Uuid> {
@@ -318,7 +333,8 @@ async fn event(
         referral_id: Set(referral_id),
         from_status: Set(from),
         to_status: Set(to),
-        note: Set(note),
+        note: Set(notes.for_sender),
+        note_for_client: Set(notes.for_client),
         rejection_reason: Set(reason),
         actor_user_id: Set(caller.user_id()),
         actor_organisation_id: Set(caller.organisation_id()),

@@ -34,18 +34,21 @@ impl Category {
 }
 
 /// What the caller may read of a client's data: everything (staff), what the client's active
-/// consents to the caller's organisation open (a partner), or nothing.
+/// consents to the caller's organisation open (a partner), one client's own (the client), or
+/// nothing.
 pub enum ClientDataAccess {
     All,
     PerConsent,
+    Own(Uuid),
     Nothing,
 }
 
 /// The rule for reading client data, before any consent is looked up.
 pub fn client_data_access(caller: &Caller) -> ClientDataAccess {
-    match caller.role {
-        role if works_with_clients(role) => ClientDataAccess::All,
-        Role::Partner => ClientDataAccess::PerConsent,
+    match (caller.role, caller.client_id()) {
+        (role, _) if works_with_clients(role) => ClientDataAccess::All,
+        (Role::Partner, _) => ClientDataAccess::PerConsent,
+        (Role::Client, Some(me)) => ClientDataAccess::Own(me),
         _ => ClientDataAccess::Nothing,
     }
 }
@@ -55,10 +58,12 @@ pub fn consent_opens(scopes: &[ConsentScope], category: Category) -> bool {
     scopes.contains(&category.consent_scope())
 }
 
-/// The welfare house's staff book for any partner; a partner only in its own office hours.
-pub fn may_book_for(caller: &Caller, organisation: Uuid) -> bool {
+/// The welfare house's staff book for any partner; a partner only in its own office hours; a
+/// client in any partner's office hours, for themself only.
+pub fn may_book_for(caller: &Caller, organisation: Uuid, client: Uuid) -> bool {
     match caller.role {
         Role::Partner => caller.organisation_id() == Some(organisation),
+        Role::Client => caller.client_id() == Some(client),
         role => INTAKE_STAFF.contains(&role),
     }
 }
@@ -111,11 +116,18 @@ pub fn suppresses_small_counts(caller: &Caller) -> bool {
     super::roles::SMALL_COUNTS_WITHHELD.contains(&caller.role)
 }
 
+/// May the caller grant a consent on behalf of `client`? Only the client themself.
+pub fn may_give_consent_for(caller: &Caller, client: Uuid) -> bool {
+    caller.role == Role::Client && caller.client_id() == Some(client)
+}
+
 /// Whether a person of `role` may belong to an organisation of `kind`: the welfare house's staff
-/// belong to the welfare house, a partner's people to a partner. PUBLIC is no one's role.
+/// belong to the welfare house, a partner's people to a partner. PUBLIC is no one's role, and a
+/// CLIENT signs in as a client, never as a user.
 pub fn role_fits_organisation(role: Role, kind: OrganisationKind) -> Result<(), &'static str> {
     match (role, kind) {
         (Role::Public, _) => Err("PUBLIC is the role of callers without a token, not of a person"),
+        (Role::Client, _) => Err("CLIENT is how a citizen signs in as themself, not a role of staff"),
         (role, OrganisationKind::WelfareHouse) if HOUSE_ROLES.contains(&role) => Ok(()),
         (_, OrganisationKind::WelfareHouse) => {
             Err("the welfare house's people are INTAKE, CASE_WORKER, ANALYST or ADMIN")

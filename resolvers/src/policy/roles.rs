@@ -13,11 +13,24 @@ pub const CLIENT_STAFF: &[Role] = &[Intake, CaseWorker, Admin];
 /// and cancel referrals.
 pub const INTAKE_STAFF: &[Role] = CLIENT_STAFF;
 
-/// Roles that record and revoke a client's consent.
+/// Roles that record a client's consent given at the desk.
 pub const CONSENT_RECORDERS: &[Role] = CLIENT_STAFF;
 
-/// Roles that read case notes (and how a help request ended, its outcome).
-pub const CASE_NOTE_READERS: &[Role] = CLIENT_STAFF;
+/// The client, who gives their consent themself (for their own data only).
+pub const CONSENT_GIVERS: &[Role] = &[Client];
+
+/// Roles that revoke a consent: the staff who record them, and the client their own.
+pub const CONSENT_REVOKERS: &[Role] = &[Intake, CaseWorker, Admin, Client];
+
+/// Roles that read case notes: the house's staff all, the client those shared with them.
+pub const CASE_NOTE_READERS: &[Role] = &[Intake, CaseWorker, Admin, Client];
+
+/// Roles that read how a help request ended (its outcome, the case worker's words).
+pub const OUTCOME_READERS: &[Role] = CLIENT_STAFF;
+
+/// Roles that read the notes organisations write each other on a referral (the sender's
+/// feedback); the client reads the notes written for them instead.
+pub const REFERRAL_NOTE_READERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
 
 /// Roles that write case notes and correct them (a correction is a new version).
 pub const CASE_NOTE_WRITERS: &[Role] = CLIENT_STAFF;
@@ -32,14 +45,26 @@ pub const HELP_REQUEST_WRITERS: &[Role] = &[CaseWorker, Admin];
 /// Roles that merge a duplicate client into another.
 pub const CLIENT_MERGERS: &[Role] = &[Admin];
 
-/// Roles that may ask for clients at all (a partner then sees only its own).
-pub const CLIENT_READERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
+/// Roles that may ask for clients at all (a partner then sees only its own, a client only
+/// themself).
+pub const CLIENT_READERS: &[Role] = &[Partner, Intake, CaseWorker, Admin, Client];
 
-/// Roles that may ask for referrals at all (a partner then sees only its own).
+/// Roles that may ask for referrals at all (a partner then sees only its own, a client those
+/// made for them).
 pub const REFERRAL_READERS: &[Role] = CLIENT_READERS;
 
-/// Roles that book and cancel appointments (a partner only in its own office hours).
-pub const BOOKERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
+/// Roles that move referrals along (the partner its incoming, the desk cancels its outgoing).
+pub const REFERRAL_CHANGERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
+
+/// Roles that book and cancel appointments (a partner only in its own office hours, a client
+/// only their own).
+pub const BOOKERS: &[Role] = &[Partner, Intake, CaseWorker, Admin, Client];
+
+/// The client reading who read and changed their data.
+pub const ACCESS_LOG_READERS: &[Role] = &[Client];
+
+/// Roles that erase a client's personal data, and set or lift a legal hold.
+pub const ERASERS: &[Role] = &[Admin];
 
 /// Roles that edit services on the social map (a partner only its own organisation's).
 pub const SERVICE_EDITORS: &[Role] = &[Partner, Admin];
@@ -111,6 +136,7 @@ pub mod visible {
             super::INTAKE_STAFF,
             super::ADMINISTRATORS,
             super::OFFICE_HOURS_KEEPERS,
+            super::CONSENT_REVOKERS,
         ]
         .iter()
         .any(|set| set.contains(&role))
@@ -156,9 +182,55 @@ pub mod visible {
         super::CLIENT_MERGERS.contains(&role(ctx))
     }
 
-    /// Recording and revoking consent.
+    /// Recording consent given at the desk.
     pub fn consent_recording(ctx: &Context<'_>) -> bool {
         super::CONSENT_RECORDERS.contains(&role(ctx))
+    }
+
+    /// Giving consent as the client.
+    pub fn consent_giving(ctx: &Context<'_>) -> bool {
+        super::CONSENT_GIVERS.contains(&role(ctx))
+    }
+
+    /// Revoking consent.
+    pub fn consent_revoking(ctx: &Context<'_>) -> bool {
+        super::CONSENT_REVOKERS.contains(&role(ctx))
+    }
+
+    /// Moving referrals along.
+    pub fn referral_changing(ctx: &Context<'_>) -> bool {
+        super::REFERRAL_CHANGERS.contains(&role(ctx))
+    }
+
+    /// The notes organisations write each other on a referral.
+    pub fn referral_notes(ctx: &Context<'_>) -> bool {
+        super::REFERRAL_NOTE_READERS.contains(&role(ctx))
+    }
+
+    /// How a help request ended.
+    pub fn outcomes(ctx: &Context<'_>) -> bool {
+        super::OUTCOME_READERS.contains(&role(ctx))
+    }
+
+    /// A citizen's own file (`me.client`): only the CLIENT role has one.
+    pub fn own_file(ctx: &Context<'_>) -> bool {
+        role(ctx) == Role::Client
+    }
+
+    /// The client's own access log.
+    pub fn access_log(ctx: &Context<'_>) -> bool {
+        super::ACCESS_LOG_READERS.contains(&role(ctx))
+    }
+
+    /// Erasing clients and legal holds.
+    pub fn erasure(ctx: &Context<'_>) -> bool {
+        super::ERASERS.contains(&role(ctx))
+    }
+
+    /// What the house's staff read of a client's file that the client does not: who recorded
+    /// what.
+    pub fn client_staff(ctx: &Context<'_>) -> bool {
+        super::CLIENT_STAFF.contains(&role(ctx))
     }
 
     /// Dashboards.
@@ -171,8 +243,14 @@ pub mod visible {
         super::ADMINISTRATORS.contains(&role(ctx))
     }
 
-    /// The audit log.
+    /// The audit log, and the parts of an audit entry only its readers see (which person, which
+    /// request).
     pub fn audit_log(ctx: &Context<'_>) -> bool {
         super::AUDIT_READERS.contains(&role(ctx))
+    }
+
+    /// Audit entries at all: the whole log (ADMIN) or one's own access log (CLIENT).
+    pub fn audit_entries(ctx: &Context<'_>) -> bool {
+        super::AUDIT_READERS.contains(&role(ctx)) || super::ACCESS_LOG_READERS.contains(&role(ctx))
     }
 }

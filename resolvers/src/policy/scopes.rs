@@ -4,8 +4,8 @@
 //! Deny is the default: a role not named gets a condition that is never true.
 
 use entities::{
-    Role, appointment, client, consent, help_request, organisation, referral, referral_event,
-    referral_notice, user,
+    Role, appointment, audit_entry, case_note, client, client_merge, consent, help_request, organisation,
+    referral, referral_event, referral_notice, user,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -37,10 +37,27 @@ pub fn users_who_may_act() -> Condition {
     )
 }
 
-/// Referrals: staff see all, a partner those sent to or by its organisation.
+/// The client a CLIENT caller is: `None` for every other role (and a CLIENT without one sees
+/// nothing, by the `nothing()` arms below).
+fn own(caller: &Caller) -> Option<uuid::Uuid> {
+    caller.client_id().filter(|_| caller.role == Role::Client)
+}
+
+/// The clients who may sign in as themselves: those whose data was not erased. (A duplicate
+/// merged into another no longer exists; the citizen signs in again as the kept client.)
+pub fn clients_who_may_sign_in() -> Condition {
+    Condition::all().add(client::Column::ErasedAt.is_null())
+}
+
+/// Referrals: staff see all, a partner those sent to or by its organisation, a client those
+/// made for them.
 pub fn referrals(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
+        (Role::Client, _) => match own(caller) {
+            Some(me) => Condition::all().add(referral::Column::ClientId.eq(me)),
+            None => nothing(),
+        },
         // Wrapped in an AND, so that a caller adding to this scope narrows it.
         (Role::Partner, Some(org)) => Condition::all().add(
             Condition::any()
@@ -51,10 +68,15 @@ pub fn referrals(caller: &Caller) -> Condition {
     }
 }
 
-/// Clients: staff see all, a partner the clients of the referrals it sees.
+/// Clients: staff see all, a partner the clients of the referrals it sees, a client themself
+/// (until erased: an erased client cannot sign in).
 pub fn clients(caller: &Caller) -> Condition {
     match caller.role {
         role if works_with_clients(role) => everything(),
+        Role::Client => match own(caller) {
+            Some(me) => Condition::all().add(client::Column::Id.eq(me)),
+            None => nothing(),
+        },
         Role::Partner => Condition::all().add(sees_a_referral_where(
             caller,
             Expr::col((referral::Entity, referral::Column::ClientId))
@@ -80,10 +102,14 @@ fn sees_a_referral_where(caller: &Caller, link: Expr) -> Expr {
 }
 
 /// Help requests: staff see all; a partner those of the clients it sees who consented to share
-/// their situation (SITUATION) with its organisation.
+/// their situation (SITUATION) with its organisation; a client their own.
 pub fn help_requests(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
+        (Role::Client, _) => match own(caller) {
+            Some(me) => Condition::all().add(help_request::Column::ClientId.eq(me)),
+            None => nothing(),
+        },
         (Role::Partner, Some(org)) => {
             let of_the_client = || (help_request::Entity, help_request::Column::ClientId);
             Condition::all()
@@ -108,18 +134,30 @@ pub fn help_requests(caller: &Caller) -> Condition {
     }
 }
 
-/// Case notes: the welfare house's own staff only; partners never.
+/// Case notes: the welfare house's own staff all; a client those about them marked shared with
+/// them (each version on its own: a correction that is not shared stays hidden); partners never.
 pub fn case_notes(caller: &Caller) -> Condition {
     match caller.role {
         role if works_with_clients(role) => everything(),
+        Role::Client => match own(caller) {
+            Some(me) => Condition::all()
+                .add(case_note::Column::ClientId.eq(me))
+                .add(case_note::Column::SharedWithClient.eq(true)),
+            None => nothing(),
+        },
         _ => nothing(),
     }
 }
 
-/// Consents: staff see all; a partner those given to its organisation by clients it sees.
+/// Consents: staff see all; a partner those given to its organisation by clients it sees; a
+/// client their own.
 pub fn consents(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
+        (Role::Client, _) => match own(caller) {
+            Some(me) => Condition::all().add(consent::Column::ClientId.eq(me)),
+            None => nothing(),
+        },
         (Role::Partner, Some(org)) => {
             Condition::all().add(consent::Column::RecipientId.eq(org)).add(sees_a_referral_where(
                 caller,
@@ -135,7 +173,7 @@ pub fn consents(caller: &Caller) -> Condition {
 pub fn referral_events(caller: &Caller) -> Condition {
     match caller.role {
         role if works_with_clients(role) => everything(),
-        Role::Partner => Condition::all().add(sees_a_referral_where(
+        Role::Partner | Role::Client => Condition::all().add(sees_a_referral_where(
             caller,
             Expr::col((referral::Entity, referral::Column::Id))
                 .equals((referral_event::Entity, referral_event::Column::ReferralId)),
@@ -149,7 +187,7 @@ pub fn referral_events(caller: &Caller) -> Condition {
 pub fn referral_notices(caller: &Caller) -> Condition {
     match caller.role {
         role if works_with_clients(role) => everything(),
-        Role::Partner => Condition::all().add(sees_a_referral_where(
+        Role::Partner | Role::Client => Condition::all().add(sees_a_referral_where(
             caller,
             Expr::col((referral::Entity, referral::Column::Id))
                 .equals((referral_notice::Entity, referral_notice::Column::ReferralId)),
@@ -158,10 +196,14 @@ pub fn referral_notices(caller: &Caller) -> Condition {
     }
 }
 
-/// Appointments: staff see all, a partner those at its own office hours.
+/// Appointments: staff see all, a partner those at its own office hours, a client their own.
 pub fn appointments(caller: &Caller) -> Condition {
     match (caller.role, caller.organisation_id()) {
         (role, _) if works_with_clients(role) => everything(),
+        (Role::Client, _) => match own(caller) {
+            Some(me) => Condition::all().add(appointment::Column::ClientId.eq(me)),
+            None => nothing(),
+        },
         (Role::Partner, Some(org)) => Condition::all().add(appointment::Column::OrganisationId.eq(org)),
         _ => nothing(),
     }
@@ -195,4 +237,35 @@ pub fn dashboard_partners(caller: &Caller) -> Condition {
         (Role::Partner, Some(org)) => Condition::all().add(organisation::Column::Id.eq(org)),
         _ => nothing(),
     }
+}
+
+/// A client's own access log: the audit entries about them (see [`audit_entries_about`]).
+/// Every other role: nothing (ADMIN reads the whole log through `auditLog`).
+pub fn access_log(caller: &Caller) -> Condition {
+    match own(caller) {
+        Some(me) => audit_entries_about(me),
+        None => nothing(),
+    }
+}
+
+/// The audit entries about one client, including those written under the id of a duplicate
+/// record merged into theirs (the audit log is never rewritten); none for an id merged away.
+pub fn audit_entries_about(client: uuid::Uuid) -> Condition {
+    let merged_into_it = Query::select()
+        .column(client_merge::Column::MergedClientId)
+        .from(client_merge::Entity)
+        .and_where(client_merge::Column::KeptClientId.eq(client))
+        .to_owned();
+    let merged_away = Query::select()
+        .expr(Expr::val(1))
+        .from(client_merge::Entity)
+        .and_where(client_merge::Column::MergedClientId.eq(client))
+        .to_owned();
+    Condition::all()
+        .add(
+            Condition::any()
+                .add(audit_entry::Column::ClientId.eq(client))
+                .add(audit_entry::Column::ClientId.in_subquery(merged_into_it)),
+        )
+        .add(Expr::exists(merged_away).not())
 }

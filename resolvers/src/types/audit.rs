@@ -1,10 +1,15 @@
-use async_graphql::{ID, Object};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entities::audit_entry;
 
+use super::organisation::Organisation;
 use super::{Role, id};
 use crate::connection::Keyset;
 use crate::cursor::KeyPart;
+use crate::error::ApiResult;
+use crate::guards::RoleIn;
+use crate::loaders::{OrganisationId, request_loader};
+use crate::policy::AUDIT_READERS;
 
 /// One entry of the append-only audit log: a read of client data or a change.
 pub struct AuditEntry(pub audit_entry::Model);
@@ -17,6 +22,9 @@ impl AuditEntry {
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
     }
+    /// The person who read or changed (staff); the client's own access log names the
+    /// organisation and role, not the person.
+    #[graphql(guard = "RoleIn(AUDIT_READERS)", visible = "crate::policy::visible::audit_log")]
     async fn user_id(&self) -> Option<ID> {
         self.0.user_id.map(id)
     }
@@ -25,6 +33,14 @@ impl AuditEntry {
     }
     async fn organisation_id(&self) -> Option<ID> {
         self.0.organisation_id.map(id)
+    }
+    /// The organisation of whoever read or changed (none for the client themself, or a
+    /// command run on the server).
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
+        let Some(org) = self.0.organisation_id else {
+            return Ok(None);
+        };
+        Ok(request_loader(ctx)?.load_one(OrganisationId(org)).await?.map(Organisation))
     }
     /// READ, CREATE, REVOKE, STATUS_CHANGE …
     async fn action(&self) -> &str {
@@ -54,10 +70,12 @@ impl AuditEntry {
         self.0.operation_name.as_deref()
     }
     /// The server's own id of the request (as in its log).
+    #[graphql(guard = "RoleIn(AUDIT_READERS)", visible = "crate::policy::visible::audit_log")]
     async fn request_id(&self) -> Option<&str> {
         self.0.request_id.as_deref()
     }
     /// The id the caller sent with its request (`X-Request-Id`): the caller's word, not checked.
+    #[graphql(guard = "RoleIn(AUDIT_READERS)", visible = "crate::policy::visible::audit_log")]
     async fn caller_request_id(&self) -> Option<&str> {
         self.0.caller_request_id.as_deref()
     }

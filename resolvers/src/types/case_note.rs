@@ -23,13 +23,18 @@ impl CaseNote {
     async fn body(&self) -> &str {
         &self.0.body
     }
-    /// Whether the client may read this note (once clients sign in).
+    /// Whether the client reads this note in their own view.
     async fn shared_with_client(&self) -> bool {
         self.0.shared_with_client
     }
-    /// Who wrote this version.
-    async fn author_id(&self) -> ID {
-        id(self.0.author_id)
+    /// Who wrote this version (the house's staff see it; the client reads the note, not who
+    /// of the staff wrote it).
+    #[graphql(
+        guard = "crate::guards::RoleIn(crate::policy::CLIENT_STAFF)",
+        visible = "crate::policy::visible::client_staff"
+    )]
+    async fn author_id(&self) -> Option<ID> {
+        Some(id(self.0.author_id))
     }
     /// When this version was written.
     async fn created_at(&self) -> DateTime<Utc> {

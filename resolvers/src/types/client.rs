@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
 use entities::{client, referral};
 
+use super::appointment::Appointment;
 use super::case_note::CaseNote;
 use super::consent::Consent;
 use super::help_request::HelpRequest;
@@ -12,7 +13,8 @@ use crate::cursor::KeyPart;
 use crate::error::ApiResult;
 use crate::guards::{ClientData, RoleIn};
 use crate::loaders::{
-    CaseNotesOfClient, ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf, request_loader,
+    AppointmentsOf, CaseNotesOfClient, ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf,
+    request_loader,
 };
 use crate::policy::CASE_NOTE_READERS;
 use crate::policy::Category::*;
@@ -73,6 +75,16 @@ impl Client {
     async fn consents(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Consent>>> {
         let rows = request_loader(ctx)?.load_one(ConsentsOf(self.0.id)).await?;
         Ok(Some(rows.unwrap_or_default().into_iter().map(Consent).collect()))
+    }
+    /// The client's latest appointments at the partners' office hours (at most 20, kept and
+    /// cancelled), the soonest first (for a partner: those at its own office hours).
+    #[graphql(
+        complexity = "capped(caps::APPOINTMENTS_PER_CLIENT, child_complexity)",
+        visible = "crate::policy::visible::booking"
+    )]
+    async fn appointments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Appointment>> {
+        let rows = request_loader(ctx)?.load_one(AppointmentsOf(self.0.id)).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Appointment).collect())
     }
     /// The welfare house's most recent case notes on this client, on any of its help requests or
     /// none (at most 50, each in its current version), oldest first; never shown to partners.

@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use entities::consent;
 
@@ -10,6 +10,21 @@ use crate::loaders::{ClientId, OrganisationId, request_loader};
 
 /// What a client agreed to share with one organisation, and for what purpose.
 pub struct Consent(pub consent::Model);
+
+/// Who gave or withdrew a consent.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConsentActor {
+    /// The client themself, signed in.
+    Client,
+    /// The welfare house's staff, recording what the client said at the desk.
+    Staff,
+}
+
+impl ConsentActor {
+    fn of(by_client: bool) -> Self {
+        if by_client { ConsentActor::Client } else { ConsentActor::Staff }
+    }
+}
 
 /// The scopes a consent row grants.
 pub fn scopes_of(row: &consent::Model) -> Vec<entities::ConsentScope> {
@@ -53,6 +68,22 @@ impl Consent {
     }
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
+    }
+    /// Who gave the consent: the client themself, or staff recording it at the desk.
+    async fn given_by(&self) -> ConsentActor {
+        ConsentActor::of(self.0.given_by_client)
+    }
+    /// Who withdrew it, once revoked.
+    async fn revoked_by(&self) -> Option<ConsentActor> {
+        self.0.revoked_at.map(|_| ConsentActor::of(self.0.revoked_by_client))
+    }
+    /// The staff member who recorded it at the desk (none when the client gave it themself).
+    #[graphql(
+        guard = "crate::guards::RoleIn(crate::policy::CLIENT_STAFF)",
+        visible = "crate::policy::visible::client_staff"
+    )]
+    async fn recorded_by_user_id(&self) -> Option<ID> {
+        self.0.recorded_by.map(id)
     }
     /// Whether the consent still holds.
     async fn active(&self) -> bool {

@@ -9,7 +9,7 @@ use crate::connection::{capped, caps};
 use crate::error::ApiResult;
 use crate::guards::{ClientData, RoleIn};
 use crate::loaders::{CaseNotesOf, ClientId, HelpRequestLifeDomainsOf, request_loader};
-use crate::policy::{CASE_NOTE_READERS, Category};
+use crate::policy::{CASE_NOTE_READERS, Category, OUTCOME_READERS};
 
 /// A client's welfare question as taken in.
 pub struct HelpRequest(pub help_request::Model);
@@ -47,7 +47,7 @@ impl HelpRequest {
     }
     /// What came of it, as `closeHelpRequest` recorded it (`null` until then, also while its last
     /// referral's answer has closed it); like case notes, never shown to partners.
-    #[graphql(guard = "RoleIn(CASE_NOTE_READERS)", visible = "crate::policy::visible::case_notes")]
+    #[graphql(guard = "RoleIn(OUTCOME_READERS)", visible = "crate::policy::visible::outcomes")]
     async fn outcome(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
         crate::audit::record_read(ctx, self.0.client_id, "CASE_NOTES")?;
         Ok(self.0.outcome.as_deref())

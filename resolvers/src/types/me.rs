@@ -1,11 +1,12 @@
 use async_graphql::{Context, ID, Object};
 use entities::user;
 
+use super::client::Client;
 use super::organisation::Organisation;
 use super::{Role, id};
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{OrganisationId, request_loader};
+use crate::loaders::{ClientId, OrganisationId, request_loader};
 
 /// Who you are to the API.
 pub struct Me(pub Caller);
@@ -24,6 +25,14 @@ impl Me {
             return Ok(None);
         };
         Ok(request_loader(ctx)?.load_one(OrganisationId(org)).await?.map(Organisation))
+    }
+    /// For a citizen signed in as themself (CLIENT): their own file.
+    #[graphql(visible = "crate::policy::visible::own_file")]
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Client>> {
+        let Some(me) = self.0.client_id() else {
+            return Ok(None);
+        };
+        Ok(request_loader(ctx)?.load_one(ClientId(me)).await?.map(Client))
     }
 }
 

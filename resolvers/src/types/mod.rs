@@ -38,6 +38,8 @@ pub enum Role {
     CaseWorker,
     Analyst,
     Admin,
+    /// A citizen signed in as themself: sees only their own file.
+    Client,
 }
 
 /// The kind of organisation in the network.

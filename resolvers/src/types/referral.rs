@@ -11,6 +11,7 @@ use super::{LifeDomain, ReferralStatus, RejectionReason, id};
 use crate::connection::{Keyset, capped, caps};
 use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
+use crate::guards::RoleIn;
 use crate::loaders::{
     AppointmentId, ClientId, EventsOf, HelpRequestId, OrganisationId, ReferralId, ServiceId, request_loader,
 };
@@ -74,7 +75,12 @@ impl Referral {
         };
         Ok(request_loader(ctx)?.load_one(ServiceId(service)).await?.map(Service::of))
     }
-    /// The recipient's feedback that closes the loop (on REJECTED and COMPLETED).
+    /// The recipient's feedback that closes the loop (on REJECTED and COMPLETED), for the
+    /// sender; the client reads the events' `noteForClient` instead.
+    #[graphql(
+        guard = "RoleIn(crate::policy::REFERRAL_NOTE_READERS)",
+        visible = "crate::policy::visible::referral_notes"
+    )]
     async fn outcome_note(&self) -> Option<&str> {
         self.0.outcome_note.as_deref()
     }
@@ -160,9 +166,23 @@ impl ReferralEvent {
             ReferralEvent::Notice(n) => n.referral_status.into(),
         }
     }
+    /// The note between the organisations (the recipient's feedback to the sender, or a
+    /// closure's reason); never shown to the client.
+    #[graphql(
+        guard = "RoleIn(crate::policy::REFERRAL_NOTE_READERS)",
+        visible = "crate::policy::visible::referral_notes"
+    )]
     async fn note(&self) -> Option<&str> {
         match self {
             ReferralEvent::Change(e) => e.note.as_deref(),
+            ReferralEvent::Notice(n) => Some(&n.note),
+        }
+    }
+    /// What the recipient wrote for the client about this step; for an appointment cancelled by
+    /// a closure, the closure's reason.
+    async fn note_for_client(&self) -> Option<&str> {
+        match self {
+            ReferralEvent::Change(e) => e.note_for_client.as_deref(),
             ReferralEvent::Notice(n) => Some(&n.note),
         }
     }
