@@ -249,6 +249,48 @@ impl TestApp {
         Some(self.tokens.issue(user.id, chrono::Duration::hours(1)).expect("signing a token"))
     }
 
+    /// A citizen's own token (role CLIENT) for the client `client`, as `token --client` signs it.
+    pub fn client_token(&self, client: Uuid) -> String {
+        self.tokens.issue_for_client(client, chrono::Duration::hours(1)).expect("signing a token")
+    }
+
+    /// Runs a query as the citizen `client` (role CLIENT) over HTTP or the WebSocket.
+    pub async fn query_as_client(
+        &self,
+        transport: Transport,
+        client: Uuid,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let token = self.client_token(client);
+        match transport {
+            Transport::Http => {
+                post_to(&self.http, &self.addr.to_string(), Some(&token), query, variables).await.1
+            }
+            Transport::WebSocket => ws_query(&self.addr.to_string(), Some(&token), query, variables).await,
+        }
+    }
+
+    /// A demo client with a national register number and referrals to at least two partners:
+    /// the citizen the client tests sign in as.
+    pub async fn demo_client(&self) -> entities::client::Model {
+        use sea_orm::{FromQueryResult, Statement};
+        #[derive(FromQueryResult)]
+        struct Row {
+            id: Uuid,
+        }
+        let sql = "SELECT c.id FROM clients c JOIN referrals r ON r.client_id = c.id \
+                   WHERE c.national_register_number IS NOT NULL GROUP BY c.id \
+                   HAVING COUNT(DISTINCT r.recipient_id) >= 2 ORDER BY COUNT(*) DESC, c.id LIMIT 1";
+        let backend = self.db.conn.get_database_backend();
+        let row = Row::find_by_statement(Statement::from_string(backend, sql))
+            .one(&self.db.conn)
+            .await
+            .expect("querying the demo")
+            .expect("the demo has a client referred to two partners");
+        entities::client::Entity::find_by_id(row.id).one(&self.db.conn).await.unwrap().unwrap()
+    }
+
     /// Runs a query in-process through the gate every door uses, as `who` (with a fresh token);
     /// returns the response as JSON.
     pub async fn query(&self, who: Who, query: &str, variables: Value) -> Value {
