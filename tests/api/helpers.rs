@@ -31,6 +31,8 @@ pub enum Who {
     Pension,
     Dyzo,
     Woonclub,
+    /// A citizen signed in as themself (role CLIENT): the demo client of [`TestApp::demo_client`].
+    Client,
 }
 
 impl Who {
@@ -49,7 +51,7 @@ impl Who {
 
     pub fn email(self) -> Option<&'static str> {
         Some(match self {
-            Who::Public => return None,
+            Who::Public | Who::Client => return None,
             Who::Admin => "admin@welzijnshuis.test",
             Who::Intake => "onthaal@welzijnshuis.test",
             Who::CaseWorker => "maatschappelijk.werker@welzijnshuis.test",
@@ -231,6 +233,9 @@ impl TestApp {
 
     /// A token for `who`, whose id is looked up only the first time.
     async fn cached_token(&self, who: Who) -> Option<String> {
+        if who == Who::Client {
+            return self.token(who).await;
+        }
         let email = who.email()?;
         let known = self.user_ids.lock().unwrap().get(email).copied();
         let id = match known {
@@ -245,6 +250,9 @@ impl TestApp {
     }
 
     pub async fn token(&self, who: Who) -> Option<String> {
+        if who == Who::Client {
+            return Some(self.client_token(self.demo_client().await.id));
+        }
         let user = self.user(who).await?;
         Some(self.tokens.issue(user.id, chrono::Duration::hours(1)).expect("signing a token"))
     }
@@ -271,8 +279,8 @@ impl TestApp {
         }
     }
 
-    /// A demo client with a national register number and referrals to at least two partners:
-    /// the citizen the client tests sign in as.
+    /// The demo client with a national register number referred to the most partners: the
+    /// citizen the client tests sign in as.
     pub async fn demo_client(&self) -> entities::client::Model {
         use sea_orm::{FromQueryResult, Statement};
         #[derive(FromQueryResult)]
@@ -281,13 +289,13 @@ impl TestApp {
         }
         let sql = "SELECT c.id FROM clients c JOIN referrals r ON r.client_id = c.id \
                    WHERE c.national_register_number IS NOT NULL GROUP BY c.id \
-                   HAVING COUNT(DISTINCT r.recipient_id) >= 2 ORDER BY COUNT(*) DESC, c.id LIMIT 1";
+                   ORDER BY COUNT(DISTINCT r.recipient_id) DESC, COUNT(*) DESC, c.id LIMIT 1";
         let backend = self.db.conn.get_database_backend();
         let row = Row::find_by_statement(Statement::from_string(backend, sql))
             .one(&self.db.conn)
             .await
             .expect("querying the demo")
-            .expect("the demo has a client referred to two partners");
+            .expect("the demo has a client with referrals");
         entities::client::Entity::find_by_id(row.id).one(&self.db.conn).await.unwrap().unwrap()
     }
 
