@@ -410,7 +410,9 @@ async fn random_queries_never_leave_the_callers_scope() {
                     );
                 }
             }
-            if std::env::var("GEN_DEBUG").is_ok() && !data.as_object().is_some_and(|d| d.values().any(|v| !v.is_null())) {
+            if std::env::var("GEN_DEBUG").is_ok()
+                && !data.as_object().is_some_and(|d| d.values().any(|v| !v.is_null()))
+            {
                 eprintln!("NODATA {who:?} {}", response["errors"][0]["message"]);
             }
             answered_with_data +=
@@ -422,7 +424,15 @@ async fn random_queries_never_leave_the_callers_scope() {
         let expected: &[&str] = if who == Who::Analyst {
             &["Dashboard", "Service", "Organisation"]
         } else if who == Who::Client {
-            &["Client", "Client with givenName", "Referral", "ReferralEvent", "Consent", "HelpRequest", "AuditEntry"]
+            &[
+                "Client",
+                "Client with givenName",
+                "Referral",
+                "ReferralEvent",
+                "Consent",
+                "HelpRequest",
+                "AuditEntry",
+            ]
         } else {
             &["Client", "Client with givenName", "Referral", "ReferralEvent", "Consent", "Service"]
         };

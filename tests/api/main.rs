@@ -8,6 +8,7 @@ mod access;
 mod administration;
 mod audit;
 mod auth;
+mod client_role;
 mod daily_hours;
 mod daily_work;
 mod dashboard;
