@@ -393,3 +393,43 @@ async fn a_client_token_stops_working_when_the_client_is_merged_away_or_the_toke
         assert_eq!(status, 401);
     }
 }
+
+#[tokio::test]
+async fn a_client_hears_the_events_of_their_own_referrals_only() {
+    let app = TestApp::spawn().await;
+    let me = app.demo_client().await.id;
+    let woonclub = app.user(Who::Woonclub).await.unwrap().organisation_id;
+    let mut socket = connect(&app.addr.to_string(), Some(&app.client_token(me))).await.unwrap();
+    let events = "subscription { referralEvents { toStatus noteForClient referral { id client { id } } } }";
+    let message = json!({ "id": "mine", "type": "subscribe", "payload": { "query": events } });
+    socket.send(Message::text(message.to_string())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // A referral for another client first, then one for them: they hear only their own.
+    let create = "mutation($c: ID!, $o: ID!) { createReferral(input: { clientId: $c, recipientId: $o, lifeDomain: HOUSING, reason: \"Woonvraag\" }) { id } }";
+    let grant = "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY] }) { id } }";
+    let other = referral::Entity::find()
+        .filter(referral::Column::ClientId.ne(me))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    for client in [other.client_id, me] {
+        assert_ok(&app.query(Who::Intake, grant, json!({ "c": client, "o": woonclub })).await);
+        assert_ok(&app.query(Who::Intake, create, json!({ "c": client, "o": woonclub })).await);
+    }
+    let heard = next_message(&mut socket, SECONDS).await.expect("an event");
+    assert_eq!(heard["type"], "next", "{heard}");
+    let event = &heard["payload"]["data"]["referralEvents"];
+    assert_eq!(
+        event["referral"]["client"]["id"],
+        me.to_string(),
+        "their own referral, not the other's: {heard}"
+    );
+    assert_eq!(event["toStatus"], "REQUESTED");
+    // The organisations' note is not theirs to subscribe to.
+    let with_note = json!({ "id": "note", "type": "subscribe", "payload": { "query": "subscription { referralEvents { note } }" } });
+    socket.send(Message::text(with_note.to_string())).await.unwrap();
+    let refused = next_message(&mut socket, SECONDS).await.expect("an answer");
+    assert_eq!(refused["type"], "error", "{refused}");
+}
