@@ -37,7 +37,9 @@ pub enum Who {
 
 impl Who {
     pub const PARTNERS: [Who; 4] = [Who::Caw, Who::Pension, Who::Dyzo, Who::Woonclub];
-    pub const ALL: [Who; 9] = [
+    /// Everyone who can call: the public, the staff and partners, and a citizen as themself.
+    pub const ALL: [Who; 10] = [
+        Who::Client,
         Who::Public,
         Who::Admin,
         Who::Intake,
