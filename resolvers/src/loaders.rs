@@ -107,6 +107,13 @@ impl Loaders {
     }
 
     /// Remembers what a batch returned for `keys`, including the keys it found nothing for.
+    /// Remembers a referral the request already read within the caller's scope (a list's row),
+    /// so that its events, asking for it by id, cost no statement.
+    pub fn know_referral(&self, referral: &referral::Model) {
+        let key = ReferralId(referral.id);
+        self.remember(&[key], &HashMap::from([(key, referral.clone())]));
+    }
+
     fn remember<K, V>(&self, keys: &[K], fetched: &HashMap<K, V>)
     where
         K: Clone + Eq + Hash + Send + 'static,

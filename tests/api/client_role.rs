@@ -433,3 +433,99 @@ async fn a_client_hears_the_events_of_their_own_referrals_only() {
     let refused = next_message(&mut socket, SECONDS).await.expect("an answer");
     assert_eq!(refused["type"], "error", "{refused}");
 }
+
+#[tokio::test]
+async fn every_read_of_the_clients_referrals_and_consents_is_in_their_access_log() {
+    let app = TestApp::spawn().await;
+    let me = app.demo_client().await.id;
+    let (partner, _) = a_partner_of(&app, me).await;
+    let log = "{ myAccessLog(first: 100) { edges { node { role action categories organisation { id } } } } }";
+    let categories_read_by = |response: &Value, role: &str| -> Vec<String> {
+        crate::helpers::nodes(response, &["myAccessLog"])
+            .into_iter()
+            .filter(|e| e["role"] == role && e["action"] == "READ")
+            .flat_map(|e| {
+                e["categories"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    // The partner reads only the referrals' words and history, no consent category at all.
+    let referral = referral::Entity::find()
+        .filter(referral::Column::ClientId.eq(me))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let read = "query($id: ID!) { referral(id: $id) { reason events { toStatus note } } }";
+    let who = if Some(referral.recipient_id) == app.user(partner).await.map(|u| u.organisation_id) {
+        partner
+    } else {
+        Who::CaseWorker
+    };
+    assert_ok(&app.query(who, read, json!({ "id": referral.id })).await);
+    assert_ok(
+        &app.query(
+            Who::Intake,
+            "query($id: ID!) { client(id: $id) { consents { purpose } appointments { startsAt } } }",
+            json!({ "id": me }),
+        )
+        .await,
+    );
+    let response = as_client(&app, Transport::Http, me, log, json!({})).await;
+    assert_ok(&response);
+    let role = if who == partner { "PARTNER" } else { "CASE_WORKER" };
+    assert!(categories_read_by(&response, role).contains(&"REFERRALS".to_owned()), "{response}");
+    let desk = categories_read_by(&response, "INTAKE");
+    assert!(desk.contains(&"CONSENTS".to_owned()) && desk.contains(&"APPOINTMENTS".to_owned()), "{desk:?}");
+}
+
+#[tokio::test]
+async fn a_citizen_cannot_take_every_slot_of_the_office_hours() {
+    let app = TestApp::spawn().await;
+    let me = app.demo_client().await.id;
+    let pension = app.user(Who::Pension).await.unwrap().organisation_id;
+    let from = Utc::now() + chrono::Duration::days(1);
+    let slots = as_client(
+        &app,
+        Transport::Http,
+        me,
+        "query($o: ID!, $from: DateTime!, $to: DateTime!) { officeHours(organisationId: $o, from: $from, to: $to) { startsAt free } }",
+        json!({ "o": pension, "from": from, "to": from + chrono::Duration::days(30) }),
+    )
+    .await;
+    let free: Vec<Value> = slots["data"]["officeHours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["free"] == true)
+        .map(|s| s["startsAt"].clone())
+        .collect();
+    assert!(free.len() > 6, "enough free slots: {}", free.len());
+    let upcoming = entities::appointment::Entity::find()
+        .filter(entities::appointment::Column::ClientId.eq(me))
+        .filter(entities::appointment::Column::ActiveSlot.is_not_null())
+        .filter(entities::appointment::Column::StartsAt.gt(Utc::now()))
+        .all(&app.db.conn)
+        .await
+        .unwrap()
+        .len();
+    let book = "mutation($c: ID!, $o: ID!, $at: DateTime!) { bookAppointment(input: { clientId: $c, organisationId: $o, startsAt: $at }) { id } }";
+    let mut outcomes = Vec::new();
+    for at in free.iter().take(5) {
+        let response =
+            as_client(&app, Transport::Http, me, book, json!({ "c": me, "o": pension, "at": at })).await;
+        outcomes.push(codes(&response).first().cloned().unwrap_or_else(|| "OK".into()));
+    }
+    let allowed = 3usize.saturating_sub(upcoming);
+    let expected: Vec<String> =
+        (0..5).map(|i| if i < allowed { "OK".to_owned() } else { "CONFLICT".to_owned() }).collect();
+    assert_eq!(outcomes, expected, "at most three appointments ahead, booked by the citizen");
+    // Staff at the desk book without that bound.
+    let desk = app.query(Who::Intake, book, json!({ "c": me, "o": pension, "at": free[5] })).await;
+    assert_ok(&desk);
+}

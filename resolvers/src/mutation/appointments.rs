@@ -4,7 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Europe::Brussels;
 use entities::{appointment, client, office_hour, organisation, referral};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
+    Set, sea_query::LockType,
+};
 use uuid::Uuid;
 
 use super::conflict_on_unique;
@@ -85,9 +88,24 @@ impl AppointmentMutation {
             })?;
         client::Entity::find_by_id(client_id)
             .filter(policy::clients(caller))
+            // Bookings of one client wait for each other, so that the bound below holds.
+            .lock(LockType::NoKeyUpdate)
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+        if policy::booking_is_bounded(caller) {
+            let ahead = appointment::Entity::find()
+                .filter(appointment::Column::ClientId.eq(client_id))
+                .filter(appointment::Column::ActiveSlot.is_not_null())
+                .filter(appointment::Column::StartsAt.gt(Utc::now()))
+                .count(&txn)
+                .await?;
+            if ahead >= policy::UPCOMING_APPOINTMENTS_PER_CLIENT {
+                return Err(ApiError::Conflict(format!(
+                    "you have {ahead} appointments ahead already: cancel one before you book another"
+                )));
+            }
+        }
         if let Some(referral_id) = referral_id {
             referral::Entity::find_by_id(referral_id)
                 .filter(policy::referrals(caller))

@@ -98,10 +98,20 @@ pub fn may_keep_office_hours_of(caller: &Caller, organisation: Uuid) -> bool {
     }
 }
 
-/// May the caller see where a confidential location (a shelter, say) is? Everyone who signs in
-/// works in the network; the public sees only the municipality.
+/// May the caller see where a confidential location (a shelter, say) is? The people who work in
+/// the network; the public sees only the municipality, and so does a citizen signed in as
+/// themself (anyone can be a client: also whoever looks for someone who fled).
 pub fn may_see_confidential_location(caller: &Caller) -> bool {
-    caller.role != Role::Public
+    super::roles::CONFIDENTIAL_LOCATION_READERS.contains(&caller.role)
+}
+
+/// The most appointments ahead a citizen may hold when booking themself: enough for a few
+/// partners' office hours, too few to block them for others. Staff book without this bound.
+pub const UPCOMING_APPOINTMENTS_PER_CLIENT: u64 = 3;
+
+/// Whether this booking must keep to [`UPCOMING_APPOINTMENTS_PER_CLIENT`].
+pub fn booking_is_bounded(caller: &Caller) -> bool {
+    caller.role == Role::Client
 }
 
 /// May the caller filter clients by personal data? Only staff who read all of it: a filter on a

@@ -80,6 +80,10 @@ pub const HOUSE_ROLES: &[Role] = &[Intake, CaseWorker, Analyst, Admin];
 /// partner only its own organisation's).
 pub const OFFICE_HOURS_KEEPERS: &[Role] = &[Partner, Admin];
 
+/// Roles that see where a confidential location (a shelter) is: the people who work in the
+/// network. Not the public, not a citizen signed in as themself.
+pub const CONFIDENTIAL_LOCATION_READERS: &[Role] = &[Partner, Intake, CaseWorker, Analyst, Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin];
 

@@ -56,7 +56,8 @@ impl AuditEntry {
     async fn client_id(&self) -> Option<ID> {
         self.0.client_id.map(id)
     }
-    /// The data categories read (IDENTITY, CONTACT, NATIONAL_NUMBER, SITUATION, CASE_NOTES).
+    /// The data categories read (IDENTITY, CONTACT, NATIONAL_NUMBER, SITUATION, CASE_NOTES,
+    /// REFERRALS: a referral's reason, notes and history, CONSENTS, APPOINTMENTS).
     async fn categories(&self) -> Vec<String> {
         self.0.categories.as_deref().map(|c| c.split(',').map(str::to_owned).collect()).unwrap_or_default()
     }

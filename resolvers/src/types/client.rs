@@ -83,6 +83,7 @@ impl Client {
         visible = "crate::policy::visible::booking"
     )]
     async fn appointments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Appointment>> {
+        crate::audit::record_read(ctx, self.0.id, "APPOINTMENTS")?;
         let rows = request_loader(ctx)?.load_one(AppointmentsOf(self.0.id)).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Appointment).collect())
     }

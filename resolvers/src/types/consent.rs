@@ -56,12 +56,14 @@ impl Consent {
             .map(Organisation)
             .ok_or_else(|| ApiError::internal("consent without recipient"))
     }
-    async fn scopes(&self) -> Vec<ConsentScope> {
-        scopes_of(&self.0).into_iter().map(Into::into).collect()
+    async fn scopes(&self, ctx: &Context<'_>) -> ApiResult<Vec<ConsentScope>> {
+        crate::audit::record_read(ctx, self.0.client_id, "CONSENTS")?;
+        Ok(scopes_of(&self.0).into_iter().map(Into::into).collect())
     }
     /// What the data may be used for.
-    async fn purpose(&self) -> &str {
-        &self.0.purpose
+    async fn purpose(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        crate::audit::record_read(ctx, self.0.client_id, "CONSENTS")?;
+        Ok(&self.0.purpose)
     }
     async fn given_at(&self) -> DateTime<Utc> {
         self.0.given_at

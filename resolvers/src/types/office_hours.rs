@@ -99,7 +99,9 @@ impl OfficeHoursClosure {
     async fn lifted_at(&self) -> Option<DateTime<Utc>> {
         self.0.lifted_at
     }
-    /// How many booked appointments the closure cancelled.
+    /// How many booked appointments the closure cancelled. Shown to everyone who sees the
+    /// closure: it tells no more than the slots do, whose being taken everyone sees; whose the
+    /// appointments were is the appointments' own scope.
     async fn cancelled_appointment_count(&self) -> i32 {
         self.0.cancelled_appointments
     }

@@ -43,8 +43,9 @@ impl Referral {
         self.0.life_domain.into()
     }
     /// Why the client is referred.
-    async fn reason(&self) -> &str {
-        &self.0.reason
+    async fn reason(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        crate::audit::record_read(ctx, self.0.client_id, REFERRALS)?;
+        Ok(&self.0.reason)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -81,8 +82,9 @@ impl Referral {
         guard = "RoleIn(crate::policy::REFERRAL_NOTE_READERS)",
         visible = "crate::policy::visible::referral_notes"
     )]
-    async fn outcome_note(&self) -> Option<&str> {
-        self.0.outcome_note.as_deref()
+    async fn outcome_note(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        crate::audit::record_read(ctx, self.0.client_id, REFERRALS)?;
+        Ok(self.0.outcome_note.as_deref())
     }
     async fn rejection_reason(&self) -> Option<RejectionReason> {
         self.0.rejection_reason.map(Into::into)
@@ -91,6 +93,9 @@ impl Referral {
     /// closed loop has no longer way).
     #[graphql(complexity = "capped(caps::EVENTS_PER_REFERRAL, child_complexity)")]
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralEvent>> {
+        crate::audit::record_read(ctx, self.0.client_id, REFERRALS)?;
+        // The events' notes are audited against this referral's client: known, not fetched.
+        request_loader(ctx)?.loader().know_referral(&self.0);
         let events = request_loader(ctx)?.load_one(EventsOf(self.0.id)).await?;
         Ok(events.unwrap_or_default().into_iter().map(ReferralEvent::Change).collect())
     }
@@ -114,6 +119,25 @@ impl Keyset for referral::Entity {
 pub enum ReferralEvent {
     Change(referral_event::Model),
     Notice(referral_notice::Model),
+}
+
+/// The audit category of a read of a referral's words about the client (its reason, notes,
+/// history): in the client's access log like any read of their data.
+const REFERRALS: &str = "REFERRALS";
+
+impl ReferralEvent {
+    /// Records a read of this event's notes against the referral's client (looked up through the
+    /// request's loader, batched with the other events read).
+    async fn audit_read(&self, ctx: &Context<'_>) -> ApiResult<()> {
+        let referral_id = match self {
+            ReferralEvent::Change(e) => e.referral_id,
+            ReferralEvent::Notice(n) => n.referral_id,
+        };
+        if let Some(referral) = request_loader(ctx)?.load_one(ReferralId(referral_id)).await? {
+            crate::audit::record_read(ctx, referral.client_id, REFERRALS)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a referral event tells.
@@ -172,19 +196,21 @@ impl ReferralEvent {
         guard = "RoleIn(crate::policy::REFERRAL_NOTE_READERS)",
         visible = "crate::policy::visible::referral_notes"
     )]
-    async fn note(&self) -> Option<&str> {
-        match self {
+    async fn note(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        self.audit_read(ctx).await?;
+        Ok(match self {
             ReferralEvent::Change(e) => e.note.as_deref(),
             ReferralEvent::Notice(n) => Some(&n.note),
-        }
+        })
     }
     /// What the recipient wrote for the client about this step; for an appointment cancelled by
     /// a closure, the closure's reason.
-    async fn note_for_client(&self) -> Option<&str> {
-        match self {
+    async fn note_for_client(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        self.audit_read(ctx).await?;
+        Ok(match self {
             ReferralEvent::Change(e) => e.note_for_client.as_deref(),
             ReferralEvent::Notice(n) => Some(&n.note),
-        }
+        })
     }
     async fn rejection_reason(&self) -> Option<RejectionReason> {
         match self {
