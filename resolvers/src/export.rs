@@ -49,10 +49,11 @@ pub const COVERED: &[Covered] = &[
     Covered { table: "referral_events", column: "id", found_at: "referrals[].events[].id" },
     Covered { table: "referral_notices", column: "id", found_at: "referralNotices[].id" },
     Covered { table: "appointments", column: "id", found_at: "appointments[].id" },
+    // Which closure cancelled the appointment: its `cancelledBy`.
     Covered {
         table: "office_hours_closure_appointments",
-        column: "closure_id",
-        found_at: "appointments[].cancelledBy.id",
+        column: "appointment_id",
+        found_at: "appointments[].id",
     },
     // Only the notes shared with the client (`policy::case_notes`).
     Covered { table: "case_notes", column: "id", found_at: "caseNotes[].id" },
@@ -582,17 +583,14 @@ impl Names {
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect();
-        let services = if services.is_empty() {
-            BTreeMap::new()
-        } else {
-            service::Entity::find()
-                .filter(service::Column::Id.is_in(services))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|s| (s.id, s.name))
-                .collect()
-        };
+        // Asked even when empty: the statements an export costs do not depend on the client.
+        let services = service::Entity::find()
+            .filter(service::Column::Id.is_in(services))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
         Ok(Names { organisations, services })
     }
 

@@ -14,6 +14,7 @@ mod dashboard;
 mod demo;
 mod documents;
 mod edges;
+mod export;
 mod faults;
 mod fuzz;
 mod gate;
