@@ -16,7 +16,7 @@ use resolvers::{ApiError, Provenance};
 
 use super::graphql::refusal;
 use super::{AppState, REQUEST_ID};
-use crate::gate::{Admitted, Credentials};
+use crate::gate::Credentials;
 
 /// What the export's audit row names as its operation.
 pub const OPERATION: &str = "GET /me/export";
@@ -54,25 +54,21 @@ async fn answer(
     }
     let credentials =
         Credentials { authorization, address: state.client_address(peer.ip(), headers), role: None };
-    let gate = &state.gate;
-    let Admitted { caller, .. } = gate.admit(&credentials).await?;
-    gate.rate_limiter.check(&caller, credentials.address)?;
-    // Only a citizen exports, and only their own file; no token is not a citizen either.
-    let client = match (caller.role, caller.client_id()) {
-        (Role::Client, Some(client)) => client,
-        (Role::Public, _) => {
-            return Err(ApiError::Unauthenticated("sign in as yourself to export your data"));
-        }
-        _ => return Err(ApiError::Forbidden),
-    };
-    let by = ExportedBy::Operation { caller: &caller, provenance, operation: OPERATION };
-    let run = async {
-        let _place = gate.executing.acquire().await;
-        resolvers::export::export(&state.db.conn, client, by).await
-    };
-    let document = tokio::time::timeout(gate.request_timeout, run)
-        .await
-        .map_err(|_| ApiError::TimedOut { limit_ms: gate.request_timeout.as_millis() as u64 })??;
+    let document = state
+        .gate
+        .run_plain(&credentials, |caller| async move {
+            // Only a citizen exports, and only their own file; no token is no citizen either.
+            let client = match (caller.role, caller.client_id()) {
+                (Role::Client, Some(client)) => client,
+                (Role::Public, _) => {
+                    return Err(ApiError::Unauthenticated("sign in as yourself to export your data"));
+                }
+                _ => return Err(ApiError::Forbidden),
+            };
+            let by = ExportedBy::Operation { caller: &caller, provenance, operation: OPERATION };
+            resolvers::export::export(&state.db.conn, client, by).await
+        })
+        .await?;
     let day = document.exported_at.date_naive();
     // A large file is written off the runtime's threads.
     let body = tokio::task::spawn_blocking(move || serde_json::to_vec_pretty(&document))
