@@ -26,7 +26,10 @@ pub(super) async fn me_export(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let provenance = Provenance { request_id: uuid::Uuid::now_v7().to_string(), caller_request_id: None };
+    let provenance = Provenance {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        caller_request_id: super::graphql::caller_request_id(&headers),
+    };
     let request_id = provenance.request_id.clone();
     let mut response = match answer(&state, peer, &headers, &provenance).await {
         Ok(response) => response,
