@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         action: SocialmapAction,
     },
+    /// A client's file.
+    Client {
+        #[command(subcommand)]
+        action: ClientAction,
+    },
     /// Print the GraphQL schema (SDL); with --role, as that role sees it through introspection.
     Schema {
         /// PUBLIC, PARTNER, INTAKE, CASE_WORKER, ANALYST or ADMIN.
@@ -93,6 +98,13 @@ enum UserAction {
         #[arg(long)]
         new_welfare_house: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ClientAction {
+    /// Print everything held about a client as JSON (their right of access), as they download
+    /// it themselves from `GET /me/export`; the export is recorded in their access log.
+    Export { id: uuid::Uuid },
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,6 +144,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Token { client: Some(number), ttl, .. } => client_token(&config, &number, ttl).await,
         Command::Token { .. } => unreachable!("clap requires an e-mail address or --client"),
         Command::Socialmap { action } => socialmap(&config, action).await,
+        Command::Client { action: ClientAction::Export { id } } => export_client(&config, id).await,
         Command::User { action: UserAction::Add { email, name, role, organisation, new_welfare_house } } => {
             add_user(&config, &email, &name, role, organisation, new_welfare_house).await
         }
@@ -292,6 +305,23 @@ async fn add_user(
         user.id,
         user.email
     );
+    Ok(())
+}
+
+/// `client export`: the document `GET /me/export` hands the client, audited as a command.
+async fn export_client(config: &Config, id: uuid::Uuid) -> anyhow::Result<()> {
+    use resolvers::export::{ExportedBy, export};
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let document = export(&db.conn, id, ExportedBy::Command("welzijnshuis client export")).await.map_err(
+        |e| match e {
+            resolvers::ApiError::NotFound(_) => {
+                anyhow::anyhow!("no client with id {id} (unknown, merged or erased)")
+            }
+            other => anyhow::anyhow!(other.message()),
+        },
+    )?;
+    println!("{}", serde_json::to_string_pretty(&document)?);
     Ok(())
 }
 

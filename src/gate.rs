@@ -86,6 +86,28 @@ impl Gate {
         executed.ok_or_else(|| ApiError::internal("a query answered nothing"))
     }
 
+    /// Steps 1 to 3 for a door that runs no GraphQL (`GET /me/export`): who is asking, how
+    /// often, and `work` for that caller in a place among the operations executing at once,
+    /// within the request timeout.
+    pub async fn run_plain<T, F>(
+        &self,
+        credentials: &Credentials,
+        work: impl FnOnce(Caller) -> F,
+    ) -> Result<T, ApiError>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let Admitted { caller, .. } = self.admit(credentials).await?;
+        self.rate_limiter.check(&caller, credentials.address)?;
+        let run = async {
+            let _place = self.executing.acquire().await;
+            work(caller).await
+        };
+        tokio::time::timeout(self.request_timeout, run)
+            .await
+            .map_err(|_| ApiError::TimedOut { limit_ms: self.request_timeout.as_millis() as u64 })?
+    }
+
     /// Runs one event of a subscription as a fresh operation of its subscriber: `None` when the
     /// subscriber may not see it. Events are the server's doing, so they do not count against the
     /// subscriber's rate; they do take a place and keep to the timeout.

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod cursor;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod guards;
 pub mod lifecycle;
 pub mod loaders;

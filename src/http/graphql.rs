@@ -335,7 +335,7 @@ fn from_query_string(uri: &axum::http::Uri) -> Result<async_graphql::Request, Re
 
 /// The caller's `X-Request-Id` when it is a sane token: logged and kept in the audit trail beside
 /// the server's own id (so a proxy's trace runs through), never in its place.
-fn caller_request_id(headers: &HeaderMap) -> Option<String> {
+pub(super) fn caller_request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())

@@ -2,6 +2,7 @@
 //! GraphiQL, health, readiness and metrics, and the layers every route shares.
 
 pub mod connections;
+mod export;
 mod graphql;
 mod websocket;
 
@@ -90,6 +91,7 @@ pub fn router(state: AppState, cors_origins: &[String], with_metrics: bool) -> R
         .route("/", get(graphiql))
         .route("/graphql", get(graphql::graphql).post(graphql::graphql))
         .route("/graphql/ws", get(websocket::graphql_ws))
+        .route("/me/export", get(export::me_export))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };

@@ -15,6 +15,7 @@ mod dashboard;
 mod demo;
 mod documents;
 mod edges;
+mod export;
 mod faults;
 mod fuzz;
 mod gate;
