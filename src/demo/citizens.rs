@@ -100,9 +100,9 @@ impl Demo {
             welfare_house: orgs[WELFARE_HOUSE],
         };
         for (n, citizen) in CITIZENS.iter().enumerate() {
-            let Some(client) = self.number_citizen(citizen) else { continue };
             // Weeks apart, so that each file tells its own story.
             let since = now - Duration::days(60 - 12 * n as i64);
+            let Some(client) = self.number_citizen(citizen, since) else { continue };
             let partner = orgs[citizen.referred_to];
             let partner_user = users[partner_user(citizen.referred_to)];
             let referral =
@@ -114,8 +114,9 @@ impl Demo {
         }
     }
 
-    /// Sets the citizen's birth date and number (no other client keeps that number); their id.
-    fn number_citizen(&mut self, citizen: &Citizen) -> Option<Uuid> {
+    /// Sets the citizen's birth date and number (no other client keeps that number), registered
+    /// by `since` at the latest; their id.
+    fn number_citizen(&mut self, citizen: &Citizen, since: DateTime<Utc>) -> Option<Uuid> {
         let number = citizen.national_register_number();
         for client in &mut self.clients {
             if client.national_register_number.as_deref() == Some(number.as_str()) {
@@ -125,6 +126,8 @@ impl Demo {
         let client = self.clients.get_mut(citizen.index)?;
         client.date_of_birth = Some(citizen.born());
         client.national_register_number = Some(number);
+        client.created_at = client.created_at.min(since - Duration::days(1));
+        client.updated_at = client.updated_at.min(client.created_at);
         Some(client.id)
     }
 
@@ -260,7 +263,6 @@ impl Demo {
 
     /// The citizen's visit to the partner's office hours at the welfare house last week (or the
     /// week before), booked by themselves or at the desk.
-    #[allow(clippy::too_many_arguments)]
     fn book_appointment(
         &mut self,
         rng: &mut Rng,

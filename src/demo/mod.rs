@@ -46,7 +46,8 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
     load_scaled(db, now, Scale::CONTRACT).await
 }
 
-/// How many clients and referrals the demo holds: the contract's 48 and 64, or scaled up for
+/// How many clients and referrals the demo holds: the contract's 48 and 64 (and one more referral
+/// for each of the [`CITIZENS`]), or scaled up for
 /// benchmarks (`--scale 10000`: ten thousand clients and ten referrals each). The same seed
 /// makes the same network every time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -155,7 +155,8 @@ impl OpenIdProvider {
             return Err(ApiError::Unauthenticated("invalid token subject"));
         }
         let verified_email = claims.email.filter(|_| claims.email_verified);
-        // A null claim is an absent one; a number or anything else is text that will not parse.
+        // A null claim is an absent one; anything but a string is read as its JSON text (a number
+        // as its digits, an object as text that never parses as a number).
         let national_number = self.client_claim.as_ref().and_then(|name| match claims.other.get(name) {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(text)) => Some(text.clone()),

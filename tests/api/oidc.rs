@@ -708,10 +708,32 @@ async fn an_erased_client_is_refused_at_once() {
     let Answer::Me(data) = knock_with(&app, "POST", &token, AS_CLIENT).await else { panic!("refused") };
     assert_eq!(data["me"]["client"]["id"], json!(client.id));
 
+    let mut open = crate::subscriptions::connect(&app.addr.to_string(), Some(&token)).await.unwrap();
+    assert_eq!(close_code_after(&mut open, "1").await, None, "answered before the erasure");
+
     let mut row = client.into_active_model();
     row.erased_at = Set(Some(chrono::Utc::now()));
     row.update(&app.db.conn).await.unwrap();
     refused_everywhere(&app, &token, "no client file with this national register number").await;
+    assert_eq!(close_code_after(&mut open, "2").await, Some(4403), "the open socket's next operation");
+}
+
+/// Sends `AS_CLIENT` on an open socket: the close code it gets, or `None` when it is answered.
+async fn close_code_after(socket: &mut Socket, id: &str) -> Option<u16> {
+    send(socket, json!({ "id": id, "type": "subscribe", "payload": { "query": AS_CLIENT } })).await;
+    loop {
+        match next(socket).await {
+            Message::Close(frame) => return frame.map(|f| u16::from(f.code)),
+            Message::Text(text) => {
+                let message: Value = serde_json::from_str(&text).unwrap();
+                if message["id"] == id && message["type"] == "next" {
+                    assert_eq!(message["payload"]["data"]["me"]["role"], "CLIENT", "{message}");
+                    return None;
+                }
+            }
+            _ => continue,
+        }
+    }
 }
 
 #[test]
