@@ -157,7 +157,7 @@ impl Tokens {
         let mut tokens = Tokens::hs256(config.secret().expose()).with_max_ttl(config.jwt_max_ttl);
         if let Some((issuer, audience)) = config.oidc.check()? {
             let provider = OpenIdProvider::discover(issuer, audience, config.jwt_max_ttl).await?;
-            tokens = tokens.with_openid_provider(provider);
+            tokens = tokens.with_openid_provider(provider.with_client_claim(config.oidc.client_claim()));
         }
         match &config.jwt_public_key {
             None => Ok(tokens),

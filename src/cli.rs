@@ -39,7 +39,7 @@ enum Command {
     /// Migrate, load the demo network into an empty database, and exit.
     Demo {
         /// Clients to generate, with ten referrals each (for benchmarks: 10000); the contract's
-        /// demo of 48 clients and 64 referrals when not given. Deterministic.
+        /// demo of 48 clients and 68 referrals when not given. Deterministic.
         #[arg(long)]
         scale: Option<usize>,
     },

@@ -101,6 +101,12 @@ pub struct OidcConfig {
     /// The audience (`aud`) the provider's access tokens for this service carry.
     #[arg(long = "oidc-audience", env = "WELZIJNSHUIS_OIDC_AUDIENCE", global = true)]
     pub audience: Option<String>,
+
+    /// The claim of the provider's tokens that holds a citizen's national register number (e.g.
+    /// `rrn`): a token carrying it signs in as that client (role CLIENT). Unset: citizens cannot
+    /// sign in through the provider.
+    #[arg(long = "oidc-client-claim", env = "WELZIJNSHUIS_OIDC_CLIENT_CLAIM", global = true)]
+    pub client_claim: Option<String>,
 }
 
 impl OidcConfig {
@@ -109,6 +115,9 @@ impl OidcConfig {
     pub fn check(&self) -> anyhow::Result<Option<(url::Url, String)>> {
         let audience = self.audience.as_deref().map(str::trim).filter(|a| !a.is_empty());
         match (self.issuer.as_deref().map(str::trim).filter(|i| !i.is_empty()), audience) {
+            (None, None) if self.client_claim().is_some() => {
+                anyhow::bail!("WELZIJNSHUIS_OIDC_CLIENT_CLAIM is set without WELZIJNSHUIS_OIDC_ISSUER")
+            }
             (None, None) => Ok(None),
             (Some(_), None) => anyhow::bail!(
                 "WELZIJNSHUIS_OIDC_AUDIENCE is not set: with WELZIJNSHUIS_OIDC_ISSUER it names the audience \
@@ -118,13 +127,29 @@ impl OidcConfig {
                 anyhow::bail!("WELZIJNSHUIS_OIDC_AUDIENCE is set without WELZIJNSHUIS_OIDC_ISSUER")
             }
             (Some(issuer), Some(audience)) => {
+                if let Some(claim) = self.client_claim().filter(|c| STANDARD_CLAIMS.contains(c)) {
+                    anyhow::bail!(
+                        "WELZIJNSHUIS_OIDC_CLIENT_CLAIM={claim}: a standard claim; name the claim that holds \
+                         the national register number (e.g. rrn)"
+                    );
+                }
                 let url = crate::oidc::secure_url(issuer)
                     .map_err(|why| anyhow::anyhow!("WELZIJNSHUIS_OIDC_ISSUER={issuer}: {why}"))?;
                 Ok(Some((url, audience.to_owned())))
             }
         }
     }
+
+    /// The claim that holds a citizen's national register number, when citizens may sign in
+    /// through the provider.
+    pub fn client_claim(&self) -> Option<&str> {
+        self.client_claim.as_deref().map(str::trim).filter(|claim| !claim.is_empty())
+    }
 }
+
+/// Claims a provider's token carries for its own sake: never a national register number.
+const STANDARD_CLAIMS: &[&str] =
+    &["sub", "iss", "aud", "exp", "iat", "nbf", "jti", "email", "email_verified"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Introspection {

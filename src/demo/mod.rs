@@ -3,6 +3,7 @@
 //! status spread over the past six months. Deterministic (seeded), written in one transaction,
 //! and loaded only into an empty database.
 
+mod citizens;
 mod daily;
 pub mod holidays;
 mod people;
@@ -18,6 +19,7 @@ use sea_orm::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
+pub use citizens::{CITIZENS, Citizen};
 use resolvers::national_number::NationalRegisterNumber;
 use social_map::{OFFICE_HOURS, ORGS, PLACES, SERVICES, WELFARE_HOUSE};
 
@@ -44,7 +46,8 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
     load_scaled(db, now, Scale::CONTRACT).await
 }
 
-/// How many clients and referrals the demo holds: the contract's 48 and 64, or scaled up for
+/// How many clients and referrals the demo holds: the contract's 48 and 64 (and one more referral
+/// for each of the [`CITIZENS`]), or scaled up for
 /// benchmarks (`--scale 10000`: ten thousand clients and ten referrals each). The same seed
 /// makes the same network every time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +90,8 @@ pub async fn load_scaled(
     insert_all(&txn, demo.consents).await.context("consents")?;
     insert_all(&txn, demo.referrals.clone()).await.context("referrals")?;
     insert_all(&txn, demo.referral_events).await.context("referral events")?;
+    insert_all(&txn, demo.appointments).await.context("appointments")?;
+    insert_all(&txn, demo.audit_entries).await.context("the citizens' access log")?;
     if let Some(duplicate) = &demo.duplicate {
         daily::merge_duplicate(&txn, duplicate).await.context("the merged duplicate")?;
     }
@@ -141,6 +146,8 @@ struct Demo {
     consents: Vec<consent::Model>,
     referrals: Vec<referral::Model>,
     referral_events: Vec<referral_event::Model>,
+    appointments: Vec<appointment::Model>,
+    audit_entries: Vec<audit_entry::Model>,
     /// A client registered twice, merged when the demo is written.
     duplicate: Option<daily::Duplicate>,
 }
@@ -187,6 +194,7 @@ impl Demo {
         let users = demo.people(&mut rng, &orgs, now);
         demo.trajectories(&mut rng, &orgs, &users, now, scale);
         demo.daily_work(&users, now);
+        demo.citizens(&orgs, &users, now);
         // Last, so that the seeded draws of everything before stay as they were.
         demo.holiday_closure(&mut rng, &orgs, &users, now);
         demo
@@ -468,12 +476,7 @@ impl Demo {
                     referral_id,
                     from_status: i.checked_sub(1).map(|p| path[p]),
                     to_status: to,
-                    note_for_client: match to {
-                        ReferralStatus::Accepted => Some("We nemen je vraag op. Je hoort binnen de week van ons.".into()),
-                        ReferralStatus::Completed => Some("Je traject bij ons is afgerond. Je kan altijd opnieuw bij ons terecht.".into()),
-                        ReferralStatus::Rejected => Some("We kunnen je hier niet verder helpen; het Welzijnshuis zoekt met jou een andere weg.".into()),
-                        _ => None,
-                    },
+                    note_for_client: note_for_client(to),
                     note,
                     rejection_reason: (to == ReferralStatus::Rejected)
                         .then(|| people::REJECTIONS[n % people::REJECTIONS.len()].0),
@@ -584,6 +587,19 @@ fn partner_user(key: &str) -> &'static str {
         "dyzo" => "medewerker@dyzo.test",
         _ => "medewerker@woonclub.test",
     }
+}
+
+/// What the organisation tells the client when a referral reaches `status`, on the answered steps.
+fn note_for_client(status: ReferralStatus) -> Option<String> {
+    let note = match status {
+        ReferralStatus::Accepted => "We nemen je vraag op. Je hoort binnen de week van ons.",
+        ReferralStatus::Completed => "Je traject bij ons is afgerond. Je kan altijd opnieuw bij ons terecht.",
+        ReferralStatus::Rejected => {
+            "We kunnen je hier niet verder helpen; het Welzijnshuis zoekt met jou een andere weg."
+        }
+        _ => return None,
+    };
+    Some(note.into())
 }
 
 /// The statuses a referral passes through to reach `status`.

@@ -10,6 +10,15 @@
 //!
 //! The token says only who signed in (`sub`); which user that is, is ours to say ([`pinning`]),
 //! and the user's role and organisation come from our database on every operation.
+//!
+//! Citizens sign in through the same provider (in Belgium the federal login, with eID or
+//! itsme), when `WELZIJNSHUIS_OIDC_CLIENT_CLAIM` names the claim that holds their national
+//! register number (e.g. `rrn`). **The claim wins**: a token that carries it is a citizen's
+//! sign-in, whatever its `sub` or e-mail address, and is let in only as the client with that
+//! number (role CLIENT), never as a user; a token without it is a staff sign-in as before. So
+//! staff must sign in through a provider client (or scope) that does not release that claim:
+//! their own number would otherwise make them a client, if the house holds a file on them, or
+//! be refused. With the setting unset the claim is ignored, and citizens cannot sign in here.
 
 mod fetch;
 pub mod keys;
@@ -30,6 +39,8 @@ pub struct OpenIdProvider {
     audience: String,
     keys: KeyCache,
     max_ttl: chrono::Duration,
+    /// The claim that holds a citizen's national register number, when citizens may sign in.
+    client_claim: Option<String>,
 }
 
 /// Who a valid token says signed in.
@@ -41,6 +52,9 @@ pub struct Identity {
     pub verified_email: Option<String>,
     /// `exp`, seconds since the epoch.
     pub expires_at: i64,
+    /// What the client claim (`WELZIJNSHUIS_OIDC_CLIENT_CLAIM`) says, as text, when it is
+    /// configured and the token carries it: then this is a citizen's sign-in. Not parsed yet.
+    pub national_number: Option<String>,
 }
 
 /// `sub` is at most 255 ASCII characters (OpenID Connect Core, 2).
@@ -60,6 +74,9 @@ struct Claims {
     email: Option<String>,
     #[serde(default, deserialize_with = "lenient_bool")]
     email_verified: bool,
+    /// Every other claim, for the client claim whose name is configured.
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl OpenIdProvider {
@@ -98,7 +115,13 @@ impl OpenIdProvider {
             .await
             .map_err(|e| anyhow::anyhow!("reading the OpenID provider's signing keys: {e:#}"))?;
         tracing::info!(issuer = %discovery.issuer, %audience, "sign-in through the OpenID provider");
-        Ok(OpenIdProvider { issuer: discovery.issuer, audience, keys, max_ttl })
+        Ok(OpenIdProvider { issuer: discovery.issuer, audience, keys, max_ttl, client_claim: None })
+    }
+
+    /// Lets citizens sign in with their national register number in `claim` (when `Some`).
+    pub fn with_client_claim(mut self, claim: Option<&str>) -> Self {
+        self.client_claim = claim.map(str::to_owned);
+        self
     }
 
     /// Whether a token says it comes from this provider (its `iss`, read before any check): only
@@ -132,7 +155,14 @@ impl OpenIdProvider {
             return Err(ApiError::Unauthenticated("invalid token subject"));
         }
         let verified_email = claims.email.filter(|_| claims.email_verified);
-        Ok(Identity { subject: claims.sub, verified_email, expires_at: claims.exp })
+        // A null claim is an absent one; anything but a string is read as its JSON text (a number
+        // as its digits, an object as text that never parses as a number).
+        let national_number = self.client_claim.as_ref().and_then(|name| match claims.other.get(name) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            Some(other) => Some(other.to_string()),
+        });
+        Ok(Identity { subject: claims.sub, verified_email, expires_at: claims.exp, national_number })
     }
 
     fn validation(&self, algorithm: Algorithm) -> Validation {

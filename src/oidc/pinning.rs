@@ -3,17 +3,43 @@
 //! on by `sub` alone: a user who changes their address at the provider stays who they are, and a
 //! second account at the provider that claims the same address does not get in. Only active
 //! users are linked or let in; role and organisation are never read from the token.
+//!
+//! A citizen's sign-in (the token carries the claim `WELZIJNSHUIS_OIDC_CLIENT_CLAIM` names) is
+//! never linked to a user: it is the client with that national register number who may sign in
+//! (not erased), looked up on every operation, so that an erased client is refused at once and
+//! a merged one is the client kept. The claim wins over `sub` and e-mail (see [`super`]).
 
-use entities::user;
+use entities::{client, user};
+use resolvers::national_number::NationalRegisterNumber;
 use resolvers::{ApiError, Caller};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::Identity;
 
-/// Who this identity is, as a caller.
+/// Who this identity is, as a caller: the citizen when the token carries the client claim, else
+/// a user.
 pub async fn caller_for(db: &DatabaseConnection, identity: &Identity) -> Result<Caller, ApiError> {
-    Ok(Caller::user(user_for(db, identity).await?))
+    match &identity.national_number {
+        Some(claimed) => client_for(db, claimed).await,
+        None => Ok(Caller::user(user_for(db, identity).await?)),
+    }
+}
+
+/// The client with the claimed national register number, if they may sign in. The messages are
+/// short: on a WebSocket they are the close frame's reason, which holds 123 bytes.
+async fn client_for(db: &DatabaseConnection, claimed: &str) -> Result<Caller, ApiError> {
+    let number = NationalRegisterNumber::parse(claimed)
+        .map_err(|_| ApiError::Unauthenticated("the token's national register number is not valid"))?;
+    let client = client::Entity::find()
+        .filter(client::Column::NationalRegisterNumber.eq(number.as_str()))
+        .filter(resolvers::policy::clients_who_may_sign_in())
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated(
+            "no client file with this national register number at the welfare house",
+        ))?;
+    Ok(Caller::client(client.id))
 }
 
 /// The active user this identity is, linking it on first sign-in.

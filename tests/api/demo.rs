@@ -147,3 +147,91 @@ async fn demo_national_register_numbers_are_valid() {
         }
     }
 }
+
+const OWN_FILE: &str = "query MyFile { me { role client { id
+    referrals(first: 50) { totalCount edges { node { status recipient { name } events { toStatus noteForClient } } } }
+    consents { givenBy revokedBy active }
+    caseNotes { body sharedWithClient }
+    appointments { startsAt organisation { name } } } }
+  myAccessLog(first: 50) { totalCount edges { node { action role categories operationName organisation { name } } } } }";
+
+#[tokio::test]
+async fn each_demo_citizen_in_the_readme_gets_a_token_and_sees_their_own_file() {
+    let app = TestApp::spawn().await;
+    let readme = include_str!("../../README.md");
+    assert!(welzijnshuis::demo::CITIZENS.len() >= 3);
+    for citizen in welzijnshuis::demo::CITIZENS {
+        let number = citizen.national_register_number();
+        assert!(readme.contains(&number), "README lists {number}");
+        // The token as the README says to get it: `welzijnshuis token --client <number>`.
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"))
+            .args(["token", "--client", &number])
+            .env("DATABASE_URL", &app.database.url)
+            .env("WELZIJNSHUIS_JWT_SECRET", crate::helpers::SECRET)
+            .kill_on_drop(true)
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "{number}: {}", String::from_utf8_lossy(&output.stderr));
+        let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+        let (status, body) =
+            app.post(Some(&format!("Bearer {token}")), OWN_FILE, serde_json::json!({})).await;
+        assert_eq!(status, 200, "{number}: {body}");
+        assert!(crate::helpers::codes(&body).is_empty(), "{number}: {body}");
+        let me = &body["data"]["me"];
+        assert_eq!(me["role"], "CLIENT");
+        let client = &me["client"];
+        let db_client = client::Entity::find()
+            .filter(client::Column::NationalRegisterNumber.eq(number.as_str()))
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(client["id"], db_client.id.to_string());
+
+        let referrals: Vec<_> =
+            client["referrals"]["edges"].as_array().unwrap().iter().map(|e| &e["node"]).collect();
+        let partners: HashSet<_> =
+            referrals.iter().map(|r| r["recipient"]["name"].as_str().unwrap()).collect();
+        let statuses: HashSet<_> = referrals.iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert!(partners.len() >= 2 && statuses.len() >= 3, "{number}: {partners:?} {statuses:?}");
+        let events = referrals.iter().flat_map(|r| r["events"].as_array().unwrap());
+        assert!(
+            events.clone().any(|e| e["noteForClient"].is_string()),
+            "{number}: a word on an answered step"
+        );
+
+        let consents = client["consents"].as_array().unwrap();
+        let given_by = |who: &str| consents.iter().any(|c| c["givenBy"] == who);
+        assert!(given_by("CLIENT") && given_by("STAFF"), "{number}: {consents:?}");
+        assert!(consents.iter().any(|c| c["revokedBy"] == "CLIENT" && c["active"] == false), "{number}");
+
+        let notes = client["caseNotes"].as_array().unwrap();
+        assert!(
+            !notes.is_empty() && notes.iter().all(|n| n["sharedWithClient"] == true),
+            "{number}: {notes:?}"
+        );
+        let hidden = case_note::Entity::find()
+            .filter(case_note::Column::ClientId.eq(db_client.id))
+            .filter(case_note::Column::SharedWithClient.eq(false))
+            .count(&app.db.conn)
+            .await
+            .unwrap();
+        assert!(hidden > 0, "{number}: a note not shared with them, which they do not see");
+        assert!(!client["appointments"].as_array().unwrap().is_empty(), "{number}: an appointment");
+
+        let log: Vec<_> =
+            body["data"]["myAccessLog"]["edges"].as_array().unwrap().iter().map(|e| &e["node"]).collect();
+        assert!(log.iter().any(|e| e["role"] == "PARTNER" && e["action"] == "READ"), "{number}: {log:?}");
+        assert!(log.iter().any(|e| e["role"] == "INTAKE"), "{number}: {log:?}");
+        assert!(log.iter().all(|e| e["categories"].as_array().is_some_and(|c| !c.is_empty())));
+    }
+}
+
+#[tokio::test]
+async fn a_demo_client_is_referred_to_two_partners() {
+    let app = TestApp::spawn().await;
+    let client = app.demo_client().await;
+    let number = client.national_register_number.unwrap();
+    assert!(welzijnshuis::demo::CITIZENS.iter().any(|c| c.national_register_number() == number));
+}

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use entities::user;
+use entities::{client, referral, user};
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::{Value, json};
@@ -111,6 +111,14 @@ impl Provider {
         self.sign_in_for(AUDIENCE, sub, email, verified).await.access_token
     }
 
+    /// An access token for our API of a citizen's account, whose `rrn` claim is `rrn`; the
+    /// account has a verified e-mail address too.
+    async fn sign_in_citizen(&self, sub: &str, email: &str, rrn: Value) -> String {
+        let body = json!({ "sub": sub, "email": email, "email_verified": true, "rrn": rrn });
+        let answer = self.call(reqwest::Method::POST, "/test/sign-in", body).await;
+        answer["access_token"].as_str().expect("an access token").to_owned()
+    }
+
     /// `payload` signed with the provider's current key (`"current"`) or one it never published
     /// (`"foreign"`), under its own kid or `kid`.
     async fn sign(&self, payload: Value, key: &str, kid: Option<&str>) -> String {
@@ -175,8 +183,24 @@ async fn install_once(folder: &std::path::Path) {
 async fn app_for(provider: &Provider) -> TestApp {
     let issuer = provider.issuer.clone();
     TestApp::spawn_with(|config| {
-        config.oidc = OidcConfig { issuer: Some(issuer), audience: Some(AUDIENCE.into()) };
+        config.oidc =
+            OidcConfig { issuer: Some(issuer), audience: Some(AUDIENCE.into()), ..Default::default() };
         // Refused tokens count against the address; these tests send a hundred on purpose.
+        config.limits.rate_limit = 0;
+    })
+    .await
+}
+
+/// Our server, letting citizens sign in through `provider` with their national register number
+/// in the claim `rrn`.
+async fn app_for_citizens(provider: &Provider) -> TestApp {
+    let issuer = provider.issuer.clone();
+    TestApp::spawn_with(|config| {
+        config.oidc = OidcConfig {
+            issuer: Some(issuer),
+            audience: Some(AUDIENCE.into()),
+            client_claim: Some("rrn".into()),
+        };
         config.limits.rate_limit = 0;
     })
     .await
@@ -193,14 +217,22 @@ enum Answer {
 const DOORS: [&str; 4] = ["POST", "GET", "connection_init", "upgrade"];
 
 async fn knock(app: &TestApp, door: &str, token: &str) -> Answer {
+    match knock_with(app, door, token, ME).await {
+        Answer::Me(data) => Answer::Me(data["me"].clone()),
+        refused => refused,
+    }
+}
+
+/// `query` through `door`: its `data`, or the refusal.
+async fn knock_with(app: &TestApp, door: &str, token: &str, query: &str) -> Answer {
     let bearer = format!("Bearer {token}");
     match door {
-        "POST" => http_answer(app.post(Some(&bearer), ME, json!({})).await),
+        "POST" => http_answer(app.post(Some(&bearer), query, json!({})).await),
         "GET" => {
             let response = app
                 .http
                 .get(format!("http://{}/graphql", app.addr))
-                .query(&[("query", ME)])
+                .query(&[("query", query)])
                 .header("Authorization", &bearer)
                 .send()
                 .await
@@ -208,21 +240,21 @@ async fn knock(app: &TestApp, door: &str, token: &str) -> Answer {
             let status = response.status().as_u16();
             http_answer((status, response.json().await.expect("a JSON body")))
         }
-        "connection_init" => socket_answer(app, Some(&bearer), None).await,
-        _ => socket_answer(app, None, Some(&bearer)).await,
+        "connection_init" => socket_answer(app, Some(&bearer), None, query).await,
+        _ => socket_answer(app, None, Some(&bearer), query).await,
     }
 }
 
 fn http_answer((status, body): (u16, Value)) -> Answer {
     if status == 200 && codes(&body).is_empty() {
-        return Answer::Me(body["data"]["me"].clone());
+        return Answer::Me(body["data"].clone());
     }
     let code = codes(&body).join(",");
     Answer::Refused { status, code, message: body["errors"][0]["message"].as_str().unwrap_or("").to_owned() }
 }
 
-/// `me` over a fresh socket, the token in `connection_init` or on the upgrade request.
-async fn socket_answer(app: &TestApp, init: Option<&str>, upgrade: Option<&str>) -> Answer {
+/// `query` over a fresh socket, the token in `connection_init` or on the upgrade request.
+async fn socket_answer(app: &TestApp, init: Option<&str>, upgrade: Option<&str>, query: &str) -> Answer {
     let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     if let Some(bearer) = upgrade {
@@ -252,12 +284,12 @@ async fn socket_answer(app: &TestApp, init: Option<&str>, upgrade: Option<&str>)
         other => panic!("unexpected {other:?}"),
     };
     assert!(acknowledged);
-    send(&mut socket, json!({ "id": "me", "type": "subscribe", "payload": { "query": ME } })).await;
+    send(&mut socket, json!({ "id": "me", "type": "subscribe", "payload": { "query": query } })).await;
     let Message::Text(text) = next(&mut socket).await else { panic!("no answer") };
     let answer: Value = serde_json::from_str(&text).unwrap();
     let _ = socket.close(None).await;
     match answer["type"].as_str() {
-        Some("next") => Answer::Me(answer["payload"]["data"]["me"].clone()),
+        Some("next") => Answer::Me(answer["payload"]["data"].clone()),
         _ => panic!("unexpected {answer}"),
     }
 }
@@ -505,7 +537,9 @@ async fn a_deactivated_user_is_refused_with_a_valid_token() {
 #[test]
 fn the_issuer_must_be_https_except_on_this_machine() {
     let check = |issuer: &str| {
-        OidcConfig { issuer: Some(issuer.into()), audience: Some(AUDIENCE.into()) }.check().map(|_| ())
+        OidcConfig { issuer: Some(issuer.into()), audience: Some(AUDIENCE.into()), ..Default::default() }
+            .check()
+            .map(|_| ())
     };
     for good in [
         "https://login.welzijnshuis.be/realms/roeselare",
@@ -527,9 +561,9 @@ fn the_issuer_must_be_https_except_on_this_machine() {
         let refused = check(bad).expect_err(bad).to_string();
         assert!(refused.contains("WELZIJNSHUIS_OIDC_ISSUER") && refused.contains(says), "{bad}: {refused}");
     }
-    let half = OidcConfig { issuer: Some("https://login.welzijnshuis.be".into()), audience: None };
+    let half = OidcConfig { issuer: Some("https://login.welzijnshuis.be".into()), ..Default::default() };
     assert!(half.check().unwrap_err().to_string().contains("WELZIJNSHUIS_OIDC_AUDIENCE"));
-    let other_half = OidcConfig { issuer: None, audience: Some(AUDIENCE.into()) };
+    let other_half = OidcConfig { audience: Some(AUDIENCE.into()), ..Default::default() };
     assert!(other_half.check().unwrap_err().to_string().contains("WELZIJNSHUIS_OIDC_ISSUER"));
 }
 
@@ -562,10 +596,158 @@ async fn the_server_refuses_to_start_on_an_insecure_unreachable_or_wrongly_named
     }
     // The issuer as configured with a trailing slash is the same issuer.
     let app = TestApp::spawn_with(|config| {
-        config.oidc = OidcConfig { issuer: Some(with_slash), audience: Some(AUDIENCE.into()) };
+        config.oidc =
+            OidcConfig { issuer: Some(with_slash), audience: Some(AUDIENCE.into()), ..Default::default() };
     })
     .await;
     let token = provider.sign_in("analist-2", "analist@welzijnshuis.test", true).await;
     admitted_everywhere(&app, &token, "analist@welzijnshuis.test").await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The demo client with a national register number who has the most referrals.
+async fn client_with_referrals(app: &TestApp) -> (client::Model, usize) {
+    let db = &app.db.conn;
+    let referrals = referral::Entity::find().all(db).await.unwrap();
+    let clients = client::Entity::find().filter(client::Column::NationalRegisterNumber.is_not_null());
+    let counted = clients.all(db).await.unwrap().into_iter().map(|client| {
+        let count = referrals.iter().filter(|r| r.client_id == client.id).count();
+        (client, count)
+    });
+    counted.max_by_key(|(client, count)| (*count, client.id)).expect("demo clients with a number")
+}
+
+/// The number with dots and a dash, as it is printed on an eID.
+fn printed(number: &str) -> String {
+    format!("{}.{}.{}-{}.{}", &number[..2], &number[2..4], &number[4..6], &number[6..9], &number[9..])
+}
+
+const AS_CLIENT: &str =
+    "{ me { role client { id givenName } } clients { totalCount } referrals { totalCount } }";
+
+#[tokio::test]
+async fn a_citizen_whose_token_carries_the_claim_signs_in_as_that_client_and_sees_only_themself() {
+    let provider = Provider::start().await;
+    let app = app_for_citizens(&provider).await;
+    let (client, referrals) = client_with_referrals(&app).await;
+    assert!(referrals > 0);
+    let number = client.national_register_number.clone().unwrap();
+    // The claim wins: the account's confirmed address is the administrator's, and yet this is the
+    // citizen's sign-in, which links no user.
+    let token =
+        provider.sign_in_citizen("burger-1", "admin@welzijnshuis.test", json!(printed(&number))).await;
+    for door in DOORS {
+        let Answer::Me(data) = knock_with(&app, door, &token, AS_CLIENT).await else {
+            panic!("{door}: refused")
+        };
+        assert_eq!(data["me"]["role"], "CLIENT", "{door}: {data}");
+        assert_eq!(
+            data["me"]["client"],
+            json!({ "id": client.id, "givenName": client.given_name }),
+            "{door}"
+        );
+        assert_eq!(data["clients"]["totalCount"], 1, "{door}: only themself");
+        assert_eq!(data["referrals"]["totalCount"], referrals, "{door}: only their own referrals");
+    }
+    assert_eq!(subject_of(&app, Who::Admin).await, None, "no user was linked");
+    // A staff token of the same provider, without the claim, is a staff sign-in as before.
+    let staff = provider.sign_in("admin-1", "admin@welzijnshuis.test", true).await;
+    admitted_everywhere(&app, &staff, "admin@welzijnshuis.test").await;
+}
+
+#[tokio::test]
+async fn a_citizen_with_an_invalid_or_unknown_number_is_refused() {
+    let provider = Provider::start().await;
+    let app = app_for_citizens(&provider).await;
+    let (client, _) = client_with_referrals(&app).await;
+    let number = client.national_register_number.unwrap();
+    let mut wrong_check = number.clone();
+    wrong_check.replace_range(9.., if &number[9..] == "00" { "01" } else { "00" });
+    for (case, claim) in [
+        ("check digits", json!(wrong_check)),
+        ("too short", json!("8507300332")),
+        ("letters", json!("abcdefghijk")),
+        ("empty", json!("")),
+        ("an object", json!({ "number": number })),
+    ] {
+        println!("{case}");
+        let token = provider.sign_in_citizen(&format!("burger-{case}"), "iemand@voorbeeld.be", claim).await;
+        refused_everywhere(&app, &token, "national register number is not valid").await;
+    }
+    let nobody = resolvers::national_number::NationalRegisterNumber::for_birth(
+        chrono::NaiveDate::from_ymd_opt(1931, 2, 3).unwrap(),
+        997,
+    );
+    let unknown =
+        provider.sign_in_citizen("burger-onbekend", "iemand@voorbeeld.be", json!(nobody.as_str())).await;
+    refused_everywhere(&app, &unknown, "no client file with this national register number").await;
+}
+
+#[tokio::test]
+async fn without_the_setting_the_claim_is_ignored_and_the_sign_in_is_a_staff_one() {
+    let provider = Provider::start().await;
+    let app = app_for(&provider).await;
+    let (client, _) = client_with_referrals(&app).await;
+    let number = client.national_register_number.unwrap();
+    let staff = provider.sign_in_citizen("caw-rrn", "medewerker@caw.test", json!(number)).await;
+    admitted_everywhere(&app, &staff, "medewerker@caw.test").await;
+    let Answer::Me(me) = knock(&app, "POST", &staff).await else { panic!() };
+    assert_eq!(me["role"], "PARTNER");
+    let citizen = provider.sign_in_citizen("burger-2", "burger@voorbeeld.be", json!(number)).await;
+    refused_everywhere(&app, &citizen, "no active user has this confirmed e-mail address").await;
+}
+
+#[tokio::test]
+async fn an_erased_client_is_refused_at_once() {
+    let provider = Provider::start().await;
+    let app = app_for_citizens(&provider).await;
+    let (client, _) = client_with_referrals(&app).await;
+    let token = provider
+        .sign_in_citizen("burger-3", "burger@voorbeeld.be", json!(client.national_register_number.clone()))
+        .await;
+    let Answer::Me(data) = knock_with(&app, "POST", &token, AS_CLIENT).await else { panic!("refused") };
+    assert_eq!(data["me"]["client"]["id"], json!(client.id));
+
+    let mut open = crate::subscriptions::connect(&app.addr.to_string(), Some(&token)).await.unwrap();
+    assert_eq!(close_code_after(&mut open, "1").await, None, "answered before the erasure");
+
+    let mut row = client.into_active_model();
+    row.erased_at = Set(Some(chrono::Utc::now()));
+    row.update(&app.db.conn).await.unwrap();
+    refused_everywhere(&app, &token, "no client file with this national register number").await;
+    assert_eq!(close_code_after(&mut open, "2").await, Some(4403), "the open socket's next operation");
+}
+
+/// Sends `AS_CLIENT` on an open socket: the close code it gets, or `None` when it is answered.
+async fn close_code_after(socket: &mut Socket, id: &str) -> Option<u16> {
+    send(socket, json!({ "id": id, "type": "subscribe", "payload": { "query": AS_CLIENT } })).await;
+    loop {
+        match next(socket).await {
+            Message::Close(frame) => return frame.map(|f| u16::from(f.code)),
+            Message::Text(text) => {
+                let message: Value = serde_json::from_str(&text).unwrap();
+                if message["id"] == id && message["type"] == "next" {
+                    assert_eq!(message["payload"]["data"]["me"]["role"], "CLIENT", "{message}");
+                    return None;
+                }
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[test]
+fn the_client_claim_needs_the_provider_and_is_no_standard_claim() {
+    let with_claim = |claim: &str| OidcConfig {
+        issuer: Some("https://login.welzijnshuis.be".into()),
+        audience: Some(AUDIENCE.into()),
+        client_claim: Some(claim.into()),
+    };
+    assert!(with_claim("rrn").check().is_ok());
+    for standard in ["sub", "email"] {
+        let refused = with_claim(standard).check().unwrap_err().to_string();
+        assert!(refused.contains("WELZIJNSHUIS_OIDC_CLIENT_CLAIM"), "{refused}");
+    }
+    let alone = OidcConfig { client_claim: Some("rrn".into()), ..Default::default() };
+    assert!(alone.check().unwrap_err().to_string().contains("without WELZIJNSHUIS_OIDC_ISSUER"));
 }

@@ -11,10 +11,12 @@
 // carrying `email` and `email_verified`, signed with RS256 keys published at /jwks.
 //
 // Beside the provider's own endpoints, a few for the tests alone, under /test/:
-//   POST /test/sign-in {sub, email, email_verified, resource?}
+//   POST /test/sign-in {sub, email, email_verified, rrn?, resource?}
 //        the whole authorization code flow with PKCE, as a front end runs it, for an account
 //        with these claims (the login is accepted without a password); answers the token
-//        endpoint's JSON: {access_token, id_token, ...}
+//        endpoint's JSON: {access_token, id_token, ...}. A citizen's account has `rrn`, their
+//        national register number, as the federal login releases it (scope `rrn`), and its
+//        access token carries it.
 //   POST /test/sign {payload, kid?, key?: "current" | "foreign"}
 //        a JWT of any payload signed with the provider's current key (or with a key it never
 //        published), for the claims a real provider would never put in a token
@@ -66,8 +68,8 @@ function build(issuer) {
       redirect_uris: [CLIENT.redirect_uri],
     }],
     jwks: { keys },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    scopes: ['openid', 'email'],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], rrn: ['rrn'] },
+    scopes: ['openid', 'email', 'rrn'],
     pkce: { required: () => true },
     cookies: { keys: ['welzijnshuis-test-cookie-key'] },
     features: {
@@ -92,7 +94,9 @@ function build(issuer) {
     // by default): the access token says the account's e-mail address and whether it is verified.
     extraTokenClaims: (ctx, token) => {
       const account = accounts.get(token.accountId);
-      return account && { email: account.email, email_verified: account.email_verified };
+      if (!account) return undefined;
+      const claims = { email: account.email, email_verified: account.email_verified };
+      return account.rrn === undefined ? claims : { ...claims, rrn: account.rrn };
     },
     findAccount: (ctx, sub) => {
       const account = accounts.get(sub);
@@ -107,7 +111,7 @@ function build(issuer) {
         clientId: ctx.oidc.client.clientId,
         accountId: ctx.oidc.session.accountId,
       });
-      grant.addOIDCScope('openid email');
+      grant.addOIDCScope('openid email rrn');
       for (const [resource, scope] of Object.entries(resources)) grant.addResourceScope(resource, scope);
       await grant.save();
       return grant;
@@ -151,8 +155,8 @@ function jar() {
 }
 
 /** The authorization code flow with PKCE, as a browser and a front end run it. */
-async function signIn(issuer, { sub, email, email_verified, resource = audience }) {
-  accounts.set(sub, { email, email_verified });
+async function signIn(issuer, { sub, email, email_verified, rrn, resource = audience }) {
+  accounts.set(sub, rrn === undefined ? { email, email_verified } : { email, email_verified, rrn });
   const verifier = jose.base64url.encode(crypto.randomBytes(32));
   const challenge = jose.base64url.encode(crypto.createHash('sha256').update(verifier).digest());
   const authorize = new URL('/auth', issuer);
@@ -160,7 +164,7 @@ async function signIn(issuer, { sub, email, email_verified, resource = audience 
     client_id: CLIENT.client_id,
     redirect_uri: CLIENT.redirect_uri,
     response_type: 'code',
-    scope: `openid email ${resource === audience ? 'welzijnshuis' : 'andere'}`,
+    scope: `openid email ${rrn === undefined ? '' : 'rrn '}${resource === audience ? 'welzijnshuis' : 'andere'}`,
     resource,
     login_hint: sub,
     state: crypto.randomUUID(),
