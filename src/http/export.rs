@@ -21,6 +21,12 @@ use crate::gate::Credentials;
 /// What the export's audit row names as its operation.
 pub const OPERATION: &str = "GET /me/export";
 
+/// HEAD would run the export (and write its audit row) only to drop the body: refused, so that
+/// a download is recorded exactly when a document leaves.
+pub(super) async fn no_head() -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response()
+}
+
 pub(super) async fn me_export(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

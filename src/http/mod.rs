@@ -91,7 +91,7 @@ pub fn router(state: AppState, cors_origins: &[String], with_metrics: bool) -> R
         .route("/", get(graphiql))
         .route("/graphql", get(graphql::graphql).post(graphql::graphql))
         .route("/graphql/ws", get(websocket::graphql_ws))
-        .route("/me/export", get(export::me_export))
+        .route("/me/export", get(export::me_export).head(export::no_head))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };

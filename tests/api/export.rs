@@ -789,6 +789,16 @@ async fn only_the_client_themself_downloads_their_export() {
     let strange = keys_outside_the_client_schema(&document);
     assert!(strange.is_empty(), "{}", strange.join("\n"));
 
+    // HEAD would export only to drop the body (and leave a row in the log for nothing): refused.
+    let head = app
+        .http
+        .head(format!("http://{}/me/export", app.addr))
+        .header("Authorization", format!("Bearer {}", app.client_token(client.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 405);
+
     // The export is on record, in the client's own access log.
     let log = app
         .query_as_client(
