@@ -66,6 +66,10 @@ pub const ACCESS_LOG_READERS: &[Role] = &[Client];
 /// Roles that erase a client's personal data, and set or lift a legal hold.
 pub const ERASERS: &[Role] = &[Admin];
 
+/// Roles that read whether and when a client's data was erased: every role of the house's and
+/// the partners' staff that sees clients at all.
+pub const ERASURE_READERS: &[Role] = &[Partner, Intake, CaseWorker, Admin];
+
 /// Roles that edit services on the social map (a partner only its own organisation's).
 pub const SERVICE_EDITORS: &[Role] = &[Partner, Admin];
 
@@ -225,6 +229,11 @@ pub mod visible {
     /// Erasing clients and legal holds.
     pub fn erasure(ctx: &Context<'_>) -> bool {
         super::ERASERS.contains(&role(ctx))
+    }
+
+    /// Whether a client's data was erased.
+    pub fn erasure_state(ctx: &Context<'_>) -> bool {
+        super::ERASURE_READERS.contains(&role(ctx))
     }
 
     /// What the house's staff read of a client's file that the client does not: who recorded
