@@ -376,6 +376,12 @@ async fn only_an_administrator_erases_or_holds_a_client() {
             assert_eq!(denied(&response), "HIDDEN", "{who:?} legalHold: {response}");
         }
     }
+    // Whether a client was erased is the house's to know, not a partner's.
+    for who in Who::PARTNERS {
+        let response =
+            app.query(who, "query($c: ID!) { client(id: $c) { erasedAt } }", json!({ "c": target.id })).await;
+        assert_eq!(denied(&response), "HIDDEN", "{who:?} erasedAt: {response}");
+    }
     // The citizen cannot erase themself either (they ask the house).
     let response = app.query_as_client(Transport::Http, target.id, ERASE, variables).await;
     assert_eq!(denied(&response), "HIDDEN", "{response}");
