@@ -111,16 +111,16 @@ async fn erase_if_due(
     };
     let txn = db.begin_with_options(options).await?;
     let said = |e: resolvers::ApiError| anyhow::anyhow!(e.message());
-    match erasure::lock_client(&txn, id).await {
-        Ok(_) => {}
+    let current = match erasure::lock_client(&txn, id).await {
+        Ok(current) => current,
         // Merged into another client since the candidates were read: that one decides.
         Err(resolvers::ApiError::NotFound(_)) => return Ok(false),
         Err(e) => return Err(said(e)),
-    }
+    };
     if !erasure::still_due(&txn, id, cutoff, now).await.map_err(said)? {
         return Ok(false);
     }
-    match erasure::erase(&txn, id, Utc::now().trunc_subsecs(6)).await.map_err(said)? {
+    match erasure::erase_locked(&txn, current, Utc::now().trunc_subsecs(6)).await.map_err(said)? {
         Erasure::Erased(_) => {}
         Erasure::AlreadyErased(_) => return Ok(false),
     }

@@ -66,7 +66,16 @@ pub async fn lock_client(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<clie
 /// Erases the client `id` inside `txn`: NOT_FOUND when there is no such client, CONFLICT while a
 /// legal hold is on them, nothing at all when they were erased already.
 pub async fn erase(txn: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) -> ApiResult<Erasure> {
-    let current = lock_client(txn, id).await?;
+    erase_locked(txn, lock_client(txn, id).await?, at).await
+}
+
+/// [`erase`], for a client already read with [`lock_client`] in `txn`.
+pub async fn erase_locked(
+    txn: &impl ConnectionTrait,
+    current: client::Model,
+    at: DateTime<Utc>,
+) -> ApiResult<Erasure> {
+    let id = current.id;
     if current.erased_at.is_some() {
         return Ok(Erasure::AlreadyErased(current));
     }

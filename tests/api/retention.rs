@@ -880,3 +880,29 @@ async fn a_retention_run_killed_halfway_leaves_no_client_half_erased_and_the_nex
     assert_eq!(per_client.len(), ids.len());
     assert!(ids.iter().all(|id| per_client.get(id) == Some(&1)), "an ERASE row per client, once");
 }
+
+#[tokio::test]
+async fn two_retention_runs_at_once_erase_each_client_once() {
+    let app = TestApp::spawn().await;
+    let ids = old_clients(&app, 400).await;
+    // Two replicas' daily runs at the same moment, on one database.
+    let (a, b) = tokio::join!(retention_cli(&app, &[]), retention_cli(&app, &[]));
+    let erased_by = |out: &str| out.lines().filter(|l| l.starts_with("erased ")).count();
+    assert_eq!(
+        erased_by(&a.0) + erased_by(&b.0),
+        ids.len(),
+        "each client erased by one run:\n{}\n{}",
+        a.0,
+        b.0
+    );
+    eprintln!("the two runs erased {} and {}", erased_by(&a.0), erased_by(&b.0));
+    let (erased, half) = halves(&app, &ids).await;
+    assert!(half.is_empty(), "{half:?}");
+    assert_eq!(erased, ids.len());
+    let rows = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq("ERASE"))
+        .count(&app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(rows, ids.len() as u64, "one ERASE row per client");
+}
