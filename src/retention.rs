@@ -51,10 +51,32 @@ pub struct Outcome {
 /// The ids of the clients due for erasure now (what `--dry-run` prints).
 pub async fn due(db: &DatabaseConnection, years: u32) -> anyhow::Result<Vec<Uuid>> {
     let now = Utc::now().trunc_subsecs(6);
-    erasure::retention_candidates(db, cutoff(now, years), now)
+    candidates(db, cutoff(now, years), now).await
+}
+
+/// How long the one query that finds the candidates may run on PostgreSQL: it reads every
+/// client's trajectory, once a day, so it gets more than a request's statement timeout (measured
+/// on SQLite with 10,000 clients and 100,000 referrals all due: 5 s; with none due: 0.1 s).
+const CANDIDATES_TIMEOUT: &str = "SET LOCAL statement_timeout = '10min'";
+
+/// The candidates, in one query (on PostgreSQL in a read transaction of its own, with the longer
+/// timeout above).
+async fn candidates(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Uuid>> {
+    use sea_orm::ConnectionTrait;
+    let txn = db.begin().await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(CANDIDATES_TIMEOUT).await?;
+    }
+    let found = erasure::retention_candidates(&txn, cutoff, now)
         .await
         .map_err(|e| anyhow::anyhow!(e.message()))
-        .context("finding the clients due for erasure")
+        .context("finding the clients due for erasure")?;
+    txn.commit().await?;
+    Ok(found)
 }
 
 /// Applies the rule: erases every client due, each in its own transaction; `erased` hears of each
@@ -68,10 +90,7 @@ pub async fn run(
 ) -> anyhow::Result<Outcome> {
     let now = Utc::now().trunc_subsecs(6);
     let cutoff = cutoff(now, years);
-    let candidates = erasure::retention_candidates(db, cutoff, now)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message()))
-        .context("finding the clients due for erasure")?;
+    let candidates = candidates(db, cutoff, now).await?;
     let mut outcome = Outcome { candidates: candidates.len(), ..Outcome::default() };
     for id in candidates {
         if stop() {
