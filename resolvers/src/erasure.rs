@@ -117,15 +117,18 @@ async fn erase_free_text(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> 
         .filter(help_request::Column::ClientId.eq(id))
         .exec(txn)
         .await?;
-    // Every version; also a note on one of the client's help requests that names no client (the
-    // schema allows none such today, but a note's text must not outlive the erasure by a gap).
+    // Every version; and, should one ever name another client, a note on one of the client's
+    // help requests. Two statements, each on its own index: as one `OR` PostgreSQL scanned the
+    // whole table (measured: 8,336 notes read for one client's none).
     case_note::Entity::update_many()
         .col_expr(case_note::Column::Body, placeholder())
-        .filter(
-            Condition::any()
-                .add(case_note::Column::ClientId.eq(id))
-                .add(case_note::Column::HelpRequestId.in_subquery(help_requests_of(id))),
-        )
+        .filter(case_note::Column::ClientId.eq(id))
+        .exec(txn)
+        .await?;
+    case_note::Entity::update_many()
+        .col_expr(case_note::Column::Body, placeholder())
+        .filter(case_note::Column::HelpRequestId.in_subquery(help_requests_of(id)))
+        .filter(case_note::Column::Body.ne(PLACEHOLDER))
         .exec(txn)
         .await?;
     consent::Entity::update_many()
