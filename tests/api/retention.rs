@@ -874,11 +874,10 @@ async fn a_retention_run_killed_halfway_leaves_no_client_half_erased_and_the_nex
         ids.len() - erased,
         resumed.elapsed().as_secs_f64()
     );
-    assert!(
-        out.contains(&format!("{} client(s) erased", ids.len() - erased)),
-        "{}",
-        out.lines().last().unwrap_or("")
-    );
+    // The rest, by this run, or by the test server's own daily run should this test have lasted
+    // past its first minute (two runs at once: each client still erased once).
+    let by_this_run = out.lines().filter(|l| l.starts_with("erased ")).count();
+    assert!(by_this_run > 0 && by_this_run <= ids.len() - erased, "{}", out.lines().last().unwrap_or(""));
     let (erased, half) = halves(&app, &ids).await;
     assert!(half.is_empty(), "{half:?}");
     assert_eq!(erased, ids.len());
