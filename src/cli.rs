@@ -70,6 +70,12 @@ enum Command {
         #[command(subcommand)]
         action: ClientAction,
     },
+    /// The retention rule (`WELZIJNSHUIS_RETENTION_YEARS`): erase the clients whose closed
+    /// trajectory lay still that long.
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
     /// Print the GraphQL schema (SDL); with --role, as that role sees it through introspection.
     Schema {
         /// PUBLIC, PARTNER, INTAKE, CASE_WORKER, ANALYST or ADMIN.
@@ -105,6 +111,18 @@ enum ClientAction {
     /// Print everything held about a client as JSON (their right of access), as they download
     /// it themselves from `GET /me/export`; the export is recorded in their access log.
     Export { id: uuid::Uuid },
+}
+
+#[derive(Subcommand, Debug)]
+enum RetentionAction {
+    /// Erase every client due, each in a transaction of its own (audited, without personal
+    /// data); prints the id of each client erased, then how many. Stopped halfway, the next run
+    /// does the rest.
+    Run {
+        /// Print which clients would be erased, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -145,6 +163,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Token { .. } => unreachable!("clap requires an e-mail address or --client"),
         Command::Socialmap { action } => socialmap(&config, action).await,
         Command::Client { action: ClientAction::Export { id } } => export_client(&config, id).await,
+        Command::Retention { action: RetentionAction::Run { dry_run } } => retention(&config, dry_run).await,
         Command::User { action: UserAction::Add { email, name, role, organisation, new_welfare_house } } => {
             add_user(&config, &email, &name, role, organisation, new_welfare_house).await
         }
@@ -322,6 +341,36 @@ async fn export_client(config: &Config, id: uuid::Uuid) -> anyhow::Result<()> {
         },
     )?;
     println!("{}", serde_json::to_string_pretty(&document)?);
+    Ok(())
+}
+
+/// `retention run [--dry-run]`.
+async fn retention(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    use crate::retention;
+    let years = config.retention_years;
+    let db = Database::connect(&config.database_url).await?;
+    if dry_run {
+        let due = retention::due(&db.conn, years).await?;
+        for id in &due {
+            println!("would erase {id}");
+        }
+        println!(
+            "retention ({years} years): {} client(s) would be erased; dry run, nothing written",
+            due.len()
+        );
+        return Ok(());
+    }
+    db.migrate().await?;
+    let writes = resolvers::writes::WriteQueue::for_database(&db.conn);
+    let outcome = retention::run(&db.conn, &writes, years, || false, |id| println!("erased {id}")).await?;
+    println!(
+        "retention ({years} years): {} client(s) erased, {} left alone (changed meanwhile)",
+        outcome.erased.len(),
+        outcome.skipped
+    );
+    if !outcome.failed.is_empty() {
+        anyhow::bail!("{} client(s) could not be erased (see the log); run again", outcome.failed.len());
+    }
     Ok(())
 }
 

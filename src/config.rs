@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 /// The SQLite file `cargo run` uses when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://welzijnshuis.db?mode=rwc";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// `WELZIJNSHUIS_RETENTION_YEARS` when unset.
+pub const DEFAULT_RETENTION_YEARS: u32 = 5;
 /// Used when `WELZIJNSHUIS_JWT_SECRET` is unset, with a warning: fine on a laptop, never in
 /// production, since anyone who reads this file can sign tokens.
 pub const DEVELOPMENT_SECRET: &str = "welzijnshuis-development-secret-do-not-use-in-production";
@@ -83,6 +85,12 @@ pub struct Config {
     /// On SIGTERM, how long in-flight requests may take before the process exits anyway.
     #[arg(long, env = "WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
     pub shutdown_grace_secs: u64,
+
+    /// Years a closed trajectory is kept after its last activity; then the client's personal
+    /// data and every free text about them are erased (`welzijnshuis retention run`, and daily
+    /// by the server).
+    #[arg(long, env = "WELZIJNSHUIS_RETENTION_YEARS", default_value_t = DEFAULT_RETENTION_YEARS, global = true)]
+    pub retention_years: u32,
 
     #[command(flatten)]
     pub oidc: OidcConfig,
@@ -353,6 +361,7 @@ impl Config {
         cors_origins(&self.cors_origins)?;
         self.oidc.check()?;
         within("WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", self.shutdown_grace_secs, 0, 3_600)?;
+        within("WELZIJNSHUIS_RETENTION_YEARS", self.retention_years, 1, 100)?;
         if self.jwt_max_ttl > chrono::Duration::days(30) {
             anyhow::bail!("WELZIJNSHUIS_JWT_MAX_TTL: at most 30 days");
         }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod rate_limit;
+pub mod retention;
 pub mod socialmap;
 pub mod startup;
 pub mod telemetry;

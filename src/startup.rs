@@ -39,6 +39,8 @@ pub struct Application {
     closing: watch::Sender<bool>,
     cors_origins: Vec<String>,
     grace: Duration,
+    /// `WELZIJNSHUIS_RETENTION_YEARS`: the daily retention run's rule.
+    retention_years: u32,
 }
 
 impl Application {
@@ -110,6 +112,7 @@ impl Application {
             closing,
             cors_origins: config.cors_origins.clone(),
             grace: Duration::from_secs(config.shutdown_grace_secs),
+            retention_years: config.retention_years,
         })
     }
 
@@ -134,7 +137,16 @@ impl Application {
     /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets and connections
     /// with no request in flight, and lets in-flight requests finish for at most the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, metrics_listener, state, closing, cors_origins, grace } = self;
+        let Application { listener, metrics_listener, state, closing, cors_origins, grace, retention_years } =
+            self;
+        // The retention rule, once a day while serving; it stops when the server closes.
+        let retention = crate::retention::spawn_daily(
+            state.db.conn.clone(),
+            state.gate.api.write_queue(),
+            retention_years,
+            closing.subscribe(),
+        );
+        let _retention = AbortOnDrop(retention);
         let (sockets, limits) = (state.sockets.clone(), state.limits);
         let (mut closed, main_closing, metrics_closing) =
             (closing.subscribe(), closing.subscribe(), closing.subscribe());
@@ -165,6 +177,15 @@ impl Application {
                 Ok(())
             }
         }
+    }
+}
+
+/// A task that ends with its owner (the server's daily retention run with `run_until`).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -166,6 +166,35 @@ pub async fn record_commands(
     Ok(())
 }
 
+/// The audit entry of a change to one client's data made on the server without a request (the
+/// retention run, from the command line or the daily task): written as ADMIN's, named after the
+/// command, about that client.
+pub async fn record_command_about(
+    txn: &impl ConnectionTrait,
+    command: &str,
+    action: &str,
+    client: Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    audit_entry::Entity::insert(audit_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now().trunc_subsecs(6)),
+        user_id: Set(None),
+        role: Set(entities::Role::Admin),
+        organisation_id: Set(None),
+        action: Set(action.to_owned()),
+        subject_type: Set("Client".to_owned()),
+        subject_id: Set(Some(client)),
+        client_id: Set(Some(client)),
+        categories: Set(None),
+        operation_name: Set(Some(command.to_owned())),
+        request_id: Set(None),
+        caller_request_id: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
 /// The audit rows about `client`: its own, and those written under the ids of the duplicates
 /// merged into it (the log is append-only: a merge cannot rewrite them, so they are read
 /// through `client_merges`). Nothing for an id that was itself merged away: its rows are read as

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod caller;
 pub mod connection;
 pub mod cursor;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod export;

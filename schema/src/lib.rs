@@ -81,6 +81,12 @@ impl Api {
         Api { schema, settings: Arc::new(settings), shapes, writes }
     }
 
+    /// The order this process's writers take (one at a time on SQLite): for writes made
+    /// beside the API, such as the daily retention run.
+    pub fn write_queue(&self) -> resolvers::writes::WriteQueue {
+        self.writes.clone()
+    }
+
     /// The known documents (persisted and trusted).
     pub fn documents(&self) -> &Documents {
         &self.settings.documents

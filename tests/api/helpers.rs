@@ -176,6 +176,7 @@ pub fn test_config(database_url: &str) -> Config {
         trusted_proxies: Vec::new(),
         log_format: welzijnshuis::config::LogFormat::Text,
         shutdown_grace_secs: 5,
+        retention_years: welzijnshuis::config::DEFAULT_RETENTION_YEARS,
         oidc: Default::default(),
         limits: Default::default(),
     }

@@ -30,6 +30,7 @@ mod office_hours;
 mod oidc;
 mod pagination;
 mod referrals;
+mod retention;
 mod schema_sdl;
 mod social_map;
 mod statements;

@@ -7,6 +7,7 @@ mod case_notes;
 mod client_fields;
 mod clients;
 mod consents;
+mod erasure;
 mod help_requests;
 mod intake;
 mod office_hours;
@@ -41,6 +42,7 @@ pub struct Mutation(
     help_requests::HelpRequestMutation,
     clients::ClientMutation,
     office_hours::OfficeHoursMutation,
+    erasure::ErasureMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

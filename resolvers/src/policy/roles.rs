@@ -66,6 +66,12 @@ pub const ACCESS_LOG_READERS: &[Role] = &[Client];
 /// Roles that erase a client's personal data, and set or lift a legal hold.
 pub const ERASERS: &[Role] = &[Admin];
 
+/// Roles that read whether and when a client's data was erased: the house's staff who work
+/// with clients. Not a partner: that a citizen had their data erased is not a category they
+/// consented to share (a partner with IDENTITY consent reads the placeholder names), and not
+/// the client, who can no longer sign in.
+pub const ERASURE_READERS: &[Role] = CLIENT_STAFF;
+
 /// Roles that edit services on the social map (a partner only its own organisation's).
 pub const SERVICE_EDITORS: &[Role] = &[Partner, Admin];
 
@@ -229,6 +235,11 @@ pub mod visible {
     /// Erasing clients and legal holds.
     pub fn erasure(ctx: &Context<'_>) -> bool {
         super::ERASERS.contains(&role(ctx))
+    }
+
+    /// Whether a client's data was erased.
+    pub fn erasure_state(ctx: &Context<'_>) -> bool {
+        super::ERASURE_READERS.contains(&role(ctx))
     }
 
     /// What the house's staff read of a client's file that the client does not: who recorded

@@ -16,8 +16,8 @@ use crate::loaders::{
     AppointmentsOf, CaseNotesOfClient, ChildCount, ClientReferralsPage, ConsentsOf, HelpRequestsOf,
     request_loader,
 };
-use crate::policy::CASE_NOTE_READERS;
 use crate::policy::Category::*;
+use crate::policy::{CASE_NOTE_READERS, ERASERS, ERASURE_READERS};
 
 /// A citizen with a welfare question, and the owner of their trajectory. Each personal field is
 /// shown only to roles that read it; to a partner only in the categories the client consented to
@@ -99,6 +99,17 @@ impl Client {
         let notes = request_loader(ctx)?.load_one(CaseNotesOfClient(self.0.id)).await?;
         Ok(Some(notes.unwrap_or_default().into_iter().map(CaseNote).collect()))
     }
+    /// When the client's personal data and free text were erased (on request or by the
+    /// retention rule); the fields then read null or "[gewist]".
+    #[graphql(guard = "RoleIn(ERASURE_READERS)", visible = "crate::policy::visible::erasure_state")]
+    async fn erased_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.erased_at
+    }
+    /// The legal hold on the client, if any: while it is on, the client's data is not erased.
+    #[graphql(guard = "RoleIn(ERASERS)", visible = "crate::policy::visible::erasure")]
+    async fn legal_hold(&self) -> Option<LegalHold> {
+        self.0.legal_hold_at.map(|at| LegalHold { at, reason: self.0.legal_hold_reason.clone() })
+    }
     /// The client's referrals that you may see, newest first.
     #[graphql(complexity = "crate::connection::complexity(first, child_complexity)")]
     async fn referrals(
@@ -117,6 +128,13 @@ impl Client {
         )
         .await
     }
+}
+
+/// A legal hold: since when, and why (for administrators only).
+#[derive(async_graphql::SimpleObject)]
+pub struct LegalHold {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub reason: Option<String>,
 }
 
 /// Clients by id, for callers who may not read every client's name: nothing but what they see.
