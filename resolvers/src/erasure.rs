@@ -59,6 +59,18 @@ impl Erasure {
 
 /// The client `id`, locked until the end of `txn` (on PostgreSQL; SQLite's writer holds the
 /// whole database): two erasures, or an erasure and a hold, of one client wait for each other.
+/// A write that names a client stops here when the client was erased: what was erased stays
+/// erased (no one puts personal data back into an emptied file); a citizen who comes back is
+/// registered anew.
+pub fn not_erased(client: client::Model) -> ApiResult<client::Model> {
+    match client.erased_at {
+        Some(_) => Err(ApiError::Conflict(
+            "this client's data was erased: register them anew if they come back".into(),
+        )),
+        None => Ok(client),
+    }
+}
+
 pub async fn lock_client(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<client::Model> {
     client::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(ApiError::NotFound("client"))
 }

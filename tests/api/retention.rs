@@ -918,3 +918,63 @@ async fn two_retention_runs_at_once_erase_each_client_once() {
         .unwrap();
     assert_eq!(rows, ids.len() as u64, "one ERASE row per client");
 }
+
+#[tokio::test]
+async fn what_was_erased_stays_erased_no_write_puts_data_back() {
+    let app = TestApp::spawn().await;
+    let mark = format!("zq{}", &Uuid::new_v4().simple().to_string()[..10]);
+    let erased = trajectory(&app, &mark).await.client;
+    let other = trajectory(&app, &format!("zr{}", &Uuid::new_v4().simple().to_string()[..10])).await.client;
+    ok(&app, Who::Admin, ERASE, json!({ "id": erased, "r": "verzoek van de cliënt" })).await;
+    let caw = org(&app, Who::Caw).await;
+    let cases = [
+        (
+            "updateClient",
+            Who::CaseWorker,
+            "mutation($c: ID!) { updateClient(id: $c, input: { phone: \"0470 00 00 00\" }) { id } }",
+        ),
+        (
+            "addCaseNote",
+            Who::CaseWorker,
+            "mutation($c: ID!) { addCaseNote(input: { clientId: $c, body: \"Nieuw\" }) { id } }",
+        ),
+        (
+            "openHelpRequest",
+            Who::Intake,
+            "mutation($c: ID!) { openHelpRequest(input: { clientId: $c, summary: \"Nieuw\", lifeDomains: [WORK] }) { id } }",
+        ),
+        (
+            "recordConsent",
+            Who::Intake,
+            "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY] }) { id } }",
+        ),
+        (
+            "createReferral",
+            Who::Intake,
+            "mutation($c: ID!, $o: ID!) { createReferral(input: { clientId: $c, recipientId: $o, lifeDomain: WORK, reason: \"Nieuw\" }) { id } }",
+        ),
+        (
+            "mergeClients (kept)",
+            Who::Admin,
+            "mutation($c: ID!, $other: ID!) { mergeClients(keepId: $c, mergeId: $other) { id } }",
+        ),
+        (
+            "mergeClients (merged)",
+            Who::Admin,
+            "mutation($c: ID!, $other: ID!) { mergeClients(keepId: $other, mergeId: $c) { id } }",
+        ),
+    ];
+    for (name, who, mutation) in cases {
+        let response = app.query(who, mutation, json!({ "c": erased, "o": caw, "other": other })).await;
+        assert_eq!(codes(&response), ["CONFLICT"], "{name}: {response}");
+    }
+    let number_left: Vec<String> = client::Entity::find_by_id(erased.parse::<Uuid>().unwrap())
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .phone
+        .into_iter()
+        .collect();
+    assert!(number_left.is_empty(), "nothing written back: {number_left:?}");
+}

@@ -92,7 +92,8 @@ impl AppointmentMutation {
             .lock(LockType::NoKeyUpdate)
             .one(&txn)
             .await?
-            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))
+            .and_then(crate::erasure::not_erased)?;
         if policy::booking_is_bounded(caller) {
             let ahead = appointment::Entity::find()
                 .filter(appointment::Column::ClientId.eq(client_id))

@@ -82,7 +82,8 @@ impl CaseNoteMutation {
             .filter(policy::clients(caller))
             .one(&txn)
             .await?
-            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))
+            .and_then(crate::erasure::not_erased)?;
         let row = match note.corrects_id {
             None => first_version(&txn, caller, note, author, now).await?,
             Some(corrected) => correction(&txn, caller, note, corrected, author, now).await?,

@@ -200,6 +200,7 @@ async fn client_in_scope(txn: &DatabaseTransaction, caller: &Caller, id: Uuid) -
         .one(txn)
         .await?
         .ok_or(ApiError::NotFound("client"))
+        .and_then(crate::erasure::not_erased)
 }
 
 /// Both clients of a merge, locked in one statement in the order of their ids, so that two
@@ -222,8 +223,8 @@ async fn pair_in_scope(
         let at = rows.iter().position(|c| c.id == id).ok_or(ApiError::NotFound("client"))?;
         Ok::<_, ApiError>(rows.swap_remove(at))
     };
-    let kept = take(keep)?;
-    Ok((kept, take(merge)?))
+    let kept = take(keep).and_then(crate::erasure::not_erased)?;
+    Ok((kept, take(merge).and_then(crate::erasure::not_erased)?))
 }
 
 /// CONFLICT when another client holds `number` (the number is unique over all clients), naming

@@ -127,7 +127,8 @@ async fn write_consent(ctx: &Context<'_>, asked: Asked) -> ApiResult<Consent> {
         .filter(policy::clients(caller))
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+        .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))
+        .and_then(crate::erasure::not_erased)?;
     // A deactivated organisation has left the network: no one there could act on a consent.
     organisation::Entity::find_by_id(recipient_id)
         .one(&txn)

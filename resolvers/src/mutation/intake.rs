@@ -137,7 +137,8 @@ impl IntakeMutation {
             .filter(policy::clients(caller))
             .one(&txn)
             .await?
-            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+            .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))
+            .and_then(crate::erasure::not_erased)?;
         let row = help_request::ActiveModel {
             id: Set(Uuid::now_v7()),
             client_id: Set(client_id),

@@ -240,7 +240,8 @@ async fn check_referral(
         .filter(policy::clients(caller))
         .one(txn)
         .await?
-        .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))?;
+        .ok_or_else(|| ApiError::bad_input("input.clientId", "no such client"))
+        .and_then(crate::erasure::not_erased)?;
     let recipient = organisation::Entity::find_by_id(recipient_id)
         .one(txn)
         .await?
