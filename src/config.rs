@@ -89,6 +89,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: LimitsConfig,
+
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// Sign-in through the house's own OpenID Connect provider: both set, or neither.
@@ -328,6 +331,7 @@ impl Config {
         cors_origins(&self.cors_origins)?;
         self.oidc.check()?;
         within("WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", self.shutdown_grace_secs, 0, 3_600)?;
+        self.webhooks.check()?;
         if self.jwt_max_ttl > chrono::Duration::days(30) {
             anyhow::bail!("WELZIJNSHUIS_JWT_MAX_TTL: at most 30 days");
         }

@@ -16,3 +16,4 @@ pub mod rate_limit;
 pub mod socialmap;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

@@ -178,6 +178,7 @@ pub fn test_config(database_url: &str) -> Config {
         shutdown_grace_secs: 5,
         oidc: Default::default(),
         limits: Default::default(),
+        webhooks: Default::default(),
     }
 }
 

@@ -12,6 +12,7 @@ mod intake;
 mod office_hours;
 mod referrals;
 mod services;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -27,6 +28,7 @@ pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInp
 pub use office_hours::OfficeHoursInput;
 pub use referrals::{CreateReferralInput, IdempotencyKey};
 pub use services::{ServiceInput, replace_lists as replace_service_lists};
+pub use webhooks::WebhookInput;
 
 #[derive(MergedObject, Default)]
 #[graphql(visible = "crate::policy::visible::any_mutation")]
@@ -41,6 +43,7 @@ pub struct Mutation(
     help_requests::HelpRequestMutation,
     clients::ClientMutation,
     office_hours::OfficeHoursMutation,
+    webhooks::WebhookMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

@@ -80,6 +80,9 @@ pub const HOUSE_ROLES: &[Role] = &[Intake, CaseWorker, Analyst, Admin];
 /// partner only its own organisation's).
 pub const OFFICE_HOURS_KEEPERS: &[Role] = &[Partner, Admin];
 
+/// Roles that register and manage webhooks (a partner only its own organisation's).
+pub const WEBHOOK_MANAGERS: &[Role] = &[Partner, Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin];
 
@@ -137,6 +140,7 @@ pub mod visible {
             super::ADMINISTRATORS,
             super::OFFICE_HOURS_KEEPERS,
             super::CONSENT_REVOKERS,
+            super::WEBHOOK_MANAGERS,
         ]
         .iter()
         .any(|set| set.contains(&role))
@@ -150,6 +154,11 @@ pub mod visible {
     /// Booking and cancelling appointments.
     pub fn booking(ctx: &Context<'_>) -> bool {
         super::BOOKERS.contains(&role(ctx))
+    }
+
+    /// Webhooks: the endpoints, their deliveries, managing them.
+    pub fn webhooks(ctx: &Context<'_>) -> bool {
+        super::WEBHOOK_MANAGERS.contains(&role(ctx))
     }
 
     /// Setting and closing office hours.
