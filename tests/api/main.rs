@@ -33,3 +33,4 @@ mod schema_sdl;
 mod social_map;
 mod statements;
 mod subscriptions;
+mod webhooks;
