@@ -377,3 +377,181 @@ async fn endpoints_must_be_https_and_never_private_addresses() {
     let listed = app.query(Who::Caw, "{ webhooks { id url events active } }", json!({})).await;
     assert!(!listed.to_string().contains(&secret[6..]));
 }
+
+/// A database of its own with the demo network, for server processes of their own.
+struct Processes {
+    database: crate::helpers::TestDatabase,
+    db: welzijnshuis::db::Database,
+    tokens: welzijnshuis::auth::Tokens,
+    http: reqwest::Client,
+}
+
+/// How the processes deliver: `http://127.0.0.1` allowed, polled often; an attempt may take 2 s
+/// (so a lease lasts 7 s).
+const PROCESS_ENV: &[(&str, &str)] = &[
+    ("WELZIJNSHUIS_WEBHOOK_ALLOW_HTTP", "loopback"),
+    ("WELZIJNSHUIS_WEBHOOK_POLL_MS", "25"),
+    ("WELZIJNSHUIS_WEBHOOK_TIMEOUT_MS", "2000"),
+    ("WELZIJNSHUIS_WEBHOOK_RETRY_SCHEDULE", "100ms,100ms,100ms"),
+    ("WELZIJNSHUIS_RATE_LIMIT", "0"),
+];
+
+impl Processes {
+    async fn new() -> Processes {
+        let database = crate::helpers::TestDatabase::create().await;
+        let db = welzijnshuis::db::Database::connect(&database.url).await.unwrap();
+        db.migrate().await.unwrap();
+        welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.unwrap();
+        let tokens = welzijnshuis::auth::Tokens::hs256(crate::helpers::SECRET.as_bytes());
+        Processes { database, db, tokens, http: reqwest::Client::new() }
+    }
+
+    async fn start(&self) -> crate::helpers::ServerProcess {
+        crate::helpers::ServerProcess::start(&self.database.url, PROCESS_ENV).await
+    }
+
+    async fn token(&self, email: &str) -> (String, Uuid) {
+        let user = entities::user::Entity::find()
+            .filter(entities::user::Column::Email.eq(email))
+            .one(&self.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        (self.tokens.issue(user.id, chrono::Duration::hours(1)).unwrap(), user.organisation_id)
+    }
+
+    async fn post(&self, addr: &str, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = crate::helpers::post_to(&self.http, addr, Some(token), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    async fn delivery_statuses(&self) -> Vec<(Uuid, entities::DeliveryStatus, i32)> {
+        let rows = entities::webhook_delivery::Entity::find().all(&self.db.conn).await.unwrap();
+        rows.into_iter().map(|d| (d.id, d.status, d.attempts)).collect()
+    }
+}
+
+/// Registers an endpoint for the CAW through `addr`; returns its secret.
+async fn register_through(processes: &Processes, addr: &str, url: &str) -> String {
+    let (token, org) = processes.token("medewerker@caw.test").await;
+    let response = processes
+        .post(
+            addr,
+            &token,
+            CREATE,
+            json!({ "input": { "organisationId": org, "url": url, "events": ["REFERRAL_STATUS_CHANGED"] } }),
+        )
+        .await;
+    response["data"]["createWebhook"]["secret"].as_str().unwrap_or_else(|| panic!("{response}")).to_owned()
+}
+
+#[tokio::test]
+async fn kill_9_mid_delivery_then_a_restart_delivers_it_with_the_same_webhook_id() {
+    let processes = Processes::new().await;
+    // The first attempt hangs in the receiver while the server is killed.
+    let (receiver, addr) = Receiver::start(&[Reply::Slow(Duration::from_secs(30))]).await;
+    let first = processes.start().await;
+    let secret = register_through(&processes, &first.addr, &format!("http://{addr}/hook")).await;
+    let (token, org) = processes.token("medewerker@caw.test").await;
+    let referral = referral::Entity::find()
+        .filter(referral::Column::RecipientId.eq(org))
+        .filter(referral::Column::Status.eq(ReferralStatus::Requested))
+        .one(&processes.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let changed = processes
+        .post(
+            &first.addr,
+            &token,
+            "mutation($id: ID!, $v: Int!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: $v) { version } }",
+            json!({ "id": referral.id, "v": referral.version }),
+        )
+        .await;
+    assert!(changed["data"]["changeReferralStatus"].is_object(), "{changed}");
+    eventually("the first attempt is under way", || async { !receiver.got().is_empty() }).await;
+    first.signal("KILL");
+    drop(first);
+
+    let second = processes.start().await;
+    eventually("the delivery is recorded delivered", || async {
+        processes
+            .delivery_statuses()
+            .await
+            .iter()
+            .any(|(_, status, _)| *status == entities::DeliveryStatus::Delivered)
+    })
+    .await;
+    let got = receiver.got();
+    assert_eq!(got.len(), 2, "the killed attempt and the one after the restart");
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"], "the same webhook-id");
+    verify(&secret, &got[1]);
+    assert_eq!(processes.delivery_statuses().await.len(), 1);
+    drop(second);
+}
+
+#[tokio::test]
+async fn two_server_processes_on_one_database_deliver_each_event_exactly_once() {
+    let processes = Processes::new().await;
+    let (receiver, addr) = Receiver::start(&[]).await;
+    let (one, two) = (processes.start().await, processes.start().await);
+    let secret = register_through(&processes, &one.addr, &format!("http://{addr}/hook")).await;
+    let (token, org) = processes.token("medewerker@caw.test").await;
+    let referrals = referral::Entity::find()
+        .filter(referral::Column::RecipientId.eq(org))
+        .filter(referral::Column::Status.eq(ReferralStatus::Requested))
+        .all(&processes.db.conn)
+        .await
+        .unwrap();
+    assert!(referrals.len() >= 2, "the demo has REQUESTED referrals to the CAW");
+    // Each referral moved along three steps, through both processes in turn.
+    let mut events = 0;
+    for (step, status) in ["RECEIVED", "ACCEPTED", "IN_PROGRESS"].into_iter().enumerate() {
+        for (i, referral) in referrals.iter().enumerate() {
+            let addr = if (i + step) % 2 == 0 { &one.addr } else { &two.addr };
+            let changed = processes
+                .post(
+                    addr,
+                    &token,
+                    "mutation($id: ID!, $s: ReferralStatus!, $v: Int!) {
+                        changeReferralStatus(id: $id, status: $s, expectedVersion: $v) { version } }",
+                    json!({ "id": referral.id, "s": status, "v": referral.version + step as i32 }),
+                )
+                .await;
+            assert!(changed["data"]["changeReferralStatus"].is_object(), "{changed}");
+            events += 1;
+        }
+    }
+    eventually("every event arrived", || async { receiver.got().len() >= events }).await;
+    // Give a duplicate the time to show up.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = receiver.got();
+    let mut ids: Vec<String> =
+        got.iter().map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(got.len(), events, "each event exactly once");
+    assert_eq!(ids.len(), events);
+    got.iter().for_each(|r| verify(&secret, r));
+    // And in order per referral.
+    for referral in &referrals {
+        let versions: Vec<i64> = got
+            .iter()
+            .map(body)
+            .filter(|b| b["data"]["referralId"] == referral.id.to_string())
+            .map(|b| b["data"]["version"].as_i64().unwrap())
+            .collect();
+        let mut sorted = versions.clone();
+        sorted.sort();
+        assert_eq!(versions, sorted, "a referral's events in order");
+        assert_eq!(versions.len(), 3);
+    }
+    assert!(
+        processes
+            .delivery_statuses()
+            .await
+            .iter()
+            .all(|(_, s, a)| *s == entities::DeliveryStatus::Delivered && *a == 1)
+    );
+}
