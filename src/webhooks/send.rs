@@ -140,12 +140,11 @@ impl Sender {
         body: &str,
     ) -> Result<u16, String> {
         // A literal address is not resolved, so it is checked here.
-        if let Some(host) = url.host_str() {
-            if let Some(ip) = literal_address(host) {
-                if !self.rules.address_allowed(host, ip) {
-                    return Err(format!("refused: {PRIVATE_ADDRESS}"));
-                }
-            }
+        if let Some(host) = url.host_str()
+            && let Some(ip) = literal_address(host)
+            && !self.rules.address_allowed(host, ip)
+        {
+            return Err(format!("refused: {PRIVATE_ADDRESS}"));
         }
         let uri: hyper::Uri = url.as_str().parse().map_err(|_| "not a URL".to_string())?;
         let request = hyper::Request::post(uri)

@@ -39,6 +39,15 @@ pub struct Worker {
 
 type Lease = DateTime<Utc>;
 
+/// The ids of the endpoints that are enabled.
+fn active_endpoints() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(webhook::Column::Id)
+        .from(webhook::Entity)
+        .and_where(webhook::Column::Active.eq(true))
+        .to_owned()
+}
+
 impl Worker {
     pub async fn connect(
         database_url: &str,
@@ -97,10 +106,12 @@ impl Worker {
         Ok(count)
     }
 
-    /// The oldest pending delivery's age, for `/metrics`.
+    /// The oldest pending delivery's age, for `/metrics`: of active endpoints only (those of a
+    /// disabled one wait for it to be enabled again, which is no backlog of ours).
     async fn measure(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
         let oldest = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+            .filter(webhook_delivery::Column::WebhookId.in_subquery(active_endpoints()))
             .order_by_asc(webhook_delivery::Column::CreatedAt)
             .one(&self.db)
             .await?;
@@ -139,17 +150,12 @@ impl Worker {
                 ),
             )
             .to_owned();
-        let active_endpoints = Query::select()
-            .column(webhook::Column::Id)
-            .from(webhook::Entity)
-            .and_where(webhook::Column::Active.eq(true))
-            .to_owned();
         let txn = self.begin().await?;
         let mut due = webhook_delivery::Entity::find()
             .filter(D::Status.eq(DeliveryStatus::Pending))
             .filter(D::NextAttemptAt.lte(now))
             .filter(unclaimed())
-            .filter(D::WebhookId.in_subquery(active_endpoints))
+            .filter(D::WebhookId.in_subquery(active_endpoints()))
             .filter(Expr::exists(waits_for_earlier).not())
             .order_by_asc(D::CreatedAt)
             .order_by_asc(D::Id)
@@ -186,10 +192,10 @@ impl Worker {
         let id = delivery.id.to_string();
         let mut signatures: Vec<String> =
             sign(&hook.secret, &id, timestamp, &delivery.payload).into_iter().collect();
-        if let (Some(previous), Some(until)) = (&hook.previous_secret, hook.previous_secret_expires_at) {
-            if until > now {
-                signatures.extend(sign(previous, &id, timestamp, &delivery.payload));
-            }
+        if let (Some(previous), Some(until)) = (&hook.previous_secret, hook.previous_secret_expires_at)
+            && until > now
+        {
+            signatures.extend(sign(previous, &id, timestamp, &delivery.payload));
         }
         let answer =
             self.sender.send(&hook.url, &id, timestamp, &signatures.join(" "), &delivery.payload).await;
