@@ -555,3 +555,90 @@ async fn two_server_processes_on_one_database_deliver_each_event_exactly_once() 
             .all(|(_, s, a)| *s == entities::DeliveryStatus::Delivered && *a == 1)
     );
 }
+
+#[tokio::test]
+async fn bookings_and_cancellations_reach_the_partner_whose_office_hours_they_are_and_redeliver_keeps_the_id()
+{
+    let app = spawn().await;
+    let (receiver, addr) = Receiver::start(&[]).await;
+    let (webhook, secret) = register(
+        &app,
+        Who::Caw,
+        &format!("http://{addr}/hook"),
+        &["APPOINTMENT_BOOKED", "APPOINTMENT_CANCELLED"],
+    )
+    .await;
+    let caw = app.user(Who::Caw).await.unwrap().organisation_id;
+    let from = chrono::Utc::now() + chrono::Duration::days(1);
+    let slots = app
+        .query(
+            Who::Intake,
+            "query($org: ID!, $from: DateTime!, $to: DateTime!) {
+                officeHours(organisationId: $org, from: $from, to: $to) { startsAt free } }",
+            json!({ "org": caw, "from": from, "to": from + chrono::Duration::days(21) }),
+        )
+        .await;
+    let slot = slots["data"]["officeHours"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["free"] == true))
+        .unwrap_or_else(|| panic!("a free slot of the CAW: {slots}"))["startsAt"]
+        .clone();
+    let client = app.demo_client().await;
+    let booked = app
+        .query(
+            Who::Intake,
+            "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }",
+            json!({ "input": { "clientId": client.id, "organisationId": caw, "startsAt": slot } }),
+        )
+        .await;
+    let appointment =
+        booked["data"]["bookAppointment"]["id"].as_str().unwrap_or_else(|| panic!("{booked}")).to_owned();
+    let cancelled = app
+        .query(
+            Who::Intake,
+            "mutation($id: ID!) { cancelAppointment(id: $id) { id } }",
+            json!({ "id": appointment }),
+        )
+        .await;
+    assert!(cancelled["data"]["cancelAppointment"].is_object(), "{cancelled}");
+    eventually("both events arrived", || async { receiver.got().len() >= 2 }).await;
+
+    let got = receiver.got();
+    let kinds: Vec<Value> = got.iter().map(|r| body(r)["type"].clone()).collect();
+    assert_eq!(kinds, [json!("appointment.booked"), json!("appointment.cancelled")]);
+    for received in &got {
+        verify(&secret, received);
+        let data = &body(received)["data"];
+        assert_eq!(data["appointmentId"], appointment.as_str());
+        assert_eq!(data["organisationId"], caw.to_string());
+        for name in [&client.given_name, &client.family_name] {
+            assert!(!received.body.contains(name.as_str()), "the client's name in {}", received.body);
+        }
+    }
+
+    // Sent again on request, with the same webhook-id.
+    let first = got[0].headers["webhook-id"].to_str().unwrap().to_owned();
+    eventually("the delivery is recorded", || async {
+        deliveries(&app, Who::Caw, &webhook).await.iter().all(|d| d["status"] == "DELIVERED")
+    })
+    .await;
+    let again = app
+        .query(
+            Who::Caw,
+            "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id status attempts } }",
+            json!({ "id": first }),
+        )
+        .await;
+    assert_eq!(again["data"]["redeliverWebhook"]["status"], "PENDING", "{again}");
+    eventually("the redelivery arrived", || async { receiver.got().len() >= 3 }).await;
+    assert_eq!(receiver.got()[2].headers["webhook-id"].to_str().unwrap(), first);
+    // Another partner cannot redeliver it.
+    let foreign = app
+        .query(
+            Who::Pension,
+            "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }",
+            json!({ "id": first }),
+        )
+        .await;
+    assert_eq!(codes(&foreign), ["NOT_FOUND"]);
+}
