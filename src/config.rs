@@ -97,6 +97,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: LimitsConfig,
+
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// Sign-in through the house's own OpenID Connect provider: both set, or neither.
@@ -362,6 +365,7 @@ impl Config {
         self.oidc.check()?;
         within("WELZIJNSHUIS_SHUTDOWN_GRACE_SECS", self.shutdown_grace_secs, 0, 3_600)?;
         within("WELZIJNSHUIS_RETENTION_YEARS", self.retention_years, 1, 100)?;
+        self.webhooks.check()?;
         if self.jwt_max_ttl > chrono::Duration::days(30) {
             anyhow::bail!("WELZIJNSHUIS_JWT_MAX_TTL: at most 30 days");
         }

@@ -17,3 +17,4 @@ pub mod retention;
 pub mod socialmap;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

@@ -50,6 +50,7 @@ struct Inner {
     statements: Histogram,
     pool: Family<PoolLabels, Gauge<i64, AtomicI64>>,
     subscriptions: Gauge<i64, AtomicI64>,
+    webhooks: crate::webhooks::WebhookMetrics,
     operations: Mutex<OperationNames>,
     /// Names the caller of a new operation name (see [`Origin`]).
     tokens: Tokens,
@@ -96,6 +97,7 @@ impl Metrics {
         );
         let subscriptions = Gauge::<i64, AtomicI64>::default();
         registry.register("welzijnshuis_open_subscriptions", "Subscriptions open now", subscriptions.clone());
+        let webhooks = crate::webhooks::WebhookMetrics::register(&mut registry);
         let inner = Inner {
             registry,
             requests,
@@ -103,12 +105,18 @@ impl Metrics {
             statements,
             pool,
             subscriptions,
+            webhooks,
             operations: Mutex::new(OperationNames::new(trusted)),
             tokens,
             db,
             open,
         };
         Metrics { inner: Arc::new(inner) }
+    }
+
+    /// The webhook deliveries' counters and gauge.
+    pub fn webhooks(&self) -> crate::webhooks::WebhookMetrics {
+        self.inner.webhooks.clone()
     }
 
     /// Counts one finished request. `operation`: the name of the operation that ran, `None` when

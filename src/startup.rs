@@ -41,6 +41,8 @@ pub struct Application {
     grace: Duration,
     /// `WELZIJNSHUIS_RETENTION_YEARS`: the daily retention run's rule.
     retention_years: u32,
+    /// Delivers webhooks while the server runs.
+    webhooks: crate::webhooks::Worker,
 }
 
 impl Application {
@@ -83,9 +85,14 @@ impl Application {
             request_timeout: Duration::from_millis(config.limits.request_timeout_ms),
             subscriptions: subscriptions.clone(),
         };
+        let metrics = Metrics::new(db.clone(), subscriptions, tokens, trusted_names);
+        let webhooks =
+            crate::webhooks::Worker::connect(&config.database_url, &config.webhooks, metrics.webhooks())
+                .await
+                .context("starting the webhook worker")?;
         let state = AppState {
             gate,
-            metrics: Metrics::new(db.clone(), subscriptions, tokens, trusted_names),
+            metrics,
             db,
             events,
             limits: config.limits,
@@ -113,6 +120,7 @@ impl Application {
             cors_origins: config.cors_origins.clone(),
             grace: Duration::from_secs(config.shutdown_grace_secs),
             retention_years: config.retention_years,
+            webhooks,
         })
     }
 
@@ -137,8 +145,16 @@ impl Application {
     /// Serves until `shutdown` resolves; then stops accepting, closes WebSockets and connections
     /// with no request in flight, and lets in-flight requests finish for at most the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, metrics_listener, state, closing, cors_origins, grace, retention_years } =
-            self;
+        let Application {
+            listener,
+            metrics_listener,
+            state,
+            closing,
+            cors_origins,
+            grace,
+            retention_years,
+            webhooks,
+        } = self;
         // The retention rule, once a day while serving; it stops when the server closes.
         let retention = crate::retention::spawn_daily(
             state.db.conn.clone(),
@@ -147,6 +163,8 @@ impl Application {
             closing.subscribe(),
         );
         let _retention = AbortOnDrop(retention);
+        // The webhook worker stops taking deliveries when the server starts closing.
+        let delivering = webhooks.run(closing.subscribe());
         let (sockets, limits) = (state.sockets.clone(), state.limits);
         let (mut closed, main_closing, metrics_closing) =
             (closing.subscribe(), closing.subscribe(), closing.subscribe());
@@ -171,7 +189,7 @@ impl Application {
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            _ = async { tokio::join!(signalled, serving) } => Ok(()),
+            _ = async { tokio::join!(signalled, serving, delivering) } => Ok(()),
             () = deadline => {
                 tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period: exiting");
                 Ok(())
@@ -209,6 +227,7 @@ fn settings(config: &Config) -> anyhow::Result<(schema::Settings, HashSet<String
     let settings = schema::Settings {
         limits: config.limits.schema_limits(),
         documents: schema::Documents::new(trusted),
+        webhook_urls: config.webhooks.url_rules(),
         introspection: match config.introspection {
             crate::config::Introspection::All => schema::Introspection::All,
             crate::config::Introspection::Staff => schema::Introspection::Staff,

@@ -148,3 +148,34 @@ impl ReferralStatus {
     /// Statuses in which the referral is still waiting for, or getting, an answer.
     pub const OPEN: &'static [Self] = &[Self::Requested, Self::Received, Self::Accepted, Self::InProgress];
 }
+
+text_enum!(
+    /// What a webhook delivery tells about.
+    WebhookEventType {
+        ReferralCreated = "REFERRAL_CREATED",
+        ReferralStatusChanged = "REFERRAL_STATUS_CHANGED",
+        AppointmentBooked = "APPOINTMENT_BOOKED",
+        AppointmentCancelled = "APPOINTMENT_CANCELLED",
+    }
+);
+
+impl WebhookEventType {
+    /// The `type` in a delivery's body (Standard Webhooks' dotted names).
+    pub fn dotted(self) -> &'static str {
+        match self {
+            Self::ReferralCreated => "referral.created",
+            Self::ReferralStatusChanged => "referral.status_changed",
+            Self::AppointmentBooked => "appointment.booked",
+            Self::AppointmentCancelled => "appointment.cancelled",
+        }
+    }
+}
+
+text_enum!(
+    /// Where a webhook delivery stands.
+    DeliveryStatus {
+        Pending = "PENDING",
+        Delivered = "DELIVERED",
+        Failed = "FAILED",
+    }
+);

@@ -27,5 +27,8 @@ pub mod service_at_location;
 pub mod service_language;
 pub mod service_life_domain;
 pub mod user;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
 
 pub use enums::*;

@@ -15,6 +15,7 @@ mod m20261126_000020_daily_work;
 mod m20261127_000001_users_oidc_subject;
 mod m20261127_000002_service_search_by_key;
 mod m20261128_000001_the_client;
+mod m20261129_000001_webhooks;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_service_search_by_key::Migration),
             Box::new(m20261126_000010_office_hours_closures::Migration),
             Box::new(m20261128_000001_the_client::Migration),
+            Box::new(m20261129_000001_webhooks::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ pub mod social_map_rules;
 pub mod subscription;
 pub mod suppression;
 pub mod types;
+pub mod webhooks;
 pub mod weekly_hours;
 pub mod writes;
 

@@ -41,6 +41,8 @@ pub struct Settings {
     pub limits: Limits,
     pub documents: Documents,
     pub introspection: Introspection,
+    /// Which webhook endpoints may be registered.
+    pub webhook_urls: resolvers::webhooks::UrlRules,
 }
 
 /// The schema with the limits async-graphql checks itself. No extensions: async-graphql runs
@@ -76,7 +78,12 @@ impl Api {
         settings: Settings,
     ) -> Api {
         let writes = resolvers::writes::WriteQueue::for_database(&db);
-        let schema = builder(&settings).data(db).data(cursor_key).data(events).finish();
+        let schema = builder(&settings)
+            .data(db)
+            .data(cursor_key)
+            .data(events)
+            .data(settings.webhook_urls.clone())
+            .finish();
         let shapes = shape::RoleShapes::read(&schema).await;
         Api { schema, settings: Arc::new(settings), shapes, writes }
     }

@@ -179,6 +179,7 @@ pub fn test_config(database_url: &str) -> Config {
         retention_years: welzijnshuis::config::DEFAULT_RETENTION_YEARS,
         oidc: Default::default(),
         limits: Default::default(),
+        webhooks: Default::default(),
     }
 }
 

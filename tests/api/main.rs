@@ -35,3 +35,4 @@ mod schema_sdl;
 mod social_map;
 mod statements;
 mod subscriptions;
+mod webhooks;

@@ -138,6 +138,8 @@ impl AppointmentMutation {
         .await
         .map_err(|e| conflict_on_unique(e, "this slot is taken"))?;
         record_change(ctx, &txn, "CREATE", "Appointment", row.id, Some(client_id)).await?;
+        let booked = entities::WebhookEventType::AppointmentBooked;
+        crate::webhooks::appointment_events(&txn, std::slice::from_ref(&row), booked, row.created_at).await?;
         txn.commit().await?;
         Ok(Appointment(row))
     }
@@ -162,6 +164,9 @@ impl AppointmentMutation {
         row.active_slot = Set(None);
         let row = row.update(&txn).await?;
         record_change(ctx, &txn, "CANCEL", "Appointment", row.id, Some(client_id)).await?;
+        let (cancelled, at) = (entities::WebhookEventType::AppointmentCancelled, row.cancelled_at);
+        let at = at.unwrap_or_else(|| Utc::now().trunc_subsecs(6));
+        crate::webhooks::appointment_events(&txn, std::slice::from_ref(&row), cancelled, at).await?;
         txn.commit().await?;
         Ok(Appointment(row))
     }

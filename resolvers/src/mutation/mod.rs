@@ -13,6 +13,7 @@ mod intake;
 mod office_hours;
 mod referrals;
 mod services;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -28,6 +29,7 @@ pub use intake::{AddressInput, CHANNELS, OpenHelpRequestInput, RegisterClientInp
 pub use office_hours::OfficeHoursInput;
 pub use referrals::{CreateReferralInput, IdempotencyKey};
 pub use services::{ServiceInput, replace_lists as replace_service_lists};
+pub use webhooks::WebhookInput;
 
 #[derive(MergedObject, Default)]
 #[graphql(visible = "crate::policy::visible::any_mutation")]
@@ -43,6 +45,7 @@ pub struct Mutation(
     clients::ClientMutation,
     office_hours::OfficeHoursMutation,
     erasure::ErasureMutation,
+    webhooks::WebhookMutation,
 );
 
 /// A required text field: trimmed, not empty, at most `max` characters.

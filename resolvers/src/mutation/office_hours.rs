@@ -166,6 +166,8 @@ impl OfficeHoursMutation {
         let subjects: Vec<(Uuid, Option<Uuid>)> =
             cancelled.iter().map(|a| (a.id, Some(a.client_id))).collect();
         record_changes(ctx, &txn, "CANCEL", "Appointment", &subjects).await?;
+        let cancelled_event = entities::WebhookEventType::AppointmentCancelled;
+        crate::webhooks::appointment_events(&txn, &cancelled, cancelled_event, now).await?;
         announce_and_commit(ctx, txn, &notices).await?;
         Ok(OfficeHoursClosure(closure))
     }

@@ -114,6 +114,7 @@ impl ReferralMutation {
         let event_id =
             event(&txn, caller, row.id, None, Status::Requested, Notes::default(), None, now).await?;
         record_change(ctx, &txn, "CREATE", "Referral", row.id, Some(client_id)).await?;
+        crate::webhooks::referral_event(&txn, &row, entities::WebhookEventType::ReferralCreated, now).await?;
         announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
     }
@@ -192,6 +193,8 @@ impl ReferralMutation {
             close_finished_help_request(&txn, current.help_request_id, now).await?;
         }
         let row = referral::Entity::find_by_id(id).one(&txn).await?.ok_or(ApiError::Internal)?;
+        crate::webhooks::referral_event(&txn, &row, entities::WebhookEventType::ReferralStatusChanged, now)
+            .await?;
         announce_and_commit(ctx, txn, event_id).await?;
         Ok(Referral(row))
     }

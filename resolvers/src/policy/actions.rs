@@ -98,6 +98,15 @@ pub fn may_keep_office_hours_of(caller: &Caller, organisation: Uuid) -> bool {
     }
 }
 
+/// ADMIN manages every organisation's webhooks, a partner only its own.
+pub fn may_manage_webhooks_of(caller: &Caller, organisation: Uuid) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Partner => caller.organisation_id() == Some(organisation),
+        _ => false,
+    }
+}
+
 /// May the caller see where a confidential location (a shelter, say) is? The people who work in
 /// the network; the public sees only the municipality, and so does a citizen signed in as
 /// themself (anyone can be a client: also whoever looks for someone who fled).

@@ -36,6 +36,7 @@
 //! | audit log       | –      | –                                | –      | –           | –       | read  | their own access log, not the person |
 //! | organisations, people | –  | –                                | –      | –           | –       | add, change, deactivate | – |
 //! | erasure, legal hold | –  | –                                | –      | –           | –       | erase, hold | –  |
+//! | webhooks        | –      | its own organisation's: manage   | –      | –           | –       | all   | –      |
 
 pub mod actions;
 pub mod roles;

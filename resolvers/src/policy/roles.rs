@@ -90,6 +90,9 @@ pub const OFFICE_HOURS_KEEPERS: &[Role] = &[Partner, Admin];
 /// network. Not the public, not a citizen signed in as themself.
 pub const CONFIDENTIAL_LOCATION_READERS: &[Role] = &[Partner, Intake, CaseWorker, Analyst, Admin];
 
+/// Roles that register and manage webhooks (a partner only its own organisation's).
+pub const WEBHOOK_MANAGERS: &[Role] = &[Partner, Admin];
+
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin];
 
@@ -147,6 +150,7 @@ pub mod visible {
             super::ADMINISTRATORS,
             super::OFFICE_HOURS_KEEPERS,
             super::CONSENT_REVOKERS,
+            super::WEBHOOK_MANAGERS,
         ]
         .iter()
         .any(|set| set.contains(&role))
@@ -160,6 +164,11 @@ pub mod visible {
     /// Booking and cancelling appointments.
     pub fn booking(ctx: &Context<'_>) -> bool {
         super::BOOKERS.contains(&role(ctx))
+    }
+
+    /// Webhooks: the endpoints, their deliveries, managing them.
+    pub fn webhooks(ctx: &Context<'_>) -> bool {
+        super::WEBHOOK_MANAGERS.contains(&role(ctx))
     }
 
     /// Setting and closing office hours.

@@ -5,7 +5,7 @@
 
 use entities::{
     Role, appointment, audit_entry, case_note, client, client_merge, consent, help_request, organisation,
-    referral, referral_event, referral_notice, user,
+    referral, referral_event, referral_notice, user, webhook,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -207,6 +207,29 @@ pub fn appointments(caller: &Caller) -> Condition {
         (Role::Partner, Some(org)) => Condition::all().add(appointment::Column::OrganisationId.eq(org)),
         _ => nothing(),
     }
+}
+
+/// Webhooks: ADMIN sees every organisation's, a partner its own organisation's; no one else.
+pub fn webhooks(caller: &Caller) -> Condition {
+    match (caller.role, caller.organisation_id()) {
+        (Role::Admin, _) => everything(),
+        (Role::Partner, Some(org)) => Condition::all().add(webhook::Column::OrganisationId.eq(org)),
+        _ => nothing(),
+    }
+}
+
+/// The organisations a referral's webhook events go to: those that see it as a partner would,
+/// its sender and its recipient (the same rows `referralEvents` gives their staff).
+pub fn webhook_audience_of_referral(referral: &referral::Model) -> Vec<uuid::Uuid> {
+    let mut orgs = vec![referral.sender_id, referral.recipient_id];
+    orgs.dedup();
+    orgs
+}
+
+/// The organisation an appointment's webhook events go to: the one whose office hours it is in
+/// (a partner sees the appointments at its own office hours).
+pub fn webhook_audience_of_appointment(appointment: &appointment::Model) -> Vec<uuid::Uuid> {
+    vec![appointment.organisation_id]
 }
 
 /// Dashboards: the referrals counted — the network for ANALYST and ADMIN, those sent to or by

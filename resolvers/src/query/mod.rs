@@ -8,6 +8,7 @@ mod me;
 mod office_hours;
 mod referrals;
 mod social_map;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -25,4 +26,5 @@ pub struct Query(
     office_hours::OfficeHoursQuery,
     dashboard::DashboardQuery,
     administration::AdministrationQuery,
+    webhooks::WebhookQuery,
 );

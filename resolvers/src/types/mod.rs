@@ -12,6 +12,7 @@ pub mod office_hours;
 pub mod organisation;
 pub mod referral;
 pub mod service;
+pub mod webhook;
 
 use async_graphql::{Enum, ID};
 use uuid::Uuid;
