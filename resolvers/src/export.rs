@@ -75,6 +75,9 @@ pub const NO_CLIENT_DATA: &[(&str, &str)] = &[
     ("services_fts", "SQLite's search index over service names and descriptions"),
     ("office_hours", "partners' weekly office hours, public"),
     ("office_hours_closures", "closures of office hours, public; named where one cancelled an appointment"),
+    ("webhooks", "an organisation's endpoints for its own systems: no client data"),
+    ("webhook_deliveries", "thin event payloads (ids, statuses, times) sent to an organisation; never personal data"),
+    ("webhook_attempts", "when a delivery was tried and what the endpoint answered: no client data"),
 ];
 
 /// The document's sections, each a list of (or one) objects of the named GraphQL type of the
