@@ -17,6 +17,9 @@ use uuid::Uuid;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 
+/// The longest operation name the audit log keeps (a GraphQL name: no control characters).
+const MAX_OPERATION_NAME: usize = 100;
+
 /// What one request read, per client.
 #[derive(Default)]
 pub struct AuditTrail {
@@ -28,6 +31,8 @@ pub struct AuditTrail {
 impl AuditTrail {
     /// Names the operation the request runs, unless it was named already.
     pub fn name_operation(&self, name: Option<String>) {
+        // The caller's word, kept for ever in an append-only log: bounded.
+        let name = name.map(|n| n.chars().take(MAX_OPERATION_NAME).collect::<String>());
         if let Ok(mut operation) = self.operation.lock() {
             if operation.is_none() {
                 *operation = name;

@@ -57,8 +57,6 @@ impl Erasure {
     }
 }
 
-/// The client `id`, locked until the end of `txn` (on PostgreSQL; SQLite's writer holds the
-/// whole database): two erasures, or an erasure and a hold, of one client wait for each other.
 /// A write that names a client stops here when the client was erased: what was erased stays
 /// erased (no one puts personal data back into an emptied file); a citizen who comes back is
 /// registered anew.
@@ -71,6 +69,28 @@ pub fn not_erased(client: client::Model) -> ApiResult<client::Model> {
     }
 }
 
+/// Whether the client `id` was erased: a write on a row of theirs (a referral's next step, a
+/// help request's outcome) would put free text about them back.
+pub async fn refuse_if_erased(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+    match client::Entity::find_by_id(id).one(txn).await? {
+        Some(client) => not_erased(client).map(drop),
+        None => Ok(()),
+    }
+}
+
+/// A merge moves everything of one client to another: not while a legal hold is on either, or
+/// the hold would stay behind on an emptied record while the data moved out from under it.
+pub fn not_held(client: client::Model) -> ApiResult<client::Model> {
+    match client.legal_hold_at {
+        Some(_) => Err(ApiError::Conflict(
+            "a legal hold is on this client: an administrator releases it before a merge".into(),
+        )),
+        None => Ok(client),
+    }
+}
+
+/// The client `id`, locked until the end of `txn` (on PostgreSQL; SQLite's writer holds the
+/// whole database): two erasures, or an erasure and a hold, of one client wait for each other.
 pub async fn lock_client(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<client::Model> {
     client::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(ApiError::NotFound("client"))
 }
@@ -97,6 +117,7 @@ pub async fn erase_locked(
         ));
     }
     erase_free_text(txn, id).await?;
+    cancel_appointments_ahead(txn, id, at).await?;
     let erased = anonymised(current, at).update(txn).await?;
     Ok(Erasure::Erased(erased))
 }
@@ -163,6 +184,20 @@ async fn erase_free_text(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> 
     referral_notice::Entity::update_many()
         .col_expr(referral_notice::Column::Note, placeholder())
         .filter(referral_notice::Column::ReferralId.in_subquery(referrals_of(id)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The appointments still ahead are cancelled: their slots free for others, since the client can
+/// no longer sign in to cancel them and no one could reach them under an erased name.
+async fn cancel_appointments_ahead(txn: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
+    appointment::Entity::update_many()
+        .col_expr(appointment::Column::CancelledAt, Expr::value(at))
+        .col_expr(appointment::Column::ActiveSlot, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(appointment::Column::ClientId.eq(id))
+        .filter(appointment::Column::ActiveSlot.is_not_null())
+        .filter(appointment::Column::StartsAt.gt(at))
         .exec(txn)
         .await?;
     Ok(())

@@ -76,7 +76,10 @@ pub const NO_CLIENT_DATA: &[(&str, &str)] = &[
     ("office_hours", "partners' weekly office hours, public"),
     ("office_hours_closures", "closures of office hours, public; named where one cancelled an appointment"),
     ("webhooks", "an organisation's endpoints for its own systems: no client data"),
-    ("webhook_deliveries", "thin event payloads (ids, statuses, times) sent to an organisation; never personal data"),
+    (
+        "webhook_deliveries",
+        "thin event payloads (ids, statuses, times) sent to an organisation; never personal data",
+    ),
     ("webhook_attempts", "when a delivery was tried and what the endpoint answered: no client data"),
 ];
 
@@ -262,7 +265,6 @@ pub struct AuditEntry {
     pub subject_id: Option<Uuid>,
     pub client_id: Option<Uuid>,
     pub categories: Vec<String>,
-    pub caller_operation_name: Option<String>,
 }
 
 /// Everything held about `client_id`, as the client may read it; `NOT_FOUND` for an unknown,
@@ -519,7 +521,6 @@ impl Rows {
                         .as_deref()
                         .map(|c| c.split(',').map(str::to_owned).collect())
                         .unwrap_or_default(),
-                    caller_operation_name: e.operation_name,
                 })
                 .collect(),
         }

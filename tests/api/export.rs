@@ -804,7 +804,7 @@ async fn only_the_client_themself_downloads_their_export() {
         .query_as_client(
             Transport::Http,
             client.id,
-            "{ myAccessLog(first: 100) { nodes { action subjectType subjectId role categories callerOperationName } } }",
+            "{ myAccessLog(first: 100) { nodes { action subjectType subjectId role categories } } }",
             json!({}),
         )
         .await;
@@ -819,7 +819,6 @@ async fn only_the_client_themself_downloads_their_export() {
     assert_eq!(exports[0]["subjectType"], "Client");
     assert_eq!(exports[0]["subjectId"], client.id.to_string());
     assert_eq!(exports[0]["role"], "CLIENT");
-    assert_eq!(exports[0]["callerOperationName"], "GET /me/export");
     assert_eq!(
         exports[0]["categories"],
         json!(["CASE_NOTES", "CONTACT", "IDENTITY", "NATIONAL_NUMBER", "SITUATION"])
@@ -879,7 +878,6 @@ async fn the_command_prints_what_the_client_downloads_and_is_on_record() {
     let download = log.pop().expect("the download is on record");
     assert_eq!(download["action"], "EXPORT");
     assert_eq!(download["role"], "CLIENT");
-    assert_eq!(download["callerOperationName"], "GET /me/export");
     printed["accessLog"] = Value::Array(log);
     assert_eq!(printed, downloaded);
 
@@ -889,7 +887,7 @@ async fn the_command_prints_what_the_client_downloads_and_is_on_record() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["callerOperationName"] == "welzijnshuis client export")
+        .find(|e| e["action"] == "EXPORT" && e["role"] != "CLIENT")
         .expect("the command's export in the client's log")
         .clone();
     assert_eq!(command["action"], "EXPORT");

@@ -925,7 +925,45 @@ async fn what_was_erased_stays_erased_no_write_puts_data_back() {
     let mark = format!("zq{}", &Uuid::new_v4().simple().to_string()[..10]);
     let erased = trajectory(&app, &mark).await.client;
     let other = trajectory(&app, &format!("zr{}", &Uuid::new_v4().simple().to_string()[..10])).await.client;
+    // Still under way when the client asks to be erased: a help request and a referral.
+    let woonclub = org(&app, Who::Woonclub).await;
+    let help = ok(&app, Who::Intake, "mutation($c: ID!) { openHelpRequest(input: { clientId: $c, summary: \"Nog open\", lifeDomains: [HOUSING] }) { id } }", json!({ "c": erased })).await["openHelpRequest"]["id"].clone();
+    let open = ok(&app, Who::Intake, "mutation($c: ID!, $o: ID!) { createReferral(input: { clientId: $c, recipientId: $o, lifeDomain: HOUSING, reason: \"Nog open\" }) { id } }", json!({ "c": erased, "o": woonclub })).await["createReferral"]["id"].clone();
+    let ahead = entities::appointment::Entity::find()
+        .filter(entities::appointment::Column::ClientId.eq(erased.parse::<Uuid>().unwrap()))
+        .filter(entities::appointment::Column::ActiveSlot.is_not_null())
+        .filter(entities::appointment::Column::StartsAt.gt(Utc::now()))
+        .all(&app.db.conn)
+        .await
+        .unwrap();
+    assert!(!ahead.is_empty(), "the trajectory has an appointment ahead");
     ok(&app, Who::Admin, ERASE, json!({ "id": erased, "r": "verzoek van de cliënt" })).await;
+    // Their appointments ahead are cancelled: the slots are free for others.
+    for appointment in ahead {
+        let now = entities::appointment::Entity::find_by_id(appointment.id)
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(now.cancelled_at.is_some() && now.active_slot.is_none(), "{now:?}");
+    }
+    // No step or outcome puts words about them back.
+    for (who, mutation, variables) in [
+        (
+            Who::Woonclub,
+            "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1, note: \"Over de persoon\") { id } }",
+            json!({ "id": open }),
+        ),
+        (
+            Who::CaseWorker,
+            "mutation($id: ID!) { closeHelpRequest(id: $id, outcome: \"Over de persoon\") { id } }",
+            json!({ "id": help }),
+        ),
+    ] {
+        let response = app.query(who, mutation, variables).await;
+        assert_eq!(codes(&response), ["CONFLICT"], "{response}");
+        assert!(response["errors"][0]["message"].as_str().unwrap().contains("erased"), "{response}");
+    }
     let caw = org(&app, Who::Caw).await;
     let cases = [
         (
@@ -964,6 +1002,22 @@ async fn what_was_erased_stays_erased_no_write_puts_data_back() {
             "mutation($c: ID!, $other: ID!) { mergeClients(keepId: $other, mergeId: $c) { id } }",
         ),
     ];
+    // A held client is not merged either: the hold would stay behind while the data moved.
+    ok(&app, Who::Admin, HOLD, json!({ "id": other, "r": "Gerechtelijk onderzoek" })).await;
+    let fresh = ok(
+        &app,
+        Who::Intake,
+        "mutation { registerClient(input: { givenName: \"Dubbel\", familyName: \"Dossier\" }) { id } }",
+        json!({}),
+    )
+    .await["registerClient"]["id"]
+        .clone();
+    let merge = "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { id } }";
+    for (keep, gone) in [(fresh.clone(), json!(other)), (json!(other), fresh.clone())] {
+        let response = app.query(Who::Admin, merge, json!({ "k": keep, "m": gone })).await;
+        assert_eq!(codes(&response), ["CONFLICT"], "{response}");
+    }
+    ok(&app, Who::Admin, RELEASE, json!({ "id": other })).await;
     for (name, who, mutation) in cases {
         let response = app.query(who, mutation, json!({ "c": erased, "o": caw, "other": other })).await;
         assert_eq!(codes(&response), ["CONFLICT"], "{name}: {response}");

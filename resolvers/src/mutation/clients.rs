@@ -223,8 +223,9 @@ async fn pair_in_scope(
         let at = rows.iter().position(|c| c.id == id).ok_or(ApiError::NotFound("client"))?;
         Ok::<_, ApiError>(rows.swap_remove(at))
     };
-    let kept = take(keep).and_then(crate::erasure::not_erased)?;
-    Ok((kept, take(merge).and_then(crate::erasure::not_erased)?))
+    let checked = |client| crate::erasure::not_erased(client).and_then(crate::erasure::not_held);
+    let kept = take(keep).and_then(checked)?;
+    Ok((kept, take(merge).and_then(checked)?))
 }
 
 /// CONFLICT when another client holds `number` (the number is unique over all clients), naming

@@ -136,12 +136,14 @@ async fn locked_help_request(
     caller: &Caller,
     id: Uuid,
 ) -> ApiResult<help_request::Model> {
-    help_request::Entity::find_by_id(id)
+    let row = help_request::Entity::find_by_id(id)
         .filter(policy::help_requests(caller))
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or(ApiError::NotFound("help request"))
+        .ok_or(ApiError::NotFound("help request"))?;
+    crate::erasure::refuse_if_erased(txn, row.client_id).await?;
+    Ok(row)
 }
 
 /// CONFLICT naming the referrals of the help request that are not in a final status.

@@ -168,6 +168,7 @@ impl ReferralMutation {
         if !policy::may_change_referral(caller, &current, side) {
             return Err(ApiError::Forbidden);
         }
+        crate::erasure::refuse_if_erased(&txn, current.client_id).await?;
         let now = Utc::now().trunc_subsecs(6);
         // Compare-and-set on the version: of two changes made on one version, exactly one wins.
         let outcome = if needs_note(to) { notes.for_sender.clone() } else { current.outcome_note.clone() };

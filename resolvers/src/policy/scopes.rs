@@ -266,10 +266,15 @@ pub fn dashboard_partners(caller: &Caller) -> Condition {
 /// Every other role: nothing (ADMIN reads the whole log through `auditLog`).
 pub fn access_log(caller: &Caller) -> Condition {
     match own(caller) {
-        Some(me) => audit_entries_about(me),
+        // A legal hold is kept from the person it concerns (it serves a legal claim, GDPR
+        // art. 23), the rest of the log is theirs.
+        Some(me) => audit_entries_about(me).add(audit_entry::Column::Action.is_not_in(LEGAL_HOLD_ACTIONS)),
         None => nothing(),
     }
 }
+
+/// The audit actions of a legal hold, set and lifted.
+const LEGAL_HOLD_ACTIONS: [&str; 2] = ["HOLD", "RELEASE_HOLD"];
 
 /// The audit entries about one client, including those written under the id of a duplicate
 /// record merged into theirs (the audit log is never rewritten); none for an id merged away.

@@ -61,12 +61,19 @@ impl AuditEntry {
     async fn categories(&self) -> Vec<String> {
         self.0.categories.as_deref().map(|c| c.split(',').map(str::to_owned).collect()).unwrap_or_default()
     }
-    /// The operation name the caller gave its request: the caller's word, not checked.
+    /// The operation name the caller gave its request: the caller's word, not checked (ADMIN
+    /// only: staff choose it freely, so it is never shown to a client, whose log says what was
+    /// done with `action` and `subjectType`).
+    #[graphql(guard = "RoleIn(AUDIT_READERS)", visible = "crate::policy::visible::audit_log")]
     async fn caller_operation_name(&self) -> Option<&str> {
         self.0.operation_name.as_deref()
     }
     /// The operation name the caller gave its request.
-    #[graphql(deprecation = "the caller's word: read callerOperationName")]
+    #[graphql(
+        deprecation = "the caller's word: read callerOperationName",
+        guard = "RoleIn(AUDIT_READERS)",
+        visible = "crate::policy::visible::audit_log"
+    )]
     async fn operation_name(&self) -> Option<&str> {
         self.0.operation_name.as_deref()
     }
