@@ -153,7 +153,7 @@ const OWN_FILE: &str = "query MyFile { me { role client { id
     consents { givenBy revokedBy active }
     caseNotes { body sharedWithClient }
     appointments { startsAt organisation { name } } } }
-  myAccessLog(first: 50) { totalCount edges { node { action role categories operationName organisation { name } } } } }";
+  myAccessLog(first: 50) { totalCount edges { node { action role categories organisation { name } } } } }";
 
 #[tokio::test]
 async fn each_demo_citizen_in_the_readme_gets_a_token_and_sees_their_own_file() {
