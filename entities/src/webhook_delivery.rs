@@ -14,7 +14,9 @@ pub struct Model {
     pub event_type: WebhookEventType,
     /// The body sent, as JSON text: ids, statuses and times only.
     pub payload: String,
-    /// The referral it is about: a referral's deliveries to one webhook go out in order.
+    /// The key its deliveries to one webhook go out in order by: the referral it is about, or,
+    /// for an appointment that follows no referral, the appointment itself (so that its
+    /// cancellation never overtakes its booking).
     pub referral_id: Option<Uuid>,
     pub status: DeliveryStatus,
     pub attempts: i32,

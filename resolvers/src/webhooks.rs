@@ -229,7 +229,9 @@ pub async fn appointment_events(
                     "endsAt": timestamp(appointment.ends_at),
                 }
             });
-            rows.push(delivery(hook, event, payload, None, at));
+            // In order with the referral it follows up, or with its own other events.
+            let order = appointment.referral_id.unwrap_or(appointment.id);
+            rows.push(delivery(hook, event, payload, Some(order), at));
         }
     }
     insert(txn, rows).await
