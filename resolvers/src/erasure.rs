@@ -190,17 +190,21 @@ async fn erase_free_text(txn: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> 
 }
 
 /// The appointments still ahead are cancelled: their slots free for others, since the client can
-/// no longer sign in to cancel them and no one could reach them under an erased name.
+/// no longer sign in to cancel them and no one could reach them under an erased name. The
+/// organisations holding the office hours hear of it through their webhooks, as of any other
+/// cancellation (ids and times only).
 async fn cancel_appointments_ahead(txn: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
-    appointment::Entity::update_many()
+    let mut cancelled = appointment::Entity::update_many()
         .col_expr(appointment::Column::CancelledAt, Expr::value(at))
         .col_expr(appointment::Column::ActiveSlot, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(appointment::Column::ClientId.eq(id))
         .filter(appointment::Column::ActiveSlot.is_not_null())
         .filter(appointment::Column::StartsAt.gt(at))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    Ok(())
+    cancelled.sort_by_key(|a| (a.starts_at, a.id));
+    crate::webhooks::appointment_events(txn, &cancelled, entities::WebhookEventType::AppointmentCancelled, at)
+        .await
 }
 
 fn referrals_of(id: Uuid) -> SelectStatement {

@@ -613,6 +613,9 @@ impl Fetch<ChildCount> for Loaders {
     }
 }
 
+mod webhooks;
+pub use webhooks::{AttemptsOf, WebhookId};
+
 mod office_hours;
 pub use office_hours::{
     AppointmentId, CANCELLED_PER_CLOSURE, CancelledBy, ClosureOfAppointment, LocationId, OfficeHoursOf,

@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicI64;
 
-pub use send::{Sender, sign};
+pub use send::{Sender, resolve, sign};
 pub use worker::Worker;
 
 /// The retry schedule Standard Webhooks suggests (and Svix uses): after the first attempt,

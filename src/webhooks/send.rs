@@ -53,20 +53,24 @@ impl tower::Service<Name> for GuardedResolver {
 
     fn call(&mut self, name: Name) -> Self::Future {
         let rules = self.rules.clone();
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> =
-                found.into_iter().filter(|addr| rules.address_allowed(&host, addr.ip())).collect();
-            if allowed.is_empty() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    format!("{host} {PRIVATE_ADDRESS}"),
-                ));
-            }
-            Ok(allowed.into_iter())
-        })
+        Box::pin(async move { resolve(name.as_str(), &rules).await.map(Vec::into_iter) })
     }
+}
+
+/// The addresses `host` resolves to now that the rules allow; none left is an error. Every
+/// connection resolves again, so a name that pointed to a public address when the endpoint was
+/// registered and points to a private one later (DNS rebinding) is refused then.
+pub async fn resolve(host: &str, rules: &UrlRules) -> std::io::Result<Vec<SocketAddr>> {
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+    let allowed: Vec<SocketAddr> =
+        found.into_iter().filter(|addr| rules.address_allowed(host, addr.ip())).collect();
+    if allowed.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{host} {PRIVATE_ADDRESS}"),
+        ));
+    }
+    Ok(allowed)
 }
 
 /// What one attempt came to.

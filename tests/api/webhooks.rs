@@ -642,3 +642,122 @@ async fn bookings_and_cancellations_reach_the_partner_whose_office_hours_they_ar
         .await;
     assert_eq!(codes(&foreign), ["NOT_FOUND"]);
 }
+
+#[tokio::test]
+async fn erasing_a_client_cancels_their_appointments_ahead_and_tells_the_partner() {
+    let app = spawn().await;
+    let (receiver, addr) = Receiver::start(&[]).await;
+    let (_, secret) =
+        register(&app, Who::Caw, &format!("http://{addr}/hook"), &["APPOINTMENT_CANCELLED"]).await;
+    let caw = app.user(Who::Caw).await.unwrap().organisation_id;
+    let from = chrono::Utc::now() + chrono::Duration::days(1);
+    let slots = app
+        .query(
+            Who::Intake,
+            "query($org: ID!, $from: DateTime!, $to: DateTime!) {
+                officeHours(organisationId: $org, from: $from, to: $to) { startsAt free } }",
+            json!({ "org": caw, "from": from, "to": from + chrono::Duration::days(21) }),
+        )
+        .await;
+    let slot = slots["data"]["officeHours"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["free"] == true))
+        .unwrap_or_else(|| panic!("a free slot of the CAW: {slots}"))["startsAt"]
+        .clone();
+    let client = app.demo_client().await;
+    let booked = app
+        .query(
+            Who::Intake,
+            "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }",
+            json!({ "input": { "clientId": client.id, "organisationId": caw, "startsAt": slot } }),
+        )
+        .await;
+    let appointment =
+        booked["data"]["bookAppointment"]["id"].as_str().unwrap_or_else(|| panic!("{booked}")).to_owned();
+    let erased = app
+        .query(
+            Who::Admin,
+            "mutation($id: ID!) { eraseClient(id: $id, reason: \"verzoek tot wissing\") { erasedAt } }",
+            json!({ "id": client.id }),
+        )
+        .await;
+    assert!(erased["data"]["eraseClient"]["erasedAt"].is_string(), "{erased}");
+    eventually("the cancellation arrived", || async { !receiver.got().is_empty() }).await;
+    let got = receiver.got();
+    verify(&secret, &got[0]);
+    let event = body(&got[0]);
+    assert_eq!(event["type"], "appointment.cancelled");
+    assert_eq!(event["data"]["appointmentId"], appointment.as_str());
+    assert_eq!(event["data"]["status"], "CANCELLED");
+}
+
+#[tokio::test]
+async fn a_host_name_is_resolved_at_every_delivery_and_a_private_answer_refused() {
+    use welzijnshuis::webhooks::resolve;
+    // A name accepted when registered can later point anywhere (DNS rebinding): each connection
+    // resolves it again and keeps only addresses the rules allow. `localhost` stands in for a
+    // name that now answers with a loopback address.
+    let strict = resolvers::webhooks::UrlRules::default();
+    let refused = resolve("localhost", &strict).await.expect_err("loopback refused");
+    assert_eq!(refused.kind(), std::io::ErrorKind::PermissionDenied, "{refused}");
+    let loopback = resolvers::webhooks::UrlRules { allow_loopback: true, ..Default::default() };
+    let found = resolve("localhost", &loopback).await.expect("loopback allowed by the operator");
+    assert!(found.iter().all(|a| a.ip().is_loopback()), "{found:?}");
+    let listed =
+        resolvers::webhooks::UrlRules { allowed_hosts: vec!["localhost".into()], ..Default::default() };
+    assert!(resolve("localhost", &listed).await.is_ok(), "a listed host is exempt");
+}
+
+#[tokio::test]
+async fn a_page_of_deliveries_with_their_endpoint_and_attempts_costs_the_same_statements_whatever_its_size() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::spawn().await;
+    let (webhook, _) = register(&app, Who::Caw, "https://hooks.caw.example/in", &["REFERRAL_CREATED"]).await;
+    let webhook_id: Uuid = webhook.parse().unwrap();
+    let now = chrono::Utc::now();
+    for n in 0..40 {
+        let delivery = entities::webhook_delivery::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            webhook_id: Set(webhook_id),
+            event_type: Set(entities::WebhookEventType::ReferralCreated),
+            payload: Set("{}".into()),
+            referral_id: Set(None),
+            status: Set(entities::DeliveryStatus::Failed),
+            attempts: Set(2),
+            next_attempt_at: Set(now),
+            claimed_until: Set(None),
+            last_status_code: Set(Some(500)),
+            delivered_at: Set(None),
+            created_at: Set(now + chrono::Duration::milliseconds(n)),
+        }
+        .insert(&app.db.conn)
+        .await
+        .unwrap();
+        for try_ in 0..2 {
+            entities::webhook_attempt::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                delivery_id: Set(delivery.id),
+                at: Set(now + chrono::Duration::seconds(try_)),
+                status_code: Set(Some(500)),
+                latency_ms: Set(12),
+                error: Set(None),
+            }
+            .insert(&app.db.conn)
+            .await
+            .unwrap();
+        }
+    }
+    let query = "query($id: ID!, $first: Int) { webhookDeliveries(webhookId: $id, first: $first) {
+        totalCount edges { node { id status webhook { url organisation { name } } history { statusCode } } } } }";
+    let mut counts = Vec::new();
+    for first in [2, 40] {
+        let before = app.db.statements();
+        let response = app.query(Who::Caw, query, json!({ "id": webhook, "first": first })).await;
+        let edges =
+            response["data"]["webhookDeliveries"]["edges"].as_array().unwrap_or_else(|| panic!("{response}"));
+        assert_eq!(edges.len(), first as usize);
+        assert!(edges.iter().all(|e| e["node"]["history"].as_array().unwrap().len() == 2), "{response}");
+        counts.push(app.db.statements() - before);
+    }
+    assert_eq!(counts[0], counts[1], "statements for 2 and for 40 deliveries");
+}

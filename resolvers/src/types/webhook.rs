@@ -4,15 +4,13 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entities::{webhook, webhook_attempt, webhook_delivery};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::id;
 use super::organisation::Organisation;
 use crate::connection::Keyset;
 use crate::cursor::KeyPart;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{OrganisationId, request_loader};
-use crate::policy;
+use crate::loaders::{AttemptsOf, OrganisationId, WebhookId, request_loader};
 
 /// What a webhook delivery tells about.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -98,7 +96,7 @@ impl WebhookWithSecret {
 pub struct WebhookDelivery(pub webhook_delivery::Model);
 
 /// The most attempts `WebhookDelivery.history` lists (the latest).
-pub const ATTEMPTS_SHOWN: u64 = 50;
+pub const ATTEMPTS_SHOWN: usize = crate::connection::caps::ATTEMPTS_PER_DELIVERY;
 
 #[Object]
 impl WebhookDelivery {
@@ -106,10 +104,8 @@ impl WebhookDelivery {
         id(self.0.id)
     }
     async fn webhook(&self, ctx: &Context<'_>) -> ApiResult<Webhook> {
-        let caller = crate::caller_of(ctx)?;
-        webhook::Entity::find_by_id(self.0.webhook_id)
-            .filter(policy::webhooks(caller))
-            .one(crate::db_of(ctx)?)
+        request_loader(ctx)?
+            .load_one(WebhookId(self.0.webhook_id))
             .await?
             .map(Webhook)
             .ok_or(ApiError::NotFound("webhook"))
@@ -143,16 +139,9 @@ impl WebhookDelivery {
         &self.0.payload
     }
     /// Every attempt, oldest first (the latest 50).
-    #[graphql(complexity = "crate::connection::capped(ATTEMPTS_SHOWN as usize, child_complexity)")]
+    #[graphql(complexity = "crate::connection::capped(ATTEMPTS_SHOWN, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<WebhookAttempt>> {
-        let mut rows = webhook_attempt::Entity::find()
-            .filter(webhook_attempt::Column::DeliveryId.eq(self.0.id))
-            .order_by_desc(webhook_attempt::Column::At)
-            .order_by_desc(webhook_attempt::Column::Id)
-            .limit(ATTEMPTS_SHOWN)
-            .all(crate::db_of(ctx)?)
-            .await?;
-        rows.reverse();
+        let rows = request_loader(ctx)?.load_one(AttemptsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(WebhookAttempt).collect())
     }
 }
