@@ -83,6 +83,7 @@ async fn every_role_against_every_root_field_and_mutation() {
         nodes_first_id(&app, "{ services(first: 1) { edges { node { id } } } }", "services").await;
 
     let me = app.demo_client().await.id;
+    let caw_webhook = caw_webhook_with_a_delivery(&app, org_id).await;
     let mut table = Vec::new();
     for transport in Transport::BOTH {
         for who in EVERYONE {
@@ -172,6 +173,19 @@ async fn every_role_against_every_root_field_and_mutation() {
                 if staff(role) { Ok } else { Hidden }),
             ("client appointments", "{ clients(first: 5) { edges { node { appointments { startsAt organisation { name } } } } } }".into(), json!({}),
                 if reads_clients(role) { Ok } else { Hidden }),
+            ("webhooks", "{ webhooks { id url organisation { id } } }".into(), json!({}), if manages_webhooks(role) { Ok } else { Hidden }),
+            ("webhookDeliveries(CAW's) with endpoint and attempts", "query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount edges { node { payload webhook { url } history { statusCode } } } } }".into(),
+                json!({ "id": caw_webhook }), caw_webhook_access(who)),
+            ("createWebhook(for CAW)", "mutation($o: ID!) { createWebhook(input: { organisationId: $o, url: \"https://hooks.caw.example/matrix\", events: [REFERRAL_CREATED] }) { secret } }".into(),
+                json!({ "o": org_id }), if caw_webhook_access(who) == NotFound { Forbidden } else { caw_webhook_access(who) }),
+            ("updateWebhook(CAW's)", "mutation($id: ID!, $o: ID!) { updateWebhook(id: $id, input: { organisationId: $o, url: \"https://hooks.caw.example/in\", events: [REFERRAL_CREATED] }) { id } }".into(),
+                json!({ "id": caw_webhook, "o": org_id }), caw_webhook_access(who)),
+            ("rotateWebhookSecret(CAW's)", "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }".into(),
+                json!({ "id": caw_webhook }), caw_webhook_access(who)),
+            ("deleteWebhook(made-up id)", "mutation($id: ID!) { deleteWebhook(id: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
+                if manages_webhooks(role) { NotFound } else { Hidden }),
+            ("redeliverWebhook(made-up id)", "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }".into(), json!({ "id": Uuid::new_v4() }),
+                if manages_webhooks(role) { NotFound } else { Hidden }),
         ];
             if role == Role::Partner {
                 cases.push(("changeReferralStatus(foreign id)", "mutation($id: ID!) { changeReferralStatus(id: $id, status: RECEIVED, expectedVersion: 1) { id } }".into(),
@@ -244,6 +258,18 @@ async fn every_role_against_every_root_field_and_mutation() {
                         "{who:?}"
                     );
                 }
+                if name == "webhooks" && role == Role::Partner {
+                    let orgs: HashSet<&str> = response["data"]["webhooks"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|w| w["organisation"]["id"].as_str())
+                        .collect();
+                    assert!(
+                        orgs.iter().all(|o| Some(o.to_string()) == org.map(|o| o.to_string())),
+                        "{who:?}: {response}"
+                    );
+                }
                 if name == "clients" && expect == Ok {
                     assert_eq!(
                         response["data"]["clients"]["totalCount"].as_u64().unwrap() as usize,
@@ -255,6 +281,69 @@ async fn every_role_against_every_root_field_and_mutation() {
         }
     }
     println!("{}", table.join("\n"));
+}
+
+/// Roles that manage webhooks: ADMIN every organisation's, a partner its own.
+fn manages_webhooks(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Partner)
+}
+
+/// What a caller gets asking for the CAW's endpoint by id: another partner learns nothing of it.
+fn caw_webhook_access(who: Who) -> Expect {
+    match role_of(who) {
+        Role::Admin => Ok,
+        Role::Partner if who == Who::Caw => Ok,
+        Role::Partner => NotFound,
+        _ => Hidden,
+    }
+}
+
+/// An endpoint of the CAW with one failed delivery and its attempt; returns its id.
+async fn caw_webhook_with_a_delivery(app: &TestApp, caw: Uuid) -> Uuid {
+    use sea_orm::{ActiveModelTrait, Set};
+    let created = app
+        .query(
+            Who::Admin,
+            "mutation($o: ID!) { createWebhook(input: { organisationId: $o, url: \"https://hooks.caw.example/in\",
+                events: [REFERRAL_CREATED] }) { webhook { id } } }",
+            json!({ "o": caw }),
+        )
+        .await;
+    let id: Uuid = created["data"]["createWebhook"]["webhook"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .parse()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let delivery = entities::webhook_delivery::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        webhook_id: Set(id),
+        event_type: Set(entities::WebhookEventType::ReferralCreated),
+        payload: Set("{}".into()),
+        referral_id: Set(None),
+        status: Set(entities::DeliveryStatus::Failed),
+        attempts: Set(1),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        last_status_code: Set(Some(500)),
+        delivered_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&app.db.conn)
+    .await
+    .unwrap();
+    entities::webhook_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        delivery_id: Set(delivery.id),
+        at: Set(now),
+        status_code: Set(Some(500)),
+        latency_ms: Set(3),
+        error: Set(None),
+    }
+    .insert(&app.db.conn)
+    .await
+    .unwrap();
+    id
 }
 
 async fn nodes_first_id(app: &TestApp, query: &str, field: &str) -> Value {
