@@ -556,18 +556,9 @@ async fn two_server_processes_on_one_database_deliver_each_event_exactly_once() 
     );
 }
 
-#[tokio::test]
-async fn bookings_and_cancellations_reach_the_partner_whose_office_hours_they_are_and_redeliver_keeps_the_id()
-{
-    let app = spawn().await;
-    let (receiver, addr) = Receiver::start(&[]).await;
-    let (webhook, secret) = register(
-        &app,
-        Who::Caw,
-        &format!("http://{addr}/hook"),
-        &["APPOINTMENT_BOOKED", "APPOINTMENT_CANCELLED"],
-    )
-    .await;
+/// Books the first free slot of the CAW's office hours for `client` (as the intake desk);
+/// returns the appointment's id.
+async fn book_at_the_caw(app: &TestApp, client: &entities::client::Model) -> String {
     let caw = app.user(Who::Caw).await.unwrap().organisation_id;
     let from = chrono::Utc::now() + chrono::Duration::days(1);
     let slots = app
@@ -583,7 +574,6 @@ async fn bookings_and_cancellations_reach_the_partner_whose_office_hours_they_ar
         .and_then(|s| s.iter().find(|s| s["free"] == true))
         .unwrap_or_else(|| panic!("a free slot of the CAW: {slots}"))["startsAt"]
         .clone();
-    let client = app.demo_client().await;
     let booked = app
         .query(
             Who::Intake,
@@ -591,8 +581,24 @@ async fn bookings_and_cancellations_reach_the_partner_whose_office_hours_they_ar
             json!({ "input": { "clientId": client.id, "organisationId": caw, "startsAt": slot } }),
         )
         .await;
-    let appointment =
-        booked["data"]["bookAppointment"]["id"].as_str().unwrap_or_else(|| panic!("{booked}")).to_owned();
+    booked["data"]["bookAppointment"]["id"].as_str().unwrap_or_else(|| panic!("{booked}")).to_owned()
+}
+
+#[tokio::test]
+async fn bookings_and_cancellations_reach_the_partner_whose_office_hours_they_are_and_redeliver_keeps_the_id()
+{
+    let app = spawn().await;
+    let (receiver, addr) = Receiver::start(&[]).await;
+    let (webhook, secret) = register(
+        &app,
+        Who::Caw,
+        &format!("http://{addr}/hook"),
+        &["APPOINTMENT_BOOKED", "APPOINTMENT_CANCELLED"],
+    )
+    .await;
+    let caw = app.user(Who::Caw).await.unwrap().organisation_id;
+    let client = app.demo_client().await;
+    let appointment = book_at_the_caw(&app, &client).await;
     let cancelled = app
         .query(
             Who::Intake,
@@ -649,31 +655,8 @@ async fn erasing_a_client_cancels_their_appointments_ahead_and_tells_the_partner
     let (receiver, addr) = Receiver::start(&[]).await;
     let (_, secret) =
         register(&app, Who::Caw, &format!("http://{addr}/hook"), &["APPOINTMENT_CANCELLED"]).await;
-    let caw = app.user(Who::Caw).await.unwrap().organisation_id;
-    let from = chrono::Utc::now() + chrono::Duration::days(1);
-    let slots = app
-        .query(
-            Who::Intake,
-            "query($org: ID!, $from: DateTime!, $to: DateTime!) {
-                officeHours(organisationId: $org, from: $from, to: $to) { startsAt free } }",
-            json!({ "org": caw, "from": from, "to": from + chrono::Duration::days(21) }),
-        )
-        .await;
-    let slot = slots["data"]["officeHours"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["free"] == true))
-        .unwrap_or_else(|| panic!("a free slot of the CAW: {slots}"))["startsAt"]
-        .clone();
     let client = app.demo_client().await;
-    let booked = app
-        .query(
-            Who::Intake,
-            "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }",
-            json!({ "input": { "clientId": client.id, "organisationId": caw, "startsAt": slot } }),
-        )
-        .await;
-    let appointment =
-        booked["data"]["bookAppointment"]["id"].as_str().unwrap_or_else(|| panic!("{booked}")).to_owned();
+    let appointment = book_at_the_caw(&app, &client).await;
     let erased = app
         .query(
             Who::Admin,
