@@ -12,13 +12,19 @@ use std::net::IpAddr;
 
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
-use entities::{DeliveryStatus, WebhookEventType, appointment, referral, webhook, webhook_delivery};
+use entities::{
+    DeliveryStatus, WebhookEventType, appointment, organisation, referral, webhook, webhook_delivery,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
+
+/// Endpoints one organisation may have: enough for a test and a production system per event
+/// type; bounded so that one event cannot fan out into unbounded deliveries and calls.
+pub const WEBHOOKS_PER_ORGANISATION: u64 = 10;
 
 /// Which endpoints may be called: `https` to public addresses; `http` and loopback addresses
 /// only when the operator allows loopback (development, tests); private and link-local
@@ -125,26 +131,25 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || hides_a_private_ipv4(v6))
+            let s = v6.segments();
+            // Global unicast (2000::/3) only, without the ranges in it that are not the public
+            // internet: IETF protocol assignments (2001::/23, Teredo among them),
+            // documentation (2001:db8::/32, 3fff::/20) and 6to4 (2002::/16, which embeds any IPv4
+            // address). The NAT64 well-known prefix counts as the IPv4 address it carries.
+            let global = (s[0] & 0xe000) == 0x2000;
+            let protocol = s[0] == 0x2001 && s[1] < 0x0200;
+            let documentation = (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] == 0x3fff && s[1] < 0x1000);
+            let six_to_four = s[0] == 0x2002;
+            (global && !protocol && !documentation && !six_to_four) || nat64_of_a_public_ipv4(v6)
         }
     }
 }
 
-/// `::a.b.c.d` (deprecated IPv4-compatible) and NAT64 `64:ff9b::/96` addresses hiding an
-/// IPv4 address that is not public.
-fn hides_a_private_ipv4(v6: std::net::Ipv6Addr) -> bool {
+/// A NAT64 address of the well-known prefix (`64:ff9b::/96`) carrying a public IPv4 address.
+fn nat64_of_a_public_ipv4(v6: std::net::Ipv6Addr) -> bool {
     let s = v6.segments();
     let embedded = std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    let compatible = s[..6].iter().all(|&x| x == 0);
-    let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0);
-    (compatible || nat64) && !is_public(IpAddr::V4(embedded))
+    s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0) && is_public(IpAddr::V4(embedded))
 }
 
 /// A new signing secret: `whsec_` and the base64 of 32 random bytes, as Standard Webhooks
@@ -237,6 +242,16 @@ pub async fn appointment_events(
     insert(txn, rows).await
 }
 
+/// The ids of the active organisations: a deactivated one gets no events (no one of it can sign
+/// in to see or manage its endpoints).
+pub fn active_organisations() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(organisation::Column::Id)
+        .from(organisation::Entity)
+        .and_where(organisation::Column::Active.eq(true))
+        .to_owned()
+}
+
 /// The active webhooks of `organisations` that take `event`.
 async fn active_hooks(
     txn: &impl ConnectionTrait,
@@ -245,6 +260,7 @@ async fn active_hooks(
 ) -> ApiResult<Vec<webhook::Model>> {
     let hooks = webhook::Entity::find()
         .filter(webhook::Column::OrganisationId.is_in(organisations.iter().copied()))
+        .filter(webhook::Column::OrganisationId.in_subquery(active_organisations()))
         .filter(webhook::Column::Active.eq(true))
         .all(txn)
         .await?;

@@ -15,7 +15,7 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicI64;
 
 pub use send::{Sender, resolve, sign};
-pub use worker::Worker;
+pub use worker::{PER_ORGANISATION, Worker};
 
 /// The retry schedule Standard Webhooks suggests (and Svix uses): after the first attempt,
 /// these waits before each next one; then the delivery has failed.

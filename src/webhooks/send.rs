@@ -60,15 +60,21 @@ impl tower::Service<Name> for GuardedResolver {
 /// The addresses `host` resolves to now that the rules allow; none left is an error. Every
 /// connection resolves again, so a name that pointed to a public address when the endpoint was
 /// registered and points to a private one later (DNS rebinding) is refused then.
+///
+/// A name that does not resolve and one that resolves only to refused addresses fail with the
+/// same words: the attempt's error is shown to the partner, who must not learn from it which
+/// names exist inside the house's network.
 pub async fn resolve(host: &str, rules: &UrlRules) -> std::io::Result<Vec<SocketAddr>> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
-    let allowed: Vec<SocketAddr> =
-        found.into_iter().filter(|addr| rules.address_allowed(host, addr.ip())).collect();
-    if allowed.is_empty() {
-        return Err(std::io::Error::new(
+    let refused = || {
+        std::io::Error::new(
             std::io::ErrorKind::PermissionDenied,
-            format!("{host} {PRIVATE_ADDRESS}"),
-        ));
+            format!("{host} does not resolve to an address webhooks may call (a public one)"),
+        )
+    };
+    let found = tokio::net::lookup_host((host, 0)).await.map_err(|_| refused())?;
+    let allowed: Vec<SocketAddr> = found.filter(|addr| rules.address_allowed(host, addr.ip())).collect();
+    if allowed.is_empty() {
+        return Err(refused());
     }
     Ok(allowed)
 }

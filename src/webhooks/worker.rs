@@ -1,30 +1,40 @@
 //! The delivery worker: claims due deliveries, oldest first, sends them, records each attempt.
 //!
-//! Claiming is safe with several replicas on one PostgreSQL database: the due rows are selected
+//! Claiming is safe with several replicas on one PostgreSQL database: the candidates are locked
 //! `FOR UPDATE SKIP LOCKED` (a row another process is claiming is passed over, not waited for)
-//! and each is taken with a compare-and-set on its lease, `claimed_until`, which also makes the
+//! and taken with one compare-and-set on their lease, `claimed_until`, which also makes the
 //! claim exact on SQLite (where one writer runs at a time). The lease outlives one attempt; when
 //! a process dies mid-delivery, its lease runs out and the delivery is due again, with the same
 //! id. A referral's deliveries to one endpoint go out in order: one waits while an earlier one
 //! for the same endpoint is still pending.
+//!
+//! Fair between organisations: at most [`PER_ORGANISATION`] of an organisation's deliveries are
+//! in flight at once (counted over every process, by their leases), and a slot is refilled as
+//! soon as its attempt ends, not when a whole batch has. One partner's endpoints that hang until
+//! the timeout hold a few slots, never the others' deliveries.
 
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entities::{DeliveryStatus, webhook, webhook_attempt, webhook_delivery};
-use sea_orm::sea_query::{Alias, Expr, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
+use std::sync::Arc;
+
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::{Sender, WebhookConfig, WebhookMetrics, sign};
 
-/// Deliveries claimed at once (sent side by side).
-const BATCH: u64 = 16;
+/// Deliveries in flight at once in one process (sent side by side).
+const CONCURRENCY: usize = 16;
+/// Deliveries of one organisation in flight at once, over all processes.
+pub const PER_ORGANISATION: usize = 4;
 /// What a lease adds to the attempt's timeout: room for recording the attempt.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
@@ -39,12 +49,14 @@ pub struct Worker {
 
 type Lease = DateTime<Utc>;
 
-/// The ids of the endpoints that are enabled.
+/// The ids of the endpoints that are enabled, of organisations that are active (a deactivated
+/// organisation's deliveries wait: no one of it can sign in to see or manage them).
 fn active_endpoints() -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(webhook::Column::Id)
         .from(webhook::Entity)
         .and_where(webhook::Column::Active.eq(true))
+        .and_where(webhook::Column::OrganisationId.in_subquery(resolvers::webhooks::active_organisations()))
         .to_owned()
 }
 
@@ -67,43 +79,54 @@ impl Worker {
         Ok(Worker { db, sender, config: config.clone(), metrics })
     }
 
-    /// Delivers until `closing` turns true.
+    /// Delivers until `closing` turns true; then lets the attempts under way finish (each is
+    /// bounded by the timeout).
     pub async fn run(self, mut closing: watch::Receiver<bool>) {
-        let poll = Duration::from_millis(self.config.poll_ms);
+        let worker = Arc::new(self);
+        let poll = Duration::from_millis(worker.config.poll_ms);
+        let mut in_flight = JoinSet::new();
         loop {
             if *closing.borrow() {
                 break;
             }
-            let busy = match self.round().await {
-                Ok(claimed) => claimed as u64 == BATCH,
-                Err(err) => {
-                    tracing::warn!(error = %err, "webhook worker: a round failed");
-                    false
+            while in_flight.try_join_next().is_some() {}
+            let free = CONCURRENCY - in_flight.len();
+            let mut more_due = false;
+            if free > 0 {
+                match worker.claim_due(free).await {
+                    Ok(claimed) => {
+                        more_due = claimed.len() == free;
+                        for (delivery, lease) in claimed {
+                            let worker = worker.clone();
+                            in_flight.spawn(async move {
+                                if let Err(err) = worker.deliver(delivery, lease).await {
+                                    tracing::warn!(error = %err, "webhook worker: recording an attempt failed");
+                                }
+                            });
+                        }
+                    }
+                    Err(err) => tracing::warn!(error = %err, "webhook worker: claiming failed"),
                 }
-            };
-            if !busy {
-                tokio::select! {
-                    () = tokio::time::sleep(poll) => {}
-                    _ = closing.wait_for(|closing| *closing) => break,
-                }
+            }
+            if more_due {
+                continue;
+            }
+            // Look again after the poll interval, or as soon as a slot frees.
+            tokio::select! {
+                () = tokio::time::sleep(poll) => {}
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = closing.wait_for(|closing| *closing) => break,
             }
         }
-        self.db.close().await.ok();
+        while in_flight.join_next().await.is_some() {}
+        worker.db.clone().close().await.ok();
     }
 
-    /// Claims what is due and delivers it; returns how many.
-    async fn round(&self) -> anyhow::Result<usize> {
+    /// Measures the backlog, then claims at most `free` due deliveries.
+    async fn claim_due(&self, free: usize) -> anyhow::Result<Vec<(webhook_delivery::Model, Lease)>> {
         let now = Utc::now().trunc_subsecs(6);
         self.measure(now).await?;
-        let claimed = self.claim(now).await?;
-        let count = claimed.len();
-        futures_util::future::join_all(claimed.into_iter().map(|(delivery, lease)| async move {
-            if let Err(err) = self.deliver(delivery, lease).await {
-                tracing::warn!(error = %err, "webhook worker: recording an attempt failed");
-            }
-        }))
-        .await;
-        Ok(count)
+        self.claim(now, free).await
     }
 
     /// The oldest pending delivery's age, for `/metrics`: of active endpoints only (those of a
@@ -127,58 +150,50 @@ impl Worker {
         Ok(self.db.begin_with_options(options).await?)
     }
 
-    /// Takes up to [`BATCH`] due deliveries, oldest first, for one lease.
-    async fn claim(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<(webhook_delivery::Model, Lease)>> {
+    /// Takes up to `free` due deliveries, oldest first, for one lease, no organisation beyond
+    /// its [`PER_ORGANISATION`] in flight.
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        free: usize,
+    ) -> anyhow::Result<Vec<(webhook_delivery::Model, Lease)>> {
         use webhook_delivery::Column as D;
         let lease = now + chrono::Duration::from_std(self.config.timeout() + LEASE_MARGIN)?;
         let unclaimed = || Condition::any().add(D::ClaimedUntil.is_null()).add(D::ClaimedUntil.lt(now));
-        let earlier = Alias::new("earlier");
-        let this = |c: D| Expr::col((webhook_delivery::Entity, c));
-        let that = |c: D| Expr::col((earlier.clone(), c));
-        // An earlier delivery of the same referral to the same endpoint, still pending.
-        let waits_for_earlier = Query::select()
-            .expr(Expr::val(1))
-            .from_as(webhook_delivery::Entity, earlier.clone())
-            .and_where(that(D::WebhookId).equals((webhook_delivery::Entity, D::WebhookId)))
-            .and_where(that(D::ReferralId).equals((webhook_delivery::Entity, D::ReferralId)))
-            .and_where(that(D::Status).eq(DeliveryStatus::Pending.as_str()))
-            .cond_where(
-                Condition::any().add(that(D::CreatedAt).lt(this(D::CreatedAt))).add(
-                    Condition::all()
-                        .add(that(D::CreatedAt).eq(this(D::CreatedAt)))
-                        .add(that(D::Id).lt(this(D::Id))),
-                ),
-            )
-            .to_owned();
         let txn = self.begin().await?;
-        let mut due = webhook_delivery::Entity::find()
-            .filter(D::Status.eq(DeliveryStatus::Pending))
-            .filter(D::NextAttemptAt.lte(now))
-            .filter(unclaimed())
-            .filter(D::WebhookId.in_subquery(active_endpoints()))
-            .filter(Expr::exists(waits_for_earlier).not())
-            .order_by_asc(D::CreatedAt)
-            .order_by_asc(D::Id)
-            .limit(BATCH);
-        if txn.get_database_backend() == DbBackend::Postgres {
-            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        let backend = txn.get_database_backend();
+        let candidates: Vec<Uuid> = txn
+            .query_all_raw(due_statement(backend, now, free))
+            .await?
+            .iter()
+            .map(|row| row.try_get::<Uuid>("", "id"))
+            .collect::<Result<_, _>>()?;
+        if candidates.is_empty() {
+            txn.commit().await?;
+            return Ok(Vec::new());
         }
-        let rows = due.all(&txn).await?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let taken = webhook_delivery::Entity::update_many()
-                .col_expr(D::ClaimedUntil, Expr::value(lease))
-                .filter(D::Id.eq(row.id))
-                .filter(D::Status.eq(DeliveryStatus::Pending))
-                .filter(unclaimed())
-                .exec(&txn)
+        let mut ids = candidates.clone();
+        if backend == DbBackend::Postgres {
+            // Pass over rows another process is claiming right now rather than wait for it.
+            ids = webhook_delivery::Entity::find()
+                .select_only()
+                .column(D::Id)
+                .filter(D::Id.is_in(candidates))
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .into_tuple()
+                .all(&txn)
                 .await?;
-            if taken.rows_affected == 1 {
-                claimed.push((row, lease));
-            }
         }
+        let mut taken = webhook_delivery::Entity::update_many()
+            .col_expr(D::ClaimedUntil, Expr::value(lease))
+            .filter(D::Id.is_in(ids))
+            .filter(D::Status.eq(DeliveryStatus::Pending))
+            .filter(unclaimed())
+            .exec_with_returning(&txn)
+            .await?;
         txn.commit().await?;
-        Ok(claimed)
+        taken.sort_by_key(|d| (d.created_at, d.id));
+        Ok(taken.into_iter().map(|d| (d, lease)).collect())
     }
 
     /// One attempt at `delivery`, recorded with its outcome.
@@ -218,16 +233,6 @@ impl Worker {
         });
 
         let txn = self.begin().await?;
-        webhook_attempt::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            delivery_id: Set(delivery.id),
-            at: Set(at),
-            status_code: Set(status),
-            latency_ms: Set(answer.latency.as_millis().min(i32::MAX as u128) as i32),
-            error: Set(error),
-        }
-        .insert(&txn)
-        .await?;
         let mut update = webhook_delivery::Entity::update_many()
             .col_expr(D::Attempts, Expr::value(attempts))
             .col_expr(D::LastStatusCode, Expr::value(status))
@@ -246,6 +251,22 @@ impl Worker {
             update.filter(D::Id.eq(delivery.id)).filter(D::ClaimedUntil.eq(lease)).exec(&txn).await?;
         if recorded.rows_affected == 1 {
             self.endpoint_after(&txn, &hook, delivered, gone, retry.is_none()).await?;
+        }
+        // The attempt is kept even when the lease ran out meanwhile (it happened), but not for
+        // a delivery deleted with its endpoint during the attempt.
+        let still_there = recorded.rows_affected == 1
+            || webhook_delivery::Entity::find_by_id(delivery.id).one(&txn).await?.is_some();
+        if still_there {
+            webhook_attempt::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                delivery_id: Set(delivery.id),
+                at: Set(at),
+                status_code: Set(status),
+                latency_ms: Set(answer.latency.as_millis().min(i32::MAX as u128) as i32),
+                error: Set(error),
+            }
+            .insert(&txn)
+            .await?;
         }
         txn.commit().await?;
         self.metrics.count(outcome);
@@ -299,4 +320,69 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// The due deliveries to take, oldest first: pending, due, not leased, to an enabled endpoint of
+/// an active organisation, not waiting for an earlier one of the same referral to the same
+/// endpoint, and each organisation's only while it has fewer than [`PER_ORGANISATION`] in
+/// flight. Written as SQL: a window per organisation, which sea-query's builder would only
+/// obscure.
+fn due_statement(backend: DbBackend, now: DateTime<Utc>, free: usize) -> sea_orm::Statement {
+    let pending = DeliveryStatus::Pending.as_str();
+    let sql = "
+        SELECT c.id FROM (
+            SELECT d.id, d.created_at,
+                   ROW_NUMBER() OVER (PARTITION BY w.organisation_id ORDER BY d.created_at, d.id) AS place,
+                   COALESCE(busy.n, 0) AS busy
+            FROM webhook_deliveries d
+            JOIN webhooks w ON w.id = d.webhook_id
+            JOIN organisations o ON o.id = w.organisation_id
+            LEFT JOIN (
+                SELECT w2.organisation_id AS organisation_id, COUNT(*) AS n
+                FROM webhook_deliveries d2 JOIN webhooks w2 ON w2.id = d2.webhook_id
+                WHERE d2.status = ? AND d2.claimed_until >= ?
+                GROUP BY w2.organisation_id
+            ) busy ON busy.organisation_id = w.organisation_id
+            WHERE d.status = ? AND d.next_attempt_at <= ?
+              AND (d.claimed_until IS NULL OR d.claimed_until < ?)
+              AND w.active = ? AND o.active = ?
+              AND NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries e
+                  WHERE e.webhook_id = d.webhook_id AND e.referral_id = d.referral_id AND e.status = ?
+                    AND (e.created_at < d.created_at OR (e.created_at = d.created_at AND e.id < d.id)))
+        ) c
+        WHERE c.place + c.busy <= ?
+        ORDER BY c.created_at, c.id
+        LIMIT ?";
+    let values: Vec<sea_orm::Value> = vec![
+        pending.into(),
+        now.into(),
+        pending.into(),
+        now.into(),
+        now.into(),
+        true.into(),
+        true.into(),
+        pending.into(),
+        (PER_ORGANISATION as i64).into(),
+        (free as i64).into(),
+    ];
+    sea_orm::Statement::from_sql_and_values(backend, numbered(backend, sql), values)
+}
+
+/// `?` placeholders as the backend writes them (`$1`, `$2`, … on PostgreSQL).
+fn numbered(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -296,8 +296,19 @@ async fn during_a_secret_rotation_both_secrets_verify_and_an_endpoint_is_only_it
             json!({ "id": webhook }),
         )
         .await;
-    let new = rotated["data"]["rotateWebhookSecret"]["secret"].as_str().unwrap().to_owned();
-    assert!(new.starts_with("whsec_") && new != old);
+    let first = rotated["data"]["rotateWebhookSecret"]["secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_") && first != old);
+    // Rotated again (its answer lost, say): the newest secret signs, and the one the receiver
+    // had before the first rotation still does until its grace ends.
+    let again = app
+        .query(
+            Who::Caw,
+            "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }",
+            json!({ "id": webhook }),
+        )
+        .await;
+    let new = again["data"]["rotateWebhookSecret"]["secret"].as_str().unwrap().to_owned();
+    assert!(new != first && new != old);
     let referral = requested_referral_to(&app, Who::Caw).await;
     change_status(&app, Who::Caw, referral.id, "RECEIVED", referral.version).await;
     eventually("the event arrived", || async { !receiver.got().is_empty() }).await;
@@ -350,6 +361,14 @@ async fn endpoints_must_be_https_and_never_private_addresses() {
         "https://[::1]/hook",
         "https://[fd00::1]/hook",
         "https://[::ffff:10.0.0.1]/hook",
+        "https://[64:ff9b:1::a00:1]/hook",
+        "https://[64:ff9b::7f00:1]/hook",
+        "https://[2002:7f00:1::]/hook",
+        "https://[::ffff:0:127.0.0.1]/hook",
+        "https://[fec0::1]/hook",
+        "https://[100::1]/hook",
+        "https://[2001::1]/hook",
+        "https://[2001:db8::1]/hook",
         "https://user:pass@example.org/hook",
         "ftp://example.org/hook",
         "not a url",
@@ -371,6 +390,18 @@ async fn endpoints_must_be_https_and_never_private_addresses() {
         )
         .await;
     let secret = allowed["data"]["createWebhook"]["secret"].as_str().unwrap_or_else(|| panic!("{allowed}"));
+    for public in
+        ["https://[2a02:1800::1]/hook", "https://[64:ff9b::5db8:d822]/hook", "https://93.184.216.34/hook"]
+    {
+        let response = app
+            .query(
+                Who::Caw,
+                CREATE,
+                json!({ "input": { "organisationId": org, "url": public, "events": ["REFERRAL_CREATED"] } }),
+            )
+            .await;
+        assert!(response["data"]["createWebhook"].is_object(), "{public}: {response}");
+    }
     assert!(secret.starts_with("whsec_"));
     assert!(standardwebhooks::Webhook::new(secret).is_ok());
     // The secret is shown once: the endpoint's fields never hold it.
@@ -689,6 +720,11 @@ async fn a_host_name_is_resolved_at_every_delivery_and_a_private_answer_refused(
     let listed =
         resolvers::webhooks::UrlRules { allowed_hosts: vec!["localhost".into()], ..Default::default() };
     assert!(resolve("localhost", &listed).await.is_ok(), "a listed host is exempt");
+    // A name that does not exist fails in the same words: a partner reading the attempt's error
+    // learns nothing about which names the house's network knows.
+    let unknown = resolve("no-such-host.invalid", &strict).await.expect_err("no such name");
+    let words = |e: &std::io::Error, host: &str| e.to_string().replace(host, "HOST");
+    assert_eq!(words(&unknown, "no-such-host.invalid"), words(&refused, "localhost"));
 }
 
 #[tokio::test]
@@ -743,4 +779,140 @@ async fn a_page_of_deliveries_with_their_endpoint_and_attempts_costs_the_same_st
         counts.push(app.db.statements() - before);
     }
     assert_eq!(counts[0], counts[1], "statements for 2 and for 40 deliveries");
+}
+
+#[tokio::test]
+async fn an_organisation_has_at_most_ten_endpoints_and_a_deactivated_one_receives_nothing() {
+    let app = TestApp::spawn().await;
+    for n in 0..10 {
+        register(
+            &app,
+            Who::Woonclub,
+            &format!("https://hooks.woonclub.example/{n}"),
+            &["REFERRAL_STATUS_CHANGED"],
+        )
+        .await;
+    }
+    let org = app.user(Who::Woonclub).await.unwrap().organisation_id;
+    let eleventh = app
+        .query(
+            Who::Woonclub,
+            CREATE,
+            json!({ "input": { "organisationId": org, "url": "https://hooks.woonclub.example/11", "events": ["REFERRAL_CREATED"] } }),
+        )
+        .await;
+    assert_eq!(codes(&eleventh), ["CONFLICT"], "{eleventh}");
+    let listed = app.query(Who::Woonclub, "{ webhooks { id } }", json!({})).await;
+    assert_eq!(listed["data"]["webhooks"].as_array().map(Vec::len), Some(10), "{listed}");
+
+    // Deactivated: no events are queued for it (no one of it can sign in to manage them).
+    let deactivated = app
+        .query(
+            Who::Admin,
+            "mutation($id: ID!) { deactivateOrganisation(id: $id) { active } }",
+            json!({ "id": org }),
+        )
+        .await;
+    assert_eq!(deactivated["data"]["deactivateOrganisation"]["active"], false, "{deactivated}");
+    let referral = referral::Entity::find()
+        .filter(referral::Column::RecipientId.eq(org))
+        .filter(referral::Column::Status.eq(ReferralStatus::Requested))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .expect("a REQUESTED referral to the housing club");
+    change_status(&app, Who::Intake, referral.id, "CANCELLED", referral.version).await;
+    let queued = entities::webhook_delivery::Entity::find().all(&app.db.conn).await.unwrap();
+    assert!(queued.is_empty(), "{queued:?}");
+    // And ADMIN cannot switch its endpoints back on while it stays deactivated.
+    let hooks = app
+        .query(Who::Admin, "query($o: ID!) { webhooks(organisationId: $o) { id } }", json!({ "o": org }))
+        .await;
+    let updated = app
+        .query(
+            Who::Admin,
+            "mutation($id: ID!, $o: ID!) { updateWebhook(id: $id, input: { organisationId: $o,
+                url: \"https://hooks.woonclub.example/0\", events: [REFERRAL_CREATED] }) { id } }",
+            json!({ "id": hooks["data"]["webhooks"][0]["id"], "o": org }),
+        )
+        .await;
+    assert_eq!(codes(&updated), ["CONFLICT"], "{updated}");
+}
+
+/// A receiver that holds every request open for `hold`, counting how many it holds at once.
+#[derive(Clone, Default)]
+struct Hanging {
+    open: Arc<std::sync::atomic::AtomicUsize>,
+    most_open: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Hanging {
+    async fn start(hold: Duration) -> (Hanging, SocketAddr) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let hanging = Hanging::default();
+        let state = hanging.clone();
+        let app = axum::Router::new().route(
+            "/{*path}",
+            axum::routing::post(move || {
+                let state = state.clone();
+                async move {
+                    let now = state.open.fetch_add(1, SeqCst) + 1;
+                    state.most_open.fetch_max(now, SeqCst);
+                    tokio::time::sleep(hold).await;
+                    state.open.fetch_sub(1, SeqCst);
+                    StatusCode::OK
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        (hanging, addr)
+    }
+}
+
+#[tokio::test]
+async fn one_partners_hanging_endpoints_never_hold_up_another_partners_events() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let app = TestApp::spawn_with(|config| {
+        config.webhooks.allow_http = AllowHttp::Loopback;
+        config.webhooks.poll_ms = 25;
+        config.webhooks.timeout_ms = 5_000;
+        config.webhooks.retry_schedule = RetrySchedule::parse("100ms").unwrap();
+    })
+    .await;
+    // dyzo's ten endpoints hang until the timeout; referrals to dyzo queue ten deliveries
+    // each, all older than the CAW's.
+    let (hanging, slow) = Hanging::start(Duration::from_secs(10)).await;
+    for n in 0..10 {
+        register(&app, Who::Dyzo, &format!("http://{slow}/hang/{n}"), &["REFERRAL_STATUS_CHANGED"]).await;
+    }
+    let dyzo = app.user(Who::Dyzo).await.unwrap().organisation_id;
+    let to_dyzo = referral::Entity::find()
+        .filter(referral::Column::RecipientId.eq(dyzo))
+        .filter(referral::Column::Status.eq(ReferralStatus::Requested))
+        .all(&app.db.conn)
+        .await
+        .unwrap();
+    assert!(!to_dyzo.is_empty());
+    for referral in to_dyzo.iter().take(3) {
+        change_status(&app, Who::Dyzo, referral.id, "RECEIVED", referral.version).await;
+    }
+    eventually("dyzo's endpoints are being called", || async { hanging.open.load(SeqCst) > 0 }).await;
+
+    let (receiver, addr) = Receiver::start(&[]).await;
+    register(&app, Who::Caw, &format!("http://{addr}/hook"), &["REFERRAL_STATUS_CHANGED"]).await;
+    let referral = requested_referral_to(&app, Who::Caw).await;
+    change_status(&app, Who::Caw, referral.id, "RECEIVED", referral.version).await;
+    eventually("the CAW's event arrived", || async { !receiver.got().is_empty() }).await;
+    // It came while dyzo's first attempts were still hanging: none of them has ended yet.
+    let attempts = entities::webhook_attempt::Entity::find().all(&app.db.conn).await.unwrap();
+    let timed_out: Vec<_> = attempts.iter().filter(|a| a.status_code.is_none()).collect();
+    assert!(timed_out.is_empty(), "the CAW waited for dyzo's timeouts: {timed_out:?}");
+    assert_eq!(attempts.len(), 1, "only the CAW's delivery ended: {attempts:?}");
+    assert!(
+        hanging.most_open.load(SeqCst) <= welzijnshuis::webhooks::PER_ORGANISATION,
+        "dyzo had {} attempts in flight at once",
+        hanging.most_open.load(SeqCst)
+    );
 }

@@ -4,7 +4,10 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{Duration, SubsecRound, Utc};
 use entities::{DeliveryStatus, organisation, webhook, webhook_delivery};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::audit::record_change;
@@ -13,7 +16,7 @@ use crate::guards::RoleIn;
 use crate::policy::{self, WEBHOOK_MANAGERS};
 use crate::types::parse_id;
 use crate::types::webhook::{Webhook, WebhookDelivery, WebhookEventType, WebhookWithSecret};
-use crate::webhooks::{UrlRules, events_text, new_secret};
+use crate::webhooks::{UrlRules, WEBHOOKS_PER_ORGANISATION, events_text, new_secret};
 
 /// How long the secret before a rotation keeps signing beside the new one.
 pub const ROTATION_GRACE: Duration = Duration::hours(24);
@@ -67,7 +70,7 @@ async fn managed(
 #[Object]
 impl WebhookMutation {
     /// Registers an endpoint for an organisation's events. The answer holds the signing secret:
-    /// it is shown this once.
+    /// it is shown this once. An organisation has at most 10 endpoints (CONFLICT beyond).
     #[graphql(guard = "RoleIn(WEBHOOK_MANAGERS)", visible = "crate::policy::visible::webhooks")]
     async fn create_webhook(&self, ctx: &Context<'_>, input: WebhookInput) -> ApiResult<WebhookWithSecret> {
         let caller = crate::caller_of(ctx)?;
@@ -76,11 +79,22 @@ impl WebhookMutation {
             return Err(ApiError::Forbidden);
         }
         let txn = crate::write_transaction(ctx).await?;
+        // Locked, so that two registrations at once cannot both pass the count below.
         organisation::Entity::find_by_id(endpoint.organisation)
+            .lock_exclusive()
             .one(&txn)
             .await?
             .filter(|o| o.active)
             .ok_or_else(|| ApiError::bad_input("input.organisationId", "no such active organisation"))?;
+        let registered = webhook::Entity::find()
+            .filter(webhook::Column::OrganisationId.eq(endpoint.organisation))
+            .count(&txn)
+            .await?;
+        if registered >= WEBHOOKS_PER_ORGANISATION {
+            return Err(ApiError::Conflict(format!(
+                "the organisation has {registered} webhooks, the most allowed: delete one first"
+            )));
+        }
         let secret = new_secret()?;
         let now = Utc::now().trunc_subsecs(6);
         let row = webhook::ActiveModel {
@@ -115,6 +129,10 @@ impl WebhookMutation {
         if found.organisation_id != endpoint.organisation {
             return Err(ApiError::bad_input("input.organisationId", "a webhook stays with its organisation"));
         }
+        let organisation = organisation::Entity::find_by_id(found.organisation_id).one(&txn).await?;
+        if !organisation.is_some_and(|o| o.active) {
+            return Err(ApiError::Conflict("the organisation is deactivated: its webhooks stay off".into()));
+        }
         let mut row = found.into_active_model();
         row.url = Set(endpoint.url);
         row.events = Set(endpoint.events);
@@ -140,7 +158,8 @@ impl WebhookMutation {
     }
 
     /// A new signing secret, shown this once. For 24 hours the old one signs too (both
-    /// signatures are sent), so the receiver can switch without losing an event.
+    /// signatures are sent), so the receiver can switch without losing an event. Rotating again
+    /// within those hours replaces the new secret; the old one still signs until its time ends.
     #[graphql(guard = "RoleIn(WEBHOOK_MANAGERS)", visible = "crate::policy::visible::webhooks")]
     async fn rotate_webhook_secret(&self, ctx: &Context<'_>, id: ID) -> ApiResult<WebhookWithSecret> {
         let txn = crate::write_transaction(ctx).await?;
@@ -148,8 +167,15 @@ impl WebhookMutation {
         let secret = new_secret()?;
         let now = Utc::now().trunc_subsecs(6);
         let mut row = found.clone().into_active_model();
-        row.previous_secret = Set(Some(found.secret));
-        row.previous_secret_expires_at = Set(Some(now + ROTATION_GRACE));
+        // A rotation during the grace of an earlier one replaces the new secret and keeps the
+        // old one until its own expiry: a rotation repeated because its answer was lost does
+        // not cut off the receiver still on the secret it had.
+        let in_grace =
+            found.previous_secret.is_some() && found.previous_secret_expires_at.is_some_and(|t| t > now);
+        if !in_grace {
+            row.previous_secret = Set(Some(found.secret));
+            row.previous_secret_expires_at = Set(Some(now + ROTATION_GRACE));
+        }
         row.secret = Set(secret.clone());
         row.updated_at = Set(now);
         let row = row.update(&txn).await?;

@@ -10,34 +10,52 @@ use crate::guards::RoleIn;
 use crate::policy::{self, WEBHOOK_MANAGERS};
 use crate::types::parse_id;
 use crate::types::webhook::{Webhook, WebhookDelivery};
+use crate::webhooks::WEBHOOKS_PER_ORGANISATION;
 
-/// The most webhooks one call lists.
+/// The most webhooks one call lists: one organisation's are at most
+/// [`WEBHOOKS_PER_ORGANISATION`]; the whole network's, for ADMIN, at most this many.
 pub const WEBHOOKS_LISTED: usize = 100;
 
 #[derive(Default)]
 pub struct WebhookQuery;
 
+/// The most webhooks a call can answer with these arguments (for its complexity).
+fn most_listed(organisation_id: &Option<ID>) -> usize {
+    match organisation_id {
+        Some(_) => WEBHOOKS_PER_ORGANISATION as usize,
+        None => WEBHOOKS_LISTED,
+    }
+}
+
 #[Object]
 impl WebhookQuery {
     /// The webhooks the caller manages (a partner its own organisation's, ADMIN all), oldest
-    /// first, at most 100; narrowed to one organisation.
+    /// first; narrowed to one organisation. When the network has more than 100, ADMIN asks per
+    /// organisation (BAD_USER_INPUT otherwise: a list is never cut short without saying so).
     #[graphql(
         guard = "RoleIn(WEBHOOK_MANAGERS)",
         visible = "crate::policy::visible::webhooks",
-        complexity = "crate::connection::capped(WEBHOOKS_LISTED, child_complexity)"
+        complexity = "crate::connection::capped(most_listed(&organisation_id), child_complexity)"
     )]
     async fn webhooks(&self, ctx: &Context<'_>, organisation_id: Option<ID>) -> ApiResult<Vec<Webhook>> {
         let caller = crate::caller_of(ctx)?;
+        let most = most_listed(&organisation_id);
         let mut select = webhook::Entity::find().filter(policy::webhooks(caller));
-        if let Some(org) = organisation_id {
-            select = select.filter(webhook::Column::OrganisationId.eq(parse_id(&org, "organisationId")?));
+        if let Some(org) = &organisation_id {
+            select = select.filter(webhook::Column::OrganisationId.eq(parse_id(org, "organisationId")?));
         }
         let rows = sea_orm::QuerySelect::limit(
             select.order_by_asc(webhook::Column::CreatedAt).order_by_asc(webhook::Column::Id),
-            WEBHOOKS_LISTED as u64,
+            most as u64 + 1,
         )
         .all(crate::db_of(ctx)?)
         .await?;
+        if rows.len() > most {
+            return Err(ApiError::bad_input(
+                "organisationId",
+                &format!("more than {most} webhooks: ask for one organisation's"),
+            ));
+        }
         Ok(rows.into_iter().map(Webhook).collect())
     }
 
