@@ -127,12 +127,19 @@ enum RetentionAction {
 
 #[derive(Subcommand, Debug)]
 enum SocialmapAction {
-    /// Load services from an HSDS 3.0 JSON file (an array, or {"services": [...]}; `-` reads
-    /// standard input): every record checked, all or nothing, idempotent by HSDS id. Read as a
-    /// stream: memory does not grow with the file.
+    /// Load services from HSDS 3.0 JSON (one service, an array, {"services": [...]}, or a page of
+    /// the API, {"contents": [...]}; `-` reads standard input):
+    /// every record checked, all or nothing, idempotent by HSDS id. Read as a stream: memory
+    /// does not grow with the file.
     Import { file: std::path::PathBuf },
-    /// Print the social map as HSDS 3.0 JSON that `import` reads back.
-    Export,
+    /// Print the social map as HSDS 3.0 JSON that `import` reads back (an array of services in
+    /// the nested form of the standard's `schema/compiled/service.json`).
+    Export {
+        /// As the public sees it (as in GraphQL): a confidential location's street and
+        /// coordinates left out.
+        #[arg(long)]
+        public: bool,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -394,8 +401,13 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
             });
             println!("imported: {} new, {} updated", summary.created, summary.updated);
         }
-        SocialmapAction::Export => {
-            let services = crate::socialmap::export(&db.conn).await?;
+        SocialmapAction::Export { public } => {
+            let reveal = if public {
+                crate::socialmap::Reveal::for_caller(&resolvers::Caller::public())
+            } else {
+                crate::socialmap::Reveal::EVERYTHING
+            };
+            let services = crate::socialmap::export(&db.conn, reveal).await?;
             println!("{}", serde_json::to_string_pretty(&services)?);
         }
     }

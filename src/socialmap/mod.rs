@@ -13,6 +13,7 @@
 
 mod check;
 mod export;
+pub mod ids;
 pub mod read;
 mod write;
 
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 pub use check::Checked;
-pub use export::export;
+pub use export::{Reveal, export, export_services};
 
 /// Services written per batch, at most: enough to make each statement worth its round trip.
 pub const BATCH: usize = 500;
@@ -186,16 +187,27 @@ fn read_and_check(reader: impl Read, sender: &mpsc::Sender<Message>) {
     }
 }
 
-/// The vocabulary of the life-domain attributes.
+/// The taxonomy of the life-domain attributes (its name; in files of before HSDS 3.0 the
+/// `vocabulary` of the term).
 pub const LIFE_DOMAIN_VOCABULARY: &str = "welzijnshuis-life-domain";
-/// The vocabulary of the attribute that marks a confidential location.
+/// The taxonomy of the attribute that marks a confidential location.
 pub const LOCATION_VOCABULARY: &str = "welzijnshuis-location";
 const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
+fn is_empty<T>(list: &[T]) -> bool {
+    list.is_empty()
+}
+
+/// One service in the nested form of `schema/compiled/service.json`, as export writes it and
+/// import reads it. Import is lenient (every field may be missing: the checks say what is
+/// needed); export fills every field the schema requires. Fields the social map does not keep
+/// are read and dropped.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsService {
     pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -214,6 +226,9 @@ pub struct HsdsService {
     pub assured_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
+    /// When the entry last changed (RFC 3339); written, not read.
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub last_modified: Option<String>,
     pub organization: HsdsOrganization,
     pub phones: Vec<HsdsPhone>,
     pub languages: Vec<HsdsLanguage>,
@@ -227,7 +242,8 @@ pub struct HsdsService {
 pub struct HsdsOrganization {
     pub id: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Required by the standard: written as `""` when the organisation has none.
+    #[serde(serialize_with = "text_or_empty")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
@@ -235,35 +251,79 @@ pub struct HsdsOrganization {
     pub email: Option<String>,
 }
 
+fn text_or_empty<S: serde::Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_deref().unwrap_or(""))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsPhone {
+    pub id: String,
     pub number: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsLanguage {
+    pub id: String,
     pub code: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsAttribute {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy_term_id: Option<String>,
     pub taxonomy_term: HsdsTaxonomyTerm,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsTaxonomyTerm {
+    pub id: String,
     pub code: String,
+    pub name: String,
+    pub description: String,
+    /// The taxonomy's name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy_detail: Option<HsdsTaxonomy>,
+    /// HSDS 2.0's name for the taxonomy, still read (files of earlier exports); never written.
+    #[serde(skip_serializing)]
     pub vocabulary: Option<String>,
+}
+
+impl HsdsTaxonomyTerm {
+    /// The name of the taxonomy the term belongs to, whichever way the file says it.
+    pub fn taxonomy_name(&self) -> Option<&str> {
+        self.taxonomy
+            .as_deref()
+            .or(self.taxonomy_detail.as_ref().map(|t| t.name.as_str()))
+            .or(self.vocabulary.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsTaxonomy {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsSchedule {
+    pub id: String,
+    /// `WEEKLY` (the only recurrence the social map keeps); absent means weekly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freq: Option<String>,
     /// Days as iCal codes, comma-separated: `MO,TU`.
     pub byday: String,
     pub opens_at: String,
@@ -279,6 +339,10 @@ pub struct HsdsSchedule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsServiceAtLocation {
+    pub id: String,
+    /// The service's hours at this location.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub schedules: Vec<HsdsSchedule>,
     pub location: HsdsLocation,
 }
 
@@ -286,6 +350,8 @@ pub struct HsdsServiceAtLocation {
 #[serde(default)]
 pub struct HsdsLocation {
     pub id: String,
+    /// `physical`: every location of the social map is a place one can go to.
+    pub location_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,15 +359,24 @@ pub struct HsdsLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
     pub addresses: Vec<HsdsAddress>,
+    /// The location's own hours: read (they hold for the service there when the
+    /// service_at_location has none of its own); export writes them on the service_at_location.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub schedules: Vec<HsdsSchedule>,
     pub attributes: Vec<HsdsAttribute>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsAddress {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address_1: Option<String>,
+    pub id: String,
+    /// The street and number; `""` when unknown or kept from the reader (a shelter's).
+    pub address_1: String,
     pub city: String,
+    /// The province (derived from a Belgian postcode); required by the standard.
+    pub state_province: String,
     pub postal_code: String,
     pub country: String,
+    /// `physical`.
+    pub address_type: String,
 }

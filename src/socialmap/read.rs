@@ -1,6 +1,7 @@
 //! Reading an HSDS file one service at a time, so that memory does not grow with the file.
 //!
-//! The file is an array of services or `{"services": [...]}` (other keys are skipped unread).
+//! The file is an array of services, `{"services": [...]}`, a page of the HSDS API
+//! (`{"contents": [...], "total_items": …}`; other keys are skipped), or one service object.
 //! Each service is taken whole into a `serde_json::Value` and only then turned into an
 //! [`HsdsService`], so that a record of the wrong shape is reported by its id and field and the
 //! rest of the file is still checked. A record may be at most [`MAX_RECORD_BYTES`]: the reader
@@ -70,7 +71,7 @@ struct File<F> {
     stopped: bool,
 }
 
-const EXPECTED: &str = "an array of services or {\"services\": [...]}";
+const EXPECTED: &str = "an array of services, {\"services\": [...]}, {\"contents\": [...]} or one service";
 
 impl<'de, F: FnMut(usize, usize, Record) -> ControlFlow<()>> Visitor<'de> for &mut File<F> {
     type Value = ();
@@ -83,20 +84,41 @@ impl<'de, F: FnMut(usize, usize, Record) -> ControlFlow<()>> Visitor<'de> for &m
         self.services(seq)
     }
 
+    /// A wrapper (`services` or `contents` holds the list; other keys are skipped) or a service
+    /// itself: its keys are kept until the end shows which, within the one record's budget.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut found = false;
+        let mut fields = serde_json::Map::new();
+        self.used.set(0);
         while let Some(key) = map.next_key::<String>()? {
-            self.used.set(0);
-            if key == "services" && !found {
+            if LISTS.contains(&key.as_str()) && !found {
                 found = true;
+                fields.clear();
                 map.next_value_seed(Services(&mut *self))?;
-            } else {
+            } else if found {
+                self.used.set(0);
                 map.next_value::<IgnoredAny>()?;
+            } else {
+                fields.insert(key, map.next_value::<serde_json::Value>()?);
             }
         }
-        if found { Ok(()) } else { Err(de::Error::custom(format!("expected {EXPECTED}"))) }
+        if found {
+            return Ok(());
+        }
+        if !(fields.contains_key("id") || fields.contains_key("name")) {
+            return Err(de::Error::custom(format!("expected {EXPECTED}")));
+        }
+        let record = service(0, serde_json::Value::Object(fields));
+        self.count = 1;
+        if (self.each)(0, self.used.get(), record).is_break() {
+            self.stopped = true;
+        }
+        Ok(())
     }
 }
+
+/// The keys whose array holds the services: a file's, and a page's of the HSDS API.
+const LISTS: [&str; 2] = ["services", "contents"];
 
 /// `"services": [...]` inside the wrapping object: an array, nothing else.
 struct Services<'a, F>(&'a mut File<F>);
