@@ -11,6 +11,7 @@
 //! travel as attributes whose taxonomy term code is a `LifeDomain` value. Export writes what
 //! import reads.
 
+pub mod api;
 mod check;
 mod export;
 pub mod ids;
