@@ -128,14 +128,21 @@ enum RetentionAction {
 #[derive(Subcommand, Debug)]
 enum SocialmapAction {
     /// Load services from HSDS 3.0 JSON (one service, an array, {"services": [...]}, or a page of
-    /// the API, {"contents": [...]}; `-` reads standard input):
+    /// the API, {"contents": [...]}; `-` reads standard input), or from another house's HSDS API:
     /// every record checked, all or nothing, idempotent by HSDS id. Read as a stream: memory
     /// does not grow with the file.
-    Import { file: std::path::PathBuf },
+    Import {
+        /// A file, `-`, or the URL of another house's HSDS API (`https://…/hsds`): its services
+        /// are read page by page and imported as one file.
+        file: std::path::PathBuf,
+        /// Services asked for per page of an HSDS API (1 to 100).
+        #[arg(long, default_value_t = crate::socialmap::federate::PER_PAGE)]
+        per_page: u32,
+    },
     /// Print the social map as HSDS 3.0 JSON that `import` reads back (an array of services in
     /// the nested form of the standard's `schema/compiled/service.json`).
     Export {
-        /// As the public sees it (as in GraphQL): a confidential location's street and
+        /// As the public sees it (`GET /hsds/services`): a confidential location's street and
         /// coordinates left out.
         #[arg(long)]
         public: bool,
@@ -385,8 +392,11 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
     let db = Database::connect(&config.database_url).await?;
     db.migrate().await?;
     match action {
-        SocialmapAction::Import { file } => {
-            let imported = if file.as_os_str() == "-" {
+        SocialmapAction::Import { file, per_page } => {
+            let source = file.to_str().unwrap_or_default();
+            let imported = if crate::socialmap::federate::is_url(source) {
+                crate::socialmap::federate::import_from(&db.conn, source, per_page).await
+            } else if file.as_os_str() == "-" {
                 crate::socialmap::import(&db.conn, std::io::stdin()).await
             } else {
                 let opened =

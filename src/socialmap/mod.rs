@@ -14,6 +14,7 @@
 pub mod api;
 mod check;
 mod export;
+pub mod federate;
 pub mod ids;
 pub mod read;
 mod write;

@@ -1,10 +1,11 @@
 //! `GET /hsds/…`: the social map as the HSDS 3.0 API. Every answer validated against the
 //! official schema of its list or item (published and strict), the public's view only, bounded
-//! pages and statements, JSON errors.
+//! pages and statements, JSON errors; and federation: one welzijnshuis importing another's map
+//! over HTTP, two processes on this machine.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Who};
+use crate::helpers::{SECRET, ServerProcess, TestApp, TestDatabase, Who};
 use crate::hsds_standard::{Schemas, standard_json, strict, validator};
 
 async fn get(app: &TestApp, path: &str) -> (u16, Value) {
@@ -266,4 +267,71 @@ async fn the_hsds_routes_pass_the_gate() {
         statuses.push((response.status().as_u16(), retry));
     }
     assert!(statuses.iter().filter(|(s, retry)| *s == 429 && *retry).count() >= 4, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn one_house_imports_anothers_social_map_over_http() {
+    // Waregem serves its map (the demo); Roeselare starts with its house and nothing else.
+    let waregem_db = TestDatabase::create().await;
+    let db = welzijnshuis::db::Database::connect(&waregem_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.unwrap();
+    let waregem = ServerProcess::start(&waregem_db.url, &[("WELZIJNSHUIS_RATE_LIMIT", "0")]).await;
+
+    let roeselare_db = TestDatabase::create().await;
+    let roeselare_conn = welzijnshuis::db::Database::connect(&roeselare_db.url).await.unwrap();
+    roeselare_conn.migrate().await.unwrap();
+    let import = |extra: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"));
+        command
+            .args(["user", "add", "admin@welzijnshuis-roeselare.test", "--name", "Beheer", "--role", "ADMIN"])
+            .args(["--new-welfare-house", "Welzijnshuis Roeselare"]);
+        if !extra.is_empty() {
+            command = std::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"));
+            command.args(extra);
+        }
+        command
+            .env("DATABASE_URL", &roeselare_db.url)
+            .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let house = import(&[]);
+    assert!(house.status.success(), "{}", String::from_utf8_lossy(&house.stderr));
+    let url = format!("http://{}/hsds", waregem.addr);
+    // Seven a page: the import pages through all of them.
+    let first = import(&["socialmap", "import", &url, "--per-page", "7"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let said = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(said.contains("45 new, 0 updated"), "{said}");
+    let again = import(&["socialmap", "import", &format!("{url}/services")]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 new, 45 updated"), "idempotent");
+
+    // Roeselare now serves the same services as Waregem does.
+    let roeselare = ServerProcess::start(&roeselare_db.url, &[("WELZIJNSHUIS_RATE_LIMIT", "0")]).await;
+    let http = reqwest::Client::new();
+    let services = |addr: String| {
+        let http = http.clone();
+        async move {
+            let page: Value = http
+                .get(format!("http://{addr}/hsds/services?full_service=true&per_page=100"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut contents = page["contents"].as_array().unwrap().clone();
+            for service in &mut contents {
+                service.as_object_mut().unwrap().remove("last_modified");
+            }
+            contents
+        }
+    };
+    let (theirs, ours) = (services(waregem.addr.clone()).await, services(roeselare.addr.clone()).await);
+    assert_eq!(theirs.len(), 45);
+    assert_eq!(ours, theirs, "the same ids, texts, places, hours and terms");
+    drop((waregem, roeselare));
+    drop(db);
 }
