@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use resolvers::{ApiError, Code};
@@ -158,12 +158,7 @@ async fn info(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let base = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|host| format!("http://{host}/hsds"))
-        .unwrap_or_else(|| "/hsds".to_owned());
-    answer(&state, peer, &headers, |_, _| async move { Ok(api::info(&base)) }).await
+    answer(&state, peer, &headers, |_, _| async move { Ok(api::info()) }).await
 }
 
 async fn services(

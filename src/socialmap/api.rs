@@ -79,12 +79,13 @@ pub fn parse_moment(text: &str) -> Option<DateTime<Utc>> {
     })
 }
 
-/// The API's own description (`GET /`).
-pub fn info(base: &str) -> Value {
+/// The API's own description (`GET /`): HSDS 3.0 itself, no profile of it, and the standard's
+/// own API description (this API adds nothing to it).
+pub fn info() -> Value {
     json!({
         "version": "3.0",
-        "profile": "https://openreferral.org/",
-        "openapi_url": format!("{base}/openapi.json"),
+        "profile": "https://docs.openreferral.org/en/latest/hsds/",
+        "openapi_url": "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json",
     })
 }
 

@@ -7,9 +7,11 @@
 //! in batches of at most [`BATCH`] services and [`BATCH_BYTES`] ([`write`]) inside one transaction, which commits
 //! only if no record had a problem: all or nothing. Problems are reported by service id and
 //! field, the first [`MAX_REPORTED`] of them and a count. The import is idempotent by HSDS id (a
-//! service, organization or location seen before is updated, not duplicated). Life domains
-//! travel as attributes whose taxonomy term code is a `LifeDomain` value. Export writes what
-//! import reads.
+//! service, organization or location seen before is updated, not duplicated; by the id an
+//! export shows too, see [`ids`]). Life domains travel as attributes whose terms belong to the
+//! `welzijnshuis-life-domain` taxonomy ([`ids`]). Export writes what import reads ([`export`]:
+//! every service valid against the standard's `schema/compiled/service.json`); the HSDS API
+//! serves the same ([`api`]); [`federate`] imports another house's API.
 
 pub mod api;
 mod check;

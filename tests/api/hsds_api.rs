@@ -59,6 +59,12 @@ async fn every_hsds_answer_is_valid_against_the_official_schemas() {
 
     let (status, info) = get(&app, "/hsds/").await;
     assert_eq!((status, info["version"].as_str()), (200, Some("3.0")), "{info}");
+    let openapi = standard_json("schema/openapi.json");
+    let described =
+        &openapi["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let info_schemas =
+        Schemas { published: validator(described), strict: validator(&strict(described.clone())) };
+    info_schemas.assert_valid(&info, "/hsds/");
 
     // Every service, page by page, flat and nested.
     let mut seen = Vec::new();
