@@ -127,8 +127,9 @@ enum RetentionAction {
 
 #[derive(Subcommand, Debug)]
 enum SocialmapAction {
-    /// Load services from HSDS 3.0 JSON (one service, an array, {"services": [...]}, or a page of
-    /// the API, {"contents": [...]}; `-` reads standard input), or from another house's HSDS API:
+    /// Load services from HSDS 3.0 JSON (one service, an array, {"services": [...]}, an
+    /// organization with its services, or a page of the API, {"contents": [...]}; `-` reads
+    /// standard input), or from another house's HSDS API:
     /// every record checked, all or nothing, idempotent by HSDS id. Read as a stream: memory
     /// does not grow with the file.
     Import {

@@ -1,7 +1,8 @@
 //! Reading an HSDS file one service at a time, so that memory does not grow with the file.
 //!
-//! The file is an array of services, `{"services": [...]}`, a page of the HSDS API
-//! (`{"contents": [...], "total_items": …}`; other keys are skipped), or one service object.
+//! The file is an array of services, `{"services": [...]}` (also an organization with its
+//! services, which then belong to it), a page of the HSDS API (`{"contents": [...],
+//! "total_items": …}`; other keys are skipped), or one service object.
 //! Each service is taken whole into a `serde_json::Value` and only then turned into an
 //! [`HsdsService`], so that a record of the wrong shape is reported by its id and field and the
 //! rest of the file is still checked. A record may be at most [`MAX_RECORD_BYTES`]: the reader
@@ -35,7 +36,7 @@ pub fn services(
 ) -> Result<(), String> {
     let used = Rc::new(Cell::new(0));
     let budget = Budget { inner: BufReader::with_capacity(64 * 1024, reader), used: used.clone() };
-    let mut file = File { each, used, count: 0, stopped: false };
+    let mut file = File { each, used, count: 0, stopped: false, organization: None };
     let mut json = serde_json::Deserializer::from_reader(budget);
     match json.deserialize_any(&mut file).and_then(|()| json.end()) {
         Ok(()) => Ok(()),
@@ -69,6 +70,10 @@ struct File<F> {
     count: usize,
     /// `each` asked to stop: the error that ends reading is not the file's fault.
     stopped: bool,
+    /// The organization whose `services` these are (an organization object, as the API's
+    /// `/organizations/{id}?full_service=true` and the standard's `organization_full.json`):
+    /// its one-to-one fields, for the services that do not name their own.
+    organization: Option<serde_json::Value>,
 }
 
 const EXPECTED: &str = "an array of services, {\"services\": [...]}, {\"contents\": [...]} or one service";
@@ -93,6 +98,10 @@ impl<'de, F: FnMut(usize, usize, Record) -> ControlFlow<()>> Visitor<'de> for &m
         while let Some(key) = map.next_key::<String>()? {
             if LISTS.contains(&key.as_str()) && !found {
                 found = true;
+                if key == "services" && fields.contains_key("id") && fields.contains_key("name") {
+                    fields.retain(|_, v| !v.is_array() && !v.is_object());
+                    self.organization = Some(serde_json::Value::Object(std::mem::take(&mut fields)));
+                }
                 fields.clear();
                 map.next_value_seed(Services(&mut *self))?;
             } else if found {
@@ -147,7 +156,12 @@ impl<F: FnMut(usize, usize, Record) -> ControlFlow<()>> File<F> {
     fn services<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
         loop {
             self.used.set(0);
-            let Some(value) = seq.next_element::<serde_json::Value>()? else { return Ok(()) };
+            let Some(mut value) = seq.next_element::<serde_json::Value>()? else { return Ok(()) };
+            if let (Some(org), Some(service)) = (&self.organization, value.as_object_mut())
+                && !service.contains_key("organization")
+            {
+                service.insert("organization".to_owned(), org.clone());
+            }
             let record = service(self.count, value);
             self.count += 1;
             if (self.each)(self.count - 1, self.used.get(), record).is_break() {

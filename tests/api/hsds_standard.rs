@@ -249,6 +249,10 @@ async fn the_specifications_own_examples_import() {
         "{node}"
     );
     assert!(hours.iter().any(|h| h["weekday"] == 5 && h["locationId"].is_string()), "{node}");
+    // An organization with its services (`organization_full.json`): they are its.
+    let organization = example("organization_full.json");
+    let summary = import(&app.db.conn, reading(&organization)).await.unwrap();
+    assert_eq!(summary.created + summary.updated, organization["services"].as_array().unwrap().len());
     // What it became exports valid.
     let schemas = Schemas::compiled("service");
     assert_all_valid(
