@@ -206,6 +206,7 @@ impl Loaded {
                     }
                 })
                 .collect(),
+            given: Given::default(),
             id,
         })
     }

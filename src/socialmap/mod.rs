@@ -239,6 +239,42 @@ pub struct HsdsService {
     pub attributes: Vec<HsdsAttribute>,
     pub schedules: Vec<HsdsSchedule>,
     pub service_at_locations: Vec<HsdsServiceAtLocation>,
+    /// Which lists the record as read gave (not part of the JSON).
+    #[serde(skip)]
+    pub given: Given,
+}
+
+/// Which of a service's lists a record gives. A list it leaves out keeps what is stored (a
+/// page of an API's flat `/services` holds none); a list it gives, even empty, replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Given {
+    pub phones: bool,
+    pub languages: bool,
+    /// The attributes, which hold the life domains.
+    pub attributes: bool,
+    /// The hours: `schedules`, or the places (which may hold theirs).
+    pub hours: bool,
+    pub places: bool,
+}
+
+impl Default for Given {
+    fn default() -> Self {
+        Given { phones: true, languages: true, attributes: true, hours: true, places: true }
+    }
+}
+
+impl Given {
+    /// The lists `record` (a service as read) holds a key for.
+    pub fn of(record: &serde_json::Value) -> Given {
+        let has = |key: &str| record.get(key).is_some();
+        Given {
+            phones: has("phones"),
+            languages: has("languages"),
+            attributes: has("attributes"),
+            hours: has("schedules") || has("service_at_locations"),
+            places: has("service_at_locations"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

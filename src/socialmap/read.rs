@@ -175,7 +175,9 @@ impl<F: FnMut(usize, usize, Record) -> ControlFlow<()>> File<F> {
 /// One record as a service, or what is wrong with its shape (by id and field).
 fn service(index: usize, value: serde_json::Value) -> Record {
     let label = label(index, &value);
-    serde_path_to_error::deserialize(value).map_err(|error| {
+    let given = super::Given::of(&value);
+    let read: Result<HsdsService, _> = serde_path_to_error::deserialize(value);
+    read.map(|service| HsdsService { given, ..service }).map_err(|error| {
         // serde quotes the offending value whole: keep the report short however long it is.
         let mut message = error.inner().to_string();
         if let Some((cut, _)) = message.char_indices().nth(200) {

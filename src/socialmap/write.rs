@@ -25,7 +25,7 @@ pub async fn batch(
 ) -> anyhow::Result<Vec<String>> {
     let now = Utc::now().trunc_subsecs(0);
     let organisations = organisations(txn, &batch, now).await?;
-    let (known, known_hsds) =
+    let (known, known_rows) =
         known_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
     // An import describes services; it does not hand one organisation's entry to another.
     let moved: Vec<String> = batch
@@ -55,11 +55,19 @@ pub async fn batch(
     let mut languages = Vec::new();
     let mut hours = Vec::new();
     let mut places = Vec::new();
+    // A known service's lists are replaced by the file's, each list the record gives.
+    let mut replaced: [Vec<Uuid>; 4] = Default::default();
     for record in batch {
         let s = &record.service;
         let id = match known.get(&s.id) {
             Some(&id) => {
                 summary.updated += 1;
+                let given = [s.given.attributes, s.given.languages, s.given.hours, s.given.places];
+                for (list, given) in replaced.iter_mut().zip(given) {
+                    if given {
+                        list.push(id);
+                    }
+                }
                 id
             }
             None => {
@@ -110,14 +118,18 @@ pub async fn batch(
             description: Set(s.description.clone()),
             url: Set(s.url.clone()),
             email: Set(s.email.clone()),
-            phone: Set(s.phones.first().map(|p| p.number.clone())),
+            // Phones not given: the stored number stays.
+            phone: Set(match (s.given.phones, known_rows.get(&id)) {
+                (false, Some((_, phone))) => phone.clone(),
+                _ => s.phones.first().map(|p| p.number.clone()),
+            }),
             status: Set(record.status),
             eligibility: Set(s.eligibility_description.clone()),
             fees: Set(s.fees_description.clone()),
             application_process: Set(s.application_process.clone()),
             assured_date: Set(record.assured),
             alert: Set(s.alert.clone()),
-            hsds_id: Set(known_hsds.get(&id).cloned().unwrap_or_else(|| Some(s.id.clone()))),
+            hsds_id: Set(known_rows.get(&id).map_or_else(|| Some(s.id.clone()), |(hsds, _)| hsds.clone())),
             created_at: Set(now),
             updated_at: Set(now),
         });
@@ -142,23 +154,25 @@ pub async fn batch(
     upsert(txn, services, Some(OnConflict::column(C::Id).update_columns(refreshed).to_owned())).await?;
     // Every change lands in the audit log, an import's too (one row per service, one statement).
     resolvers::audit::record_commands(txn, super::COMMAND, "IMPORT", "Service", &written).await?;
-    // A known service's lists are replaced by the file's.
-    let replaced: Vec<Uuid> = known.into_values().collect();
-    if !replaced.is_empty() {
+    let [domains_of, languages_of, hours_of, places_of] = replaced;
+    if !domains_of.is_empty() {
         service_life_domain::Entity::delete_many()
-            .filter(service_life_domain::Column::ServiceId.is_in(replaced.clone()))
+            .filter(service_life_domain::Column::ServiceId.is_in(domains_of))
             .exec(txn)
             .await?;
+    }
+    if !languages_of.is_empty() {
         service_language::Entity::delete_many()
-            .filter(service_language::Column::ServiceId.is_in(replaced.clone()))
+            .filter(service_language::Column::ServiceId.is_in(languages_of))
             .exec(txn)
             .await?;
-        schedule::Entity::delete_many()
-            .filter(schedule::Column::ServiceId.is_in(replaced.clone()))
-            .exec(txn)
-            .await?;
+    }
+    if !hours_of.is_empty() {
+        schedule::Entity::delete_many().filter(schedule::Column::ServiceId.is_in(hours_of)).exec(txn).await?;
+    }
+    if !places_of.is_empty() {
         service_at_location::Entity::delete_many()
-            .filter(service_at_location::Column::ServiceId.is_in(replaced))
+            .filter(service_at_location::Column::ServiceId.is_in(places_of))
             .exec(txn)
             .await?;
     }
@@ -171,17 +185,23 @@ pub async fn batch(
 
 /// The known services among `hsds_ids` (by HSDS id, or by the row's own id, which is what an
 /// export shows for a service whose HSDS id is not a UUID): their id and organisation, by the
-/// file's id; and each such row's HSDS id as stored, which an import keeps.
+/// file's id; and each such row's HSDS id (which an import keeps) and phone, as stored.
+#[allow(clippy::type_complexity)]
 async fn known_services(
     txn: &impl ConnectionTrait,
     hsds_ids: Vec<String>,
-) -> anyhow::Result<(HashMap<String, (Uuid, Uuid)>, HashMap<Uuid, Option<String>>)> {
+) -> anyhow::Result<(HashMap<String, (Uuid, Uuid)>, HashMap<Uuid, (Option<String>, Option<String>)>)> {
     let mut found = HashMap::with_capacity(hsds_ids.len());
     let mut stored = HashMap::with_capacity(hsds_ids.len());
     for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(Uuid, Option<String>, Uuid)> = service::Entity::find()
+        let rows: Vec<(Uuid, Option<String>, Uuid, Option<String>)> = service::Entity::find()
             .select_only()
-            .columns([service::Column::Id, service::Column::HsdsId, service::Column::OrganisationId])
+            .columns([
+                service::Column::Id,
+                service::Column::HsdsId,
+                service::Column::OrganisationId,
+                service::Column::Phone,
+            ])
             .filter(matching(service::Column::Id, service::Column::HsdsId, chunk))
             .into_tuple()
             .all(txn)
@@ -189,7 +209,7 @@ async fn known_services(
         for key in chunk {
             if let Some((id, hsds, org)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
                 found.insert(key.clone(), (id, org.2));
-                stored.insert(id, hsds.map(str::to_owned));
+                stored.insert(id, (hsds.map(str::to_owned), org.3.clone()));
             }
         }
     }

@@ -355,3 +355,31 @@ async fn the_import_and_the_mutations_apply_one_check() {
         assert_eq!(refused["errors"][0]["extensions"]["field"], graphql, "{refused}");
     }
 }
+
+#[tokio::test]
+async fn a_list_a_record_leaves_out_keeps_what_is_stored() {
+    let app = TestApp::spawn().await;
+    let id = "5c1e2b77-4d3f-4a67-9b8c-9f0a1b2c3d4e";
+    let mut full = service(id, "Met alles");
+    full["phones"] = json!([{ "id": "6d2f3c88-5e4a-4b78-8c9d-0a1b2c3d4e5f", "number": "056 11 22 33" }]);
+    full["schedules"] = json!([{ "id": "7e3a4d99-6f5b-4c89-9d0e-1b2c3d4e5f6a", "byday": "TU", "opens_at": "09:00", "closes_at": "11:00" }]);
+    import(&app.db.conn, reading(json!([full]))).await.unwrap();
+    let query = r#"{ services(filter: { search: "alles" }) { edges { node { phone languages lifeDomains openingHours { weekday } locations { name } } } } }"#;
+    let before = app.query(Who::Public, query, json!({})).await;
+    assert_eq!(nodes(&before, &["services"])[0]["phone"], "056 11 22 33");
+    // A page of an API's flat /services: the one-to-one fields only.
+    let mut flat: serde_json::Map<String, Value> = full.as_object().unwrap().clone();
+    flat.retain(|_, v| !v.is_array());
+    flat.insert("description".into(), json!("Nieuwe beschrijving"));
+    import(&app.db.conn, reading(json!({ "contents": [flat] }))).await.unwrap();
+    assert_eq!(app.query(Who::Public, query, json!({})).await, before, "the lists stay as they were");
+    // A list given empty is emptied.
+    let mut fewer = full.clone();
+    fewer["languages"] = json!([]);
+    fewer["schedules"] = json!([]);
+    import(&app.db.conn, reading(json!([fewer]))).await.unwrap();
+    let after = app.query(Who::Public, query, json!({})).await;
+    let node = &nodes(&after, &["services"])[0];
+    assert_eq!((node["languages"].clone(), node["openingHours"].clone()), (json!([]), json!([])));
+    assert_eq!(node["lifeDomains"], json!(["HOUSING"]));
+}
