@@ -23,8 +23,13 @@ use crate::gate::Credentials;
 use crate::socialmap::Reveal;
 use crate::socialmap::api::{self, MAX_PER_PAGE, PageAsked, ServiceQuery};
 
-/// The routes under `/hsds`.
+/// The routes under `/hsds`. Any web page may read them (`Access-Control-Allow-Origin: *`: a
+/// partner's website showing the social map), as they hold only what the public sees and
+/// nothing a browser's cookies or tokens would change.
 pub fn routes() -> Router<AppState> {
+    let anyone = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET]);
     Router::new()
         .route("/hsds", get(info))
         .route("/hsds/", get(info))
@@ -38,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hsds/taxonomies/{id}", get(taxonomy))
         .route("/hsds/taxonomy_terms", get(taxonomy_terms))
         .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term))
+        .layer(anyone)
 }
 
 /// The query string's parameters, each at most once.

@@ -260,6 +260,32 @@ async fn statements_per_hsds_request_do_not_grow_with_per_page() {
 }
 
 #[tokio::test]
+async fn any_web_page_may_read_the_hsds_api_and_only_that() {
+    let app = TestApp::spawn().await;
+    let origin = "https://www.partner.example";
+    let hsds = app
+        .http
+        .get(format!("http://{}/hsds/services", app.addr))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hsds.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("*"));
+    let graphql = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .header("origin", origin)
+        .json(&json!({ "query": "{ me { role } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        graphql.headers().get("access-control-allow-origin").is_none(),
+        "GraphQL keeps its configured origins"
+    );
+}
+
+#[tokio::test]
 async fn the_hsds_routes_pass_the_gate() {
     let app = TestApp::spawn_with(|config| {
         config.limits.rate_limit = 1;
