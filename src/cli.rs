@@ -127,12 +127,27 @@ enum RetentionAction {
 
 #[derive(Subcommand, Debug)]
 enum SocialmapAction {
-    /// Load services from an HSDS 3.0 JSON file (an array, or {"services": [...]}; `-` reads
-    /// standard input): every record checked, all or nothing, idempotent by HSDS id. Read as a
-    /// stream: memory does not grow with the file.
-    Import { file: std::path::PathBuf },
-    /// Print the social map as HSDS 3.0 JSON that `import` reads back.
-    Export,
+    /// Load services from HSDS 3.0 JSON (one service, an array, {"services": [...]}, an
+    /// organization with its services, or a page of the API, {"contents": [...]}; `-` reads
+    /// standard input), or from another house's HSDS API:
+    /// every record checked, all or nothing, idempotent by HSDS id. Read as a stream: memory
+    /// does not grow with the file.
+    Import {
+        /// A file, `-`, or the URL of another house's HSDS API (`https://…/hsds`): its services
+        /// are read page by page and imported as one file.
+        file: std::path::PathBuf,
+        /// Services asked for per page of an HSDS API (1 to 100).
+        #[arg(long, default_value_t = crate::socialmap::federate::PER_PAGE)]
+        per_page: u32,
+    },
+    /// Print the social map as HSDS 3.0 JSON that `import` reads back (an array of services in
+    /// the nested form of the standard's `schema/compiled/service.json`).
+    Export {
+        /// As the public sees it (`GET /hsds/services`): a confidential location's street and
+        /// coordinates left out.
+        #[arg(long)]
+        public: bool,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -378,8 +393,11 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
     let db = Database::connect(&config.database_url).await?;
     db.migrate().await?;
     match action {
-        SocialmapAction::Import { file } => {
-            let imported = if file.as_os_str() == "-" {
+        SocialmapAction::Import { file, per_page } => {
+            let source = file.to_str().unwrap_or_default();
+            let imported = if crate::socialmap::federate::is_url(source) {
+                crate::socialmap::federate::import_from(&db.conn, source, per_page).await
+            } else if file.as_os_str() == "-" {
                 crate::socialmap::import(&db.conn, std::io::stdin()).await
             } else {
                 let opened =
@@ -394,8 +412,13 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
             });
             println!("imported: {} new, {} updated", summary.created, summary.updated);
         }
-        SocialmapAction::Export => {
-            let services = crate::socialmap::export(&db.conn).await?;
+        SocialmapAction::Export { public } => {
+            let reveal = if public {
+                crate::socialmap::Reveal::for_caller(&resolvers::Caller::public())
+            } else {
+                crate::socialmap::Reveal::EVERYTHING
+            };
+            let services = crate::socialmap::export(&db.conn, reveal).await?;
             println!("{}", serde_json::to_string_pretty(&services)?);
         }
     }

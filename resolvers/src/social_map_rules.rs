@@ -2,6 +2,8 @@
 //! `updateService` check a service with these rules and limits, and so does the HSDS import, so
 //! that neither door can store what the other refuses.
 
+use entities::LifeDomain;
+
 /// A text field of a service, as each door names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
@@ -15,6 +17,7 @@ pub enum Field {
     ApplicationProcess,
     Alert,
     Languages,
+    LifeDomains,
 }
 
 impl Field {
@@ -31,6 +34,7 @@ impl Field {
             Field::ApplicationProcess => "applicationProcess",
             Field::Alert => "alert",
             Field::Languages => "languages",
+            Field::LifeDomains => "lifeDomains",
         }
     }
 
@@ -47,6 +51,7 @@ impl Field {
             Field::ApplicationProcess => "application_process",
             Field::Alert => "alert",
             Field::Languages => "languages",
+            Field::LifeDomains => "attributes",
         }
     }
 
@@ -60,7 +65,7 @@ impl Field {
             Field::Phone => 50,
             Field::Eligibility | Field::Fees | Field::ApplicationProcess => 4_000,
             Field::Alert => 1_000,
-            Field::Languages => 3,
+            Field::Languages | Field::LifeDomains => 3,
         }
     }
 }
@@ -84,9 +89,40 @@ pub struct ServiceDraft<'a> {
     pub alert: Option<&'a str>,
     /// As given: trimmed and lower-cased by [`languages`].
     pub languages: &'a [String],
+    /// As given: sorted and without repeats by [`ServiceDraft::check`]. None is fine: a
+    /// publisher's service may come without our vocabulary, and staff may place one later.
+    pub life_domains: &'a [LifeDomain],
+}
+
+/// A service that passed [`ServiceDraft::check`]: what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidService {
+    /// Trimmed.
+    pub name: String,
+    /// Trimmed, lower-cased, sorted, without repeats.
+    pub languages: Vec<String>,
+    /// Sorted, without repeats.
+    pub life_domains: Vec<LifeDomain>,
 }
 
 impl ServiceDraft<'_> {
+    /// The one check of a service, whichever door writes it (`createService`, `updateService`,
+    /// the HSDS import): what may be stored, or every rule the draft breaks, by field.
+    pub fn check(&self) -> Result<ValidService, Vec<(Field, String)>> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut life_domains = self.life_domains.to_vec();
+        life_domains.sort();
+        life_domains.dedup();
+        Ok(ValidService {
+            name: self.name.trim().to_owned(),
+            languages: languages(self.languages).unwrap_or_default(),
+            life_domains,
+        })
+    }
+
     /// Every rule the draft breaks, by field; none when it may be stored.
     pub fn problems(&self) -> Vec<(Field, String)> {
         let mut problems = Vec::new();

@@ -349,6 +349,12 @@ pub(super) fn refusal(error: &ApiError, request_id: Option<&str>) -> Response {
     refusal_with(error, request_id, status_of(error), Format::Json)
 }
 
+/// A refusal with the status a door other than GraphQL gives it (a REST API's 404, say), in the
+/// same error body.
+pub(super) fn refusal_as(error: &ApiError, request_id: Option<&str>, status: StatusCode) -> Response {
+    refusal_with(error, request_id, status, Format::Json)
+}
+
 fn refusal_with(error: &ApiError, request_id: Option<&str>, status: StatusCode, format: Format) -> Response {
     let mut extensions = serde_json::json!({ "code": error.code().as_str() });
     if let (Code::Internal, Some(id)) = (error.code(), request_id) {

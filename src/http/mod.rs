@@ -1,9 +1,11 @@
 //! The HTTP surface: GraphQL over HTTP (`graphql`), subscriptions over WebSocket (`websocket`),
-//! GraphiQL, health, readiness and metrics, and the layers every route shares.
+//! GraphiQL, the social map as the HSDS 3.0 API (`hsds`), health, readiness and metrics, and the
+//! layers every route shares.
 
 pub mod connections;
 mod export;
 mod graphql;
+mod hsds;
 mod websocket;
 
 use std::sync::Arc;
@@ -93,7 +95,8 @@ pub fn router(state: AppState, cors_origins: &[String], with_metrics: bool) -> R
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/me/export", get(export::me_export).head(export::no_head))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .merge(hsds::routes());
     let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };
     routes
         .with_state(state)

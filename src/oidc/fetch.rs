@@ -1,4 +1,4 @@
-//! Reading JSON documents from the provider: HTTPS checked against the system's roots (or plain
+//! Reading JSON documents from the provider (and another house's HSDS API): HTTPS checked against the system's roots (or plain
 //! HTTP on loopback, for development), no redirects, bounded in time and size, so that a slow or
 //! hostile answer can neither hold a request long nor fill the memory.
 
@@ -48,13 +48,23 @@ impl Fetcher {
     /// The JSON document at `url`, which must answer 200 itself (no redirect is followed: one
     /// could lead from HTTPS to plain HTTP).
     pub async fn json<T: DeserializeOwned>(&self, url: &url::Url) -> anyhow::Result<T> {
-        let bytes = tokio::time::timeout(TIMEOUT, self.bytes(url))
+        self.json_limited(url, MAX_BYTES).await
+    }
+
+    /// [`Fetcher::json`] for a document of at most `max_bytes` (a page of another house's
+    /// social map, say).
+    pub async fn json_limited<T: DeserializeOwned>(
+        &self,
+        url: &url::Url,
+        max_bytes: usize,
+    ) -> anyhow::Result<T> {
+        let bytes = tokio::time::timeout(TIMEOUT, self.bytes(url, max_bytes))
             .await
             .map_err(|_| anyhow::anyhow!("{url} did not answer within {} s", TIMEOUT.as_secs()))??;
         serde_json::from_slice(&bytes).with_context(|| format!("{url} did not answer the JSON expected"))
     }
 
-    async fn bytes(&self, url: &url::Url) -> anyhow::Result<Bytes> {
+    async fn bytes(&self, url: &url::Url, max_bytes: usize) -> anyhow::Result<Bytes> {
         let uri: hyper::Uri = url.as_str().parse().with_context(|| format!("{url} is not a URL"))?;
         let request = hyper::Request::get(uri)
             .header(hyper::header::ACCEPT, "application/json")
@@ -65,8 +75,8 @@ impl Fetcher {
         if status != hyper::StatusCode::OK {
             anyhow::bail!("{url} answered {status}, not 200");
         }
-        let body = Limited::new(response.into_body(), MAX_BYTES).collect().await;
-        let body = body.map_err(|e| anyhow::anyhow!("reading {url}: {e} (at most {MAX_BYTES} bytes)"))?;
+        let body = Limited::new(response.into_body(), max_bytes).collect().await;
+        let body = body.map_err(|e| anyhow::anyhow!("reading {url}: {e} (at most {max_bytes} bytes)"))?;
         Ok(body.to_bytes())
     }
 }

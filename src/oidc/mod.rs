@@ -20,7 +20,7 @@
 //! their own number would otherwise make them a client, if the house holds a file on them, or
 //! be refused. With the setting unset the claim is ignored, and citizens cannot sign in here.
 
-mod fetch;
+pub(crate) mod fetch;
 pub mod keys;
 pub mod pinning;
 

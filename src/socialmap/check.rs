@@ -7,10 +7,13 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use chrono::NaiveDate;
 use entities::{LifeDomain, ServiceStatus};
 use resolvers::social_map_rules::{
-    NAME_CHARS, ServiceDraft, is_web_address, languages, looks_like_email, text_problem,
+    NAME_CHARS, ServiceDraft, ValidService, is_web_address, looks_like_email, text_problem,
 };
 
-use super::{DAYS, HsdsLocation, HsdsService, LIFE_DOMAIN_VOCABULARY};
+use uuid::Uuid;
+
+use super::ids::{self, derived};
+use super::{DAYS, HsdsLocation, HsdsSchedule, HsdsService, LIFE_DOMAIN_VOCABULARY, LOCATION_VOCABULARY};
 
 /// The most characters of an HSDS id (of a service, organization or location).
 const ID_CHARS: usize = 100;
@@ -22,6 +25,8 @@ const MAX_SCHEDULES: usize = 50;
 const MAX_LOCATIONS: usize = 40;
 const MAX_ATTRIBUTES: usize = 50;
 const MAX_PHONES: usize = 10;
+/// The most weekly hours one service may have at all its levels together (a day each).
+const MAX_HOURS: usize = 500;
 /// The most services one file may hold: the duplicate check remembers each id (16 bytes).
 pub const MAX_SERVICES: usize = 1_000_000;
 
@@ -33,10 +38,17 @@ pub struct Checked {
     pub domains: Vec<LifeDomain>,
     pub languages: Vec<String>,
     pub hours: Vec<Hours>,
+    /// Where it is offered: each service_at_location's id (the file's when it is a UUID, else
+    /// one made from the service's and the location's) and its location's HSDS id; one per
+    /// location.
+    pub places: Vec<(Uuid, String)>,
 }
 
 /// One weekday's opening hours of a service.
 pub struct Hours {
+    /// The HSDS id of the location they hold for (hours of a service_at_location, or of the
+    /// location itself); `None` for the service wherever it is offered.
+    pub location: Option<String>,
     pub weekday: i32,
     pub opens: i32,
     pub closes: i32,
@@ -45,10 +57,10 @@ pub struct Hours {
     pub description: Option<String>,
 }
 
-/// The service ids met so far in a file, as 128-bit hashes: a repeat is found in a file of any
-/// length without keeping its ids.
+/// The service (and service_at_location) ids met so far in a file, as 128-bit hashes: a repeat
+/// is found in a file of any length without keeping its ids.
 #[derive(Default)]
-pub struct SeenIds(HashSet<u128>);
+pub struct SeenIds(HashSet<u128>, HashSet<u128>);
 
 impl SeenIds {
     /// Checks record `index`, whose id must not have been met before in the file.
@@ -63,6 +75,11 @@ impl SeenIds {
             problems.push("id: appears twice in the file".to_owned());
         }
         let checked = check(service, &mut problems);
+        for (i, (place, _)) in checked.places.iter().enumerate() {
+            if !self.1.insert(hash128(&place.to_string())) {
+                problems.push(format!("service_at_locations[{i}].id: appears twice in the file"));
+            }
+        }
         if problems.is_empty() {
             Ok(checked)
         } else {
@@ -103,6 +120,7 @@ fn quoted(value: &str) -> String {
 fn check(mut service: HsdsService, problems: &mut Vec<String>) -> Checked {
     let phone = service.phones.first().map(|p| p.number.as_str());
     let codes: Vec<String> = service.languages.iter().map(|l| l.code.clone()).collect();
+    let domains = life_domains(&service, problems);
     let draft = ServiceDraft {
         name: &service.name,
         description: service.description.as_deref(),
@@ -114,8 +132,12 @@ fn check(mut service: HsdsService, problems: &mut Vec<String>) -> Checked {
         application_process: service.application_process.as_deref(),
         alert: service.alert.as_deref(),
         languages: &codes,
+        life_domains: &domains,
     };
-    problems.extend(draft.problems().into_iter().map(|(field, m)| format!("{}: {m}", field.hsds())));
+    let valid = draft.check().unwrap_or_else(|broken| {
+        problems.extend(broken.into_iter().map(|(field, m)| format!("{}: {m}", field.hsds())));
+        ValidService { name: String::new(), languages: Vec::new(), life_domains: Vec::new() }
+    });
     let status = ServiceStatus::parse(&service.status).unwrap_or_else(|| {
         problems.push(format!(
             "status: {} is not active, inactive, defunct or temporarily closed",
@@ -134,15 +156,43 @@ fn check(mut service: HsdsService, problems: &mut Vec<String>) -> Checked {
             problems.push(format!("{field}: at most {max}"));
         }
     }
-    check_organisation(&service, problems);
-    let domains = life_domains(&service, problems);
-    let hours = hours(&service, problems);
+    check_organisation(&mut service, problems);
+    let mut hours = weekly_hours("schedules", &service.schedules, None, problems);
+    let mut places: Vec<(Uuid, String)> = Vec::new();
     for (i, at) in service.service_at_locations.iter().enumerate() {
-        check_location(&format!("service_at_locations[{i}].location"), &at.location, problems);
+        let field = format!("service_at_locations[{i}]");
+        check_location(&format!("{field}.location"), &at.location, problems);
+        if places.iter().any(|(_, l)| *l == at.location.id) {
+            continue;
+        }
+        // The service's own hours there, else the location's (the more specific wins).
+        let (list, from) = if at.schedules.is_empty() {
+            (&at.location.schedules, format!("{field}.location.schedules"))
+        } else {
+            (&at.schedules, format!("{field}.schedules"))
+        };
+        if list.len() > MAX_SCHEDULES {
+            problems.push(format!("{from}: at most {MAX_SCHEDULES}"));
+        }
+        hours.extend(weekly_hours(&from, list, Some(at.location.id.as_str()), problems));
+        let id = ids::as_uuid(&at.id)
+            .unwrap_or_else(|| derived(&["service_at_location", &service.id, &at.location.id]));
+        places.push((id, at.location.id.clone()));
     }
-    service.name = service.name.trim().to_owned();
+    if hours.len() > MAX_HOURS {
+        problems.push(format!("schedules: at most {MAX_HOURS} weekly hours at all levels together"));
+    }
+    service.name = valid.name;
     service.organization.name = service.organization.name.trim().to_owned();
-    Checked { status, assured, domains, languages: languages(&codes).unwrap_or_default(), hours, service }
+    Checked {
+        status,
+        assured,
+        domains: valid.life_domains,
+        languages: valid.languages,
+        hours,
+        places,
+        service,
+    }
 }
 
 fn check_text(field: &str, value: Option<&str>, max: usize, problems: &mut Vec<String>) {
@@ -151,7 +201,11 @@ fn check_text(field: &str, value: Option<&str>, max: usize, problems: &mut Vec<S
     }
 }
 
-fn check_organisation(service: &HsdsService, problems: &mut Vec<String>) {
+fn check_organisation(service: &mut HsdsService, problems: &mut Vec<String>) {
+    // Required by the standard, so often written empty: empty is none.
+    if service.organization.description.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        service.organization.description = None;
+    }
     let org = &service.organization;
     if let Some(problem) = id_problem(&org.id) {
         problems.push(format!("organization.id: {problem}"));
@@ -178,12 +232,7 @@ fn check_location(field: &str, location: &HsdsLocation, problems: &mut Vec<Strin
     check_text(&format!("{field}.name"), location.name.as_deref(), NAME_CHARS, problems);
     match location.addresses.first() {
         Some(a) if !a.city.trim().is_empty() && !a.postal_code.trim().is_empty() => {
-            check_text(
-                &format!("{field}.addresses[0].address_1"),
-                a.address_1.as_deref(),
-                NAME_CHARS,
-                problems,
-            );
+            check_text(&format!("{field}.addresses[0].address_1"), Some(&a.address_1), NAME_CHARS, problems);
             check_text(&format!("{field}.addresses[0].city"), Some(&a.city), NAME_CHARS, problems);
             check_text(&format!("{field}.addresses[0].postal_code"), Some(&a.postal_code), 20, problems);
         }
@@ -202,15 +251,20 @@ fn check_location(field: &str, location: &HsdsLocation, problems: &mut Vec<Strin
     }
 }
 
+/// The life domains among the service's attributes: the terms of our taxonomy (by its name, by
+/// a term id of ours, or a bare code of a file written before HSDS 3.0). Another taxonomy's
+/// terms are left alone.
 fn life_domains(service: &HsdsService, problems: &mut Vec<String>) -> Vec<LifeDomain> {
     let mut domains = Vec::new();
     for (i, attribute) in service.attributes.iter().enumerate() {
         let term = &attribute.taxonomy_term;
-        let ours = term.vocabulary.as_deref() == Some(LIFE_DOMAIN_VOCABULARY);
-        match LifeDomain::parse(&term.code) {
-            Some(domain) if (ours || term.vocabulary.is_none()) && !domains.contains(&domain) => {
-                domains.push(domain)
-            }
+        let by_id = [Some(term.id.as_str()), attribute.taxonomy_term_id.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(ids::life_domain_of_term_id);
+        let ours = term.taxonomy_name() == Some(LIFE_DOMAIN_VOCABULARY);
+        match by_id.or_else(|| LifeDomain::parse(&term.code)) {
+            Some(domain) if by_id.is_some() || ours || term.taxonomy_name().is_none() => domains.push(domain),
             None if ours => problems.push(format!(
                 "attributes[{i}].taxonomy_term.code: {} is not a life domain",
                 quoted(&term.code)
@@ -221,25 +275,51 @@ fn life_domains(service: &HsdsService, problems: &mut Vec<String>) -> Vec<LifeDo
     domains
 }
 
-fn hours(service: &HsdsService, problems: &mut Vec<String>) -> Vec<Hours> {
+/// Whether a location's attributes mark it confidential.
+pub fn marked_confidential(location: &HsdsLocation) -> bool {
+    let confidential = ids::confidential_term().id;
+    location.attributes.iter().any(|a| {
+        let term = &a.taxonomy_term;
+        (term.taxonomy_name() == Some(LOCATION_VOCABULARY) && term.code == "CONFIDENTIAL")
+            || term.id == confidential
+            || a.taxonomy_term_id.as_deref() == Some(confidential.as_str())
+    })
+}
+
+/// The weekly hours of a list of schedules (`field` names it in problems), for `location` or
+/// for the service everywhere. A schedule with neither time says nothing the map can keep.
+fn weekly_hours(
+    field: &str,
+    schedules: &[HsdsSchedule],
+    location: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Vec<Hours> {
     let mut hours = Vec::new();
-    for (i, schedule) in service.schedules.iter().enumerate() {
+    for (i, schedule) in schedules.iter().enumerate() {
+        if schedule.opens_at.is_empty() && schedule.closes_at.is_empty() {
+            continue;
+        }
+        if schedule.freq.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case("WEEKLY")) {
+            problems.push(format!("{field}[{i}].freq: only WEEKLY hours are kept"));
+            continue;
+        }
         let (Some(opens), Some(closes)) = (minutes(&schedule.opens_at), minutes(&schedule.closes_at)) else {
-            problems.push(format!("schedules[{i}]: opens_at and closes_at must be HH:MM"));
+            problems.push(format!("{field}[{i}]: opens_at and closes_at must be HH:MM"));
             continue;
         };
         if opens >= closes {
-            problems.push(format!("schedules[{i}]: closes_at must come after opens_at"));
+            problems.push(format!("{field}[{i}]: closes_at must come after opens_at"));
         }
-        let from = date(&format!("schedules[{i}].valid_from"), &schedule.valid_from, problems);
-        let to = date(&format!("schedules[{i}].valid_to"), &schedule.valid_to, problems);
+        let from = date(&format!("{field}[{i}].valid_from"), &schedule.valid_from, problems);
+        let to = date(&format!("{field}[{i}].valid_to"), &schedule.valid_to, problems);
         if from.zip(to).is_some_and(|(from, to)| from > to) {
-            problems.push(format!("schedules[{i}]: valid_to must not come before valid_from"));
+            problems.push(format!("{field}[{i}]: valid_to must not come before valid_from"));
         }
-        check_text(&format!("schedules[{i}].description"), schedule.description.as_deref(), 1_000, problems);
+        check_text(&format!("{field}[{i}].description"), schedule.description.as_deref(), 1_000, problems);
         for day in schedule.byday.split(',').map(str::trim).filter(|d| !d.is_empty()) {
             match DAYS.iter().position(|d| d.eq_ignore_ascii_case(day)) {
                 Some(index) => hours.push(Hours {
+                    location: location.map(str::to_owned),
                     weekday: index as i32 + 1,
                     opens,
                     closes,
@@ -247,7 +327,7 @@ fn hours(service: &HsdsService, problems: &mut Vec<String>) -> Vec<Hours> {
                     to,
                     description: schedule.description.clone(),
                 }),
-                None => problems.push(format!("schedules[{i}].byday: {} is not MO…SU", quoted(day))),
+                None => problems.push(format!("{field}[{i}].byday: {} is not MO…SU", quoted(day))),
             }
         }
     }

@@ -7,12 +7,17 @@
 //! in batches of at most [`BATCH`] services and [`BATCH_BYTES`] ([`write`]) inside one transaction, which commits
 //! only if no record had a problem: all or nothing. Problems are reported by service id and
 //! field, the first [`MAX_REPORTED`] of them and a count. The import is idempotent by HSDS id (a
-//! service, organization or location seen before is updated, not duplicated). Life domains
-//! travel as attributes whose taxonomy term code is a `LifeDomain` value. Export writes what
-//! import reads.
+//! service, organization or location seen before is updated, not duplicated; by the id an
+//! export shows too, see [`ids`]). Life domains travel as attributes whose terms belong to the
+//! `welzijnshuis-life-domain` taxonomy ([`ids`]). Export writes what import reads ([`export`]:
+//! every service valid against the standard's `schema/compiled/service.json`); the HSDS API
+//! serves the same ([`api`]); [`federate`] imports another house's API.
 
+pub mod api;
 mod check;
 mod export;
+pub mod federate;
+pub mod ids;
 pub mod read;
 mod write;
 
@@ -24,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 pub use check::Checked;
-pub use export::export;
+pub use export::{Reveal, export, export_services};
 
 /// Services written per batch, at most: enough to make each statement worth its round trip.
 pub const BATCH: usize = 500;
@@ -186,16 +191,27 @@ fn read_and_check(reader: impl Read, sender: &mpsc::Sender<Message>) {
     }
 }
 
-/// The vocabulary of the life-domain attributes.
+/// The taxonomy of the life-domain attributes (its name; in files of before HSDS 3.0 the
+/// `vocabulary` of the term).
 pub const LIFE_DOMAIN_VOCABULARY: &str = "welzijnshuis-life-domain";
-/// The vocabulary of the attribute that marks a confidential location.
+/// The taxonomy of the attribute that marks a confidential location.
 pub const LOCATION_VOCABULARY: &str = "welzijnshuis-location";
 const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
+fn is_empty<T>(list: &[T]) -> bool {
+    list.is_empty()
+}
+
+/// One service in the nested form of `schema/compiled/service.json`, as export writes it and
+/// import reads it. Import is lenient (every field may be missing: the checks say what is
+/// needed); export fills every field the schema requires. Fields the social map does not keep
+/// are read and dropped.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsService {
     pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -214,12 +230,51 @@ pub struct HsdsService {
     pub assured_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
+    /// When the entry last changed (RFC 3339); written, not read.
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub last_modified: Option<String>,
     pub organization: HsdsOrganization,
     pub phones: Vec<HsdsPhone>,
     pub languages: Vec<HsdsLanguage>,
     pub attributes: Vec<HsdsAttribute>,
     pub schedules: Vec<HsdsSchedule>,
     pub service_at_locations: Vec<HsdsServiceAtLocation>,
+    /// Which lists the record as read gave (not part of the JSON).
+    #[serde(skip)]
+    pub given: Given,
+}
+
+/// Which of a service's lists a record gives. A list it leaves out keeps what is stored (a
+/// page of an API's flat `/services` holds none); a list it gives, even empty, replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Given {
+    pub phones: bool,
+    pub languages: bool,
+    /// The attributes, which hold the life domains.
+    pub attributes: bool,
+    /// The hours: `schedules`, or the places (which may hold theirs).
+    pub hours: bool,
+    pub places: bool,
+}
+
+impl Default for Given {
+    fn default() -> Self {
+        Given { phones: true, languages: true, attributes: true, hours: true, places: true }
+    }
+}
+
+impl Given {
+    /// The lists `record` (a service as read) holds a key for.
+    pub fn of(record: &serde_json::Value) -> Given {
+        let has = |key: &str| record.get(key).is_some();
+        Given {
+            phones: has("phones"),
+            languages: has("languages"),
+            attributes: has("attributes"),
+            hours: has("schedules") || has("service_at_locations"),
+            places: has("service_at_locations"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -227,7 +282,8 @@ pub struct HsdsService {
 pub struct HsdsOrganization {
     pub id: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Required by the standard: written as `""` when the organisation has none.
+    #[serde(serialize_with = "text_or_empty")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
@@ -235,35 +291,79 @@ pub struct HsdsOrganization {
     pub email: Option<String>,
 }
 
+fn text_or_empty<S: serde::Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_deref().unwrap_or(""))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsPhone {
+    pub id: String,
     pub number: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsLanguage {
+    pub id: String,
     pub code: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsAttribute {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy_term_id: Option<String>,
     pub taxonomy_term: HsdsTaxonomyTerm,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsTaxonomyTerm {
+    pub id: String,
     pub code: String,
+    pub name: String,
+    pub description: String,
+    /// The taxonomy's name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy_detail: Option<HsdsTaxonomy>,
+    /// HSDS 2.0's name for the taxonomy, still read (files of earlier exports); never written.
+    #[serde(skip_serializing)]
     pub vocabulary: Option<String>,
+}
+
+impl HsdsTaxonomyTerm {
+    /// The name of the taxonomy the term belongs to, whichever way the file says it.
+    pub fn taxonomy_name(&self) -> Option<&str> {
+        self.taxonomy
+            .as_deref()
+            .or(self.taxonomy_detail.as_ref().map(|t| t.name.as_str()))
+            .or(self.vocabulary.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HsdsTaxonomy {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsSchedule {
+    pub id: String,
+    /// `WEEKLY` (the only recurrence the social map keeps); absent means weekly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freq: Option<String>,
     /// Days as iCal codes, comma-separated: `MO,TU`.
     pub byday: String,
     pub opens_at: String,
@@ -279,6 +379,10 @@ pub struct HsdsSchedule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsServiceAtLocation {
+    pub id: String,
+    /// The service's hours at this location.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub schedules: Vec<HsdsSchedule>,
     pub location: HsdsLocation,
 }
 
@@ -286,6 +390,8 @@ pub struct HsdsServiceAtLocation {
 #[serde(default)]
 pub struct HsdsLocation {
     pub id: String,
+    /// `physical`: every location of the social map is a place one can go to.
+    pub location_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,15 +399,24 @@ pub struct HsdsLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
     pub addresses: Vec<HsdsAddress>,
+    /// The location's own hours: read (they hold for the service there when the
+    /// service_at_location has none of its own); export writes them on the service_at_location.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub schedules: Vec<HsdsSchedule>,
     pub attributes: Vec<HsdsAttribute>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HsdsAddress {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address_1: Option<String>,
+    pub id: String,
+    /// The street and number; `""` when unknown or kept from the reader (a shelter's).
+    pub address_1: String,
     pub city: String,
+    /// The province (derived from a Belgian postcode); required by the standard.
+    pub state_province: String,
     pub postal_code: String,
     pub country: String,
+    /// `physical`.
+    pub address_type: String,
 }

@@ -10,7 +10,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
-use super::{Checked, HsdsLocation, ImportSummary, LOCATION_VOCABULARY};
+use super::{Checked, HsdsLocation, ImportSummary};
 
 /// Rows per INSERT: 1,000 rows of at most 16 columns stay under both databases' bind limits.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -25,7 +25,8 @@ pub async fn batch(
 ) -> anyhow::Result<Vec<String>> {
     let now = Utc::now().trunc_subsecs(0);
     let organisations = organisations(txn, &batch, now).await?;
-    let known = known_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
+    let (known, known_rows) =
+        known_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
     // An import describes services; it does not hand one organisation's entry to another.
     let moved: Vec<String> = batch
         .iter()
@@ -42,18 +43,31 @@ pub async fn batch(
     if !moved.is_empty() {
         return Ok(moved);
     }
-    let locations = locations(txn, &batch, &organisations).await?;
     let known: HashMap<String, Uuid> = known.into_iter().map(|(hsds, (id, _))| (hsds, id)).collect();
+    // A service_at_location id is the row's: one another service holds here is not taken over.
+    let taken = places_taken(txn, &batch, &known).await?;
+    if !taken.is_empty() {
+        return Ok(taken);
+    }
+    let locations = locations(txn, &batch, &organisations).await?;
     let mut services = Vec::with_capacity(batch.len());
     let mut domains = Vec::new();
     let mut languages = Vec::new();
     let mut hours = Vec::new();
     let mut places = Vec::new();
+    // A known service's lists are replaced by the file's, each list the record gives.
+    let mut replaced: [Vec<Uuid>; 4] = Default::default();
     for record in batch {
         let s = &record.service;
         let id = match known.get(&s.id) {
             Some(&id) => {
                 summary.updated += 1;
+                let given = [s.given.attributes, s.given.languages, s.given.hours, s.given.places];
+                for (list, given) in replaced.iter_mut().zip(given) {
+                    if given {
+                        list.push(id);
+                    }
+                }
                 id
             }
             None => {
@@ -76,7 +90,7 @@ pub async fn batch(
         hours.extend(record.hours.iter().map(|h| schedule::ActiveModel {
             id: Set(Uuid::now_v7()),
             service_id: Set(id),
-            location_id: Set(None),
+            location_id: Set(h.location.as_ref().map(|l| locations[l])),
             weekday: Set(h.weekday),
             opens_minute: Set(h.opens),
             closes_minute: Set(h.closes),
@@ -84,11 +98,16 @@ pub async fn batch(
             valid_to: Set(h.to),
             description: Set(h.description.clone()),
         }));
-        let mut at: Vec<Uuid> = s.service_at_locations.iter().map(|a| locations[&a.location.id]).collect();
-        at.sort();
-        at.dedup();
-        places.extend(at.into_iter().map(|location| service_at_location::ActiveModel {
-            id: Set(Uuid::now_v7()),
+        let mut at: Vec<(Uuid, Uuid)> = Vec::with_capacity(record.places.len());
+        for (place, location) in &record.places {
+            let location = locations[location];
+            // Two HSDS locations may be one place here (an id and its row's UUID).
+            if !at.iter().any(|(_, l)| *l == location) {
+                at.push((*place, location));
+            }
+        }
+        places.extend(at.into_iter().map(|(place, location)| service_at_location::ActiveModel {
+            id: Set(place),
             service_id: Set(id),
             location_id: Set(location),
         }));
@@ -99,14 +118,18 @@ pub async fn batch(
             description: Set(s.description.clone()),
             url: Set(s.url.clone()),
             email: Set(s.email.clone()),
-            phone: Set(s.phones.first().map(|p| p.number.clone())),
+            // Phones not given: the stored number stays.
+            phone: Set(match (s.given.phones, known_rows.get(&id)) {
+                (false, Some((_, phone))) => phone.clone(),
+                _ => s.phones.first().map(|p| p.number.clone()),
+            }),
             status: Set(record.status),
             eligibility: Set(s.eligibility_description.clone()),
             fees: Set(s.fees_description.clone()),
             application_process: Set(s.application_process.clone()),
             assured_date: Set(record.assured),
             alert: Set(s.alert.clone()),
-            hsds_id: Set(Some(s.id.clone())),
+            hsds_id: Set(known_rows.get(&id).map_or_else(|| Some(s.id.clone()), |(hsds, _)| hsds.clone())),
             created_at: Set(now),
             updated_at: Set(now),
         });
@@ -128,26 +151,28 @@ pub async fn batch(
         C::UpdatedAt,
     ];
     let written: Vec<Uuid> = services.iter().filter_map(|s| s.id.try_as_ref().copied()).collect();
-    upsert(txn, services, Some(OnConflict::column(C::HsdsId).update_columns(refreshed).to_owned())).await?;
+    upsert(txn, services, Some(OnConflict::column(C::Id).update_columns(refreshed).to_owned())).await?;
     // Every change lands in the audit log, an import's too (one row per service, one statement).
     resolvers::audit::record_commands(txn, super::COMMAND, "IMPORT", "Service", &written).await?;
-    // A known service's lists are replaced by the file's.
-    let replaced: Vec<Uuid> = known.into_values().collect();
-    if !replaced.is_empty() {
+    let [domains_of, languages_of, hours_of, places_of] = replaced;
+    if !domains_of.is_empty() {
         service_life_domain::Entity::delete_many()
-            .filter(service_life_domain::Column::ServiceId.is_in(replaced.clone()))
+            .filter(service_life_domain::Column::ServiceId.is_in(domains_of))
             .exec(txn)
             .await?;
+    }
+    if !languages_of.is_empty() {
         service_language::Entity::delete_many()
-            .filter(service_language::Column::ServiceId.is_in(replaced.clone()))
+            .filter(service_language::Column::ServiceId.is_in(languages_of))
             .exec(txn)
             .await?;
-        schedule::Entity::delete_many()
-            .filter(schedule::Column::ServiceId.is_in(replaced.clone()))
-            .exec(txn)
-            .await?;
+    }
+    if !hours_of.is_empty() {
+        schedule::Entity::delete_many().filter(schedule::Column::ServiceId.is_in(hours_of)).exec(txn).await?;
+    }
+    if !places_of.is_empty() {
         service_at_location::Entity::delete_many()
-            .filter(service_at_location::Column::ServiceId.is_in(replaced))
+            .filter(service_at_location::Column::ServiceId.is_in(places_of))
             .exec(txn)
             .await?;
     }
@@ -158,23 +183,94 @@ pub async fn batch(
     Ok(Vec::new())
 }
 
-/// The known services among `hsds_ids`: their id and organisation, by HSDS id.
+/// The known services among `hsds_ids` (by HSDS id, or by the row's own id, which is what an
+/// export shows for a service whose HSDS id is not a UUID): their id and organisation, by the
+/// file's id; and each such row's HSDS id (which an import keeps) and phone, as stored.
+#[allow(clippy::type_complexity)]
 async fn known_services(
     txn: &impl ConnectionTrait,
     hsds_ids: Vec<String>,
-) -> anyhow::Result<HashMap<String, (Uuid, Uuid)>> {
+) -> anyhow::Result<(HashMap<String, (Uuid, Uuid)>, HashMap<Uuid, (Option<String>, Option<String>)>)> {
     let mut found = HashMap::with_capacity(hsds_ids.len());
+    let mut stored = HashMap::with_capacity(hsds_ids.len());
     for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(Uuid, Option<String>, Uuid)> = service::Entity::find()
+        let rows: Vec<(Uuid, Option<String>, Uuid, Option<String>)> = service::Entity::find()
             .select_only()
-            .columns([service::Column::Id, service::Column::HsdsId, service::Column::OrganisationId])
-            .filter(service::Column::HsdsId.is_in(chunk.to_vec()))
+            .columns([
+                service::Column::Id,
+                service::Column::HsdsId,
+                service::Column::OrganisationId,
+                service::Column::Phone,
+            ])
+            .filter(matching(service::Column::Id, service::Column::HsdsId, chunk))
             .into_tuple()
             .all(txn)
             .await?;
-        found.extend(rows.into_iter().filter_map(|(id, hsds, org)| Some((hsds?, (id, org)))));
+        for key in chunk {
+            if let Some((id, hsds, org)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
+                found.insert(key.clone(), (id, org.2));
+                stored.insert(id, (hsds.map(str::to_owned), org.3.clone()));
+            }
+        }
     }
-    Ok(found)
+    Ok((found, stored))
+}
+
+/// Rows whose HSDS id is among `keys`, or whose own id is one of the keys that are UUIDs.
+fn matching<C: ColumnTrait>(id: C, hsds_id: C, keys: &[String]) -> sea_orm::Condition {
+    let uuids: Vec<Uuid> = keys.iter().filter_map(|k| super::ids::as_uuid(k)).collect();
+    let mut condition = sea_orm::Condition::any().add(hsds_id.is_in(keys.to_vec()));
+    if !uuids.is_empty() {
+        condition = condition.add(id.is_in(uuids));
+    }
+    condition
+}
+
+/// The row `key` names: the one imported under it, else the one whose own id it is.
+fn pick<'r, R>(
+    rows: &'r [R],
+    key: &str,
+    parts: impl Fn(&'r R) -> (Uuid, Option<&'r str>),
+) -> Option<(Uuid, Option<&'r str>, &'r R)> {
+    let by_hsds = rows.iter().find(|&r| parts(r).1 == Some(key));
+    let by_id = || {
+        let uuid = super::ids::as_uuid(key)?;
+        rows.iter().find(|&r| parts(r).0 == uuid)
+    };
+    by_hsds.or_else(by_id).map(|r| (parts(r).0, parts(r).1, r))
+}
+
+/// The problems of service_at_location ids that rows of other services hold already.
+async fn places_taken(
+    txn: &impl ConnectionTrait,
+    batch: &[Checked],
+    known: &HashMap<String, Uuid>,
+) -> anyhow::Result<Vec<String>> {
+    let ids: Vec<Uuid> = batch.iter().flat_map(|c| c.places.iter().map(|(id, _)| *id)).collect();
+    let mut holders: HashMap<Uuid, Uuid> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, Uuid)> = service_at_location::Entity::find()
+            .select_only()
+            .columns([service_at_location::Column::Id, service_at_location::Column::ServiceId])
+            .filter(service_at_location::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        holders.extend(rows);
+    }
+    let mut problems = Vec::new();
+    for record in batch {
+        let own = known.get(&record.service.id);
+        for (i, (place, _)) in record.places.iter().enumerate() {
+            if holders.get(place).is_some_and(|holder| Some(holder) != own) {
+                problems.push(format!(
+                    "service {}: service_at_locations[{i}].id: another service's here",
+                    record.service.id
+                ));
+            }
+        }
+    }
+    Ok(problems)
 }
 
 /// The batch's organizations, new ones added and known ones' text refreshed (a known
@@ -187,17 +283,20 @@ async fn organisations(
     // The last record naming an organization says what it is now.
     let named: BTreeMap<&str, &super::HsdsOrganization> =
         batch.iter().map(|c| (c.service.organization.id.as_str(), &c.service.organization)).collect();
-    let mut ids = ids_of::<organisation::Entity>(
+    let known = ids_of::<organisation::Entity>(
         txn,
         organisation::Column::Id,
         organisation::Column::HsdsId,
         named.keys().map(|id| id.to_string()).collect(),
     )
     .await?;
+    let mut ids: HashMap<String, Uuid> = HashMap::with_capacity(named.len());
     let rows: Vec<organisation::ActiveModel> = named
         .into_iter()
         .map(|(hsds_id, org)| organisation::ActiveModel {
-            id: Set(*ids.entry(hsds_id.to_owned()).or_insert_with(Uuid::now_v7)),
+            id: Set(*ids
+                .entry(hsds_id.to_owned())
+                .or_insert_with(|| known.get(hsds_id).map_or_else(Uuid::now_v7, |(id, _)| *id))),
             name: Set(org.name.clone()),
             kind: Set(OrganisationKind::Other),
             is_network_partner: Set(false),
@@ -205,7 +304,7 @@ async fn organisations(
             url: Set(org.website.clone()),
             email: Set(org.email.clone()),
             phone: Set(None),
-            hsds_id: Set(Some(hsds_id.to_owned())),
+            hsds_id: Set(known.get(hsds_id).map_or_else(|| Some(hsds_id.to_owned()), |(_, h)| h.clone())),
             created_at: Set(now),
             kind_label: Set(None),
             active: Set(true),
@@ -214,7 +313,7 @@ async fn organisations(
         .collect();
     use organisation::Column as C;
     let refreshed =
-        OnConflict::column(C::HsdsId).update_columns([C::Name, C::Description, C::Url, C::Email]).to_owned();
+        OnConflict::column(C::Id).update_columns([C::Name, C::Description, C::Url, C::Email]).to_owned();
     upsert(txn, rows, Some(refreshed)).await?;
     Ok(ids)
 }
@@ -238,10 +337,14 @@ async fn locations(
     let mut known: HashMap<String, location::Model> = HashMap::new();
     let hsds_ids: Vec<String> = mentions.keys().map(|id| id.to_string()).collect();
     for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
-        for row in
-            location::Entity::find().filter(location::Column::HsdsId.is_in(chunk.to_vec())).all(txn).await?
-        {
-            known.insert(row.hsds_id.clone().unwrap_or_default(), row);
+        let rows = location::Entity::find()
+            .filter(matching(location::Column::Id, location::Column::HsdsId, chunk))
+            .all(txn)
+            .await?;
+        for key in chunk {
+            if let Some((_, _, row)) = pick(&rows, key, |r| (r.id, r.hsds_id.as_deref())) {
+                known.insert(key.clone(), row.clone());
+            }
         }
     }
     let mut ids = HashMap::with_capacity(mentions.len());
@@ -254,25 +357,22 @@ async fn locations(
         let own = mentioned.iter().rev().find(|(_, org)| owner.is_none_or(|o| o == *org));
         let Some((location, _)) = own else { continue };
         let address = location.addresses.first().cloned().unwrap_or_default();
-        let marked = location.attributes.iter().any(|a| {
-            a.taxonomy_term.vocabulary.as_deref() == Some(LOCATION_VOCABULARY)
-                && a.taxonomy_term.code == "CONFIDENTIAL"
-        });
+        let marked = super::check::marked_confidential(location);
         rows.push(location::ActiveModel {
             id: Set(id),
             organisation_id: Set(owner),
             name: Set(location.name.clone()),
-            street: Set(address.address_1.clone()),
+            street: Set(Some(address.address_1.trim().to_owned()).filter(|s| !s.is_empty())),
             postcode: Set(address.postal_code.trim().to_owned()),
             municipality: Set(address.city.trim().to_owned()),
             latitude: Set(location.latitude),
             longitude: Set(location.longitude),
             confidential: Set(marked || existing.is_some_and(|l| l.confidential)),
-            hsds_id: Set(Some(hsds_id.to_owned())),
+            hsds_id: Set(existing.map_or_else(|| Some(hsds_id.to_owned()), |l| l.hsds_id.clone())),
         });
     }
     use location::Column as C;
-    let refreshed = OnConflict::column(C::HsdsId)
+    let refreshed = OnConflict::column(C::Id)
         .update_columns([
             C::Name,
             C::Street,
@@ -287,24 +387,29 @@ async fn locations(
     Ok(ids)
 }
 
-/// The ids of the rows of `E` whose HSDS id is among `hsds_ids`, by HSDS id.
+/// The rows of `E` that `hsds_ids` name (by HSDS id, or by their own id): each one's id and
+/// stored HSDS id, by the file's id.
 async fn ids_of<E: EntityTrait>(
     txn: &impl ConnectionTrait,
     id: E::Column,
     hsds_id: E::Column,
     hsds_ids: Vec<String>,
-) -> anyhow::Result<HashMap<String, Uuid>> {
+) -> anyhow::Result<HashMap<String, (Uuid, Option<String>)>> {
     let mut found = HashMap::with_capacity(hsds_ids.len());
     for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<(Uuid, Option<String>)> = E::find()
             .select_only()
             .column(id)
             .column(hsds_id)
-            .filter(hsds_id.is_in(chunk.to_vec()))
+            .filter(matching(id, hsds_id, chunk))
             .into_tuple()
             .all(txn)
             .await?;
-        found.extend(rows.into_iter().filter_map(|(id, hsds)| Some((hsds?, id))));
+        for key in chunk {
+            if let Some((row, stored, _)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
+                found.insert(key.clone(), (row, stored.map(str::to_owned)));
+            }
+        }
     }
     Ok(found)
 }

@@ -22,6 +22,8 @@ mod gate;
 mod generative;
 mod graphql_over_http;
 mod hsds;
+mod hsds_api;
+mod hsds_standard;
 mod http;
 mod limits;
 mod matrix;

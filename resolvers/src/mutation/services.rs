@@ -12,7 +12,7 @@ use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
 use crate::policy::SERVICE_EDITORS;
-use crate::social_map_rules::{self, ServiceDraft};
+use crate::social_map_rules::{Field, ServiceDraft};
 use crate::types::service::Service;
 use crate::types::{LifeDomain, ServiceStatus, parse_id};
 
@@ -35,7 +35,7 @@ pub struct ServiceInput {
     /// When the entry was checked; today when not given.
     pub assured_date: Option<NaiveDate>,
     pub alert: Option<String>,
-    /// At least one.
+    /// The life domains the service answers to (none is allowed, as for an imported service).
     pub life_domains: Vec<LifeDomain>,
     /// ISO 639-1 codes.
     pub languages: Vec<String>,
@@ -103,7 +103,10 @@ struct Checked {
 }
 
 impl Checked {
+    /// The input through the one check of a service ([`ServiceDraft::check`]), which the HSDS
+    /// import applies too; the first problem is the answer, named by its field.
     fn from(input: ServiceInput) -> ApiResult<Checked> {
+        let life_domains: Vec<entities::LifeDomain> = input.life_domains.iter().map(|&d| d.into()).collect();
         let draft = ServiceDraft {
             name: &input.name,
             description: input.description.as_deref(),
@@ -115,20 +118,13 @@ impl Checked {
             application_process: input.application_process.as_deref(),
             alert: input.alert.as_deref(),
             languages: &input.languages,
+            life_domains: &life_domains,
         };
-        if let Some((field, message)) = draft.problems().into_iter().next() {
-            return Err(ApiError::bad_input(format!("input.{}", field.graphql()), message));
-        }
-        let languages = social_map_rules::languages(&input.languages)
-            .map_err(|m| ApiError::bad_input("input.languages", m))?;
-        let mut domains: Vec<entities::LifeDomain> = input.life_domains.iter().map(|&d| d.into()).collect();
-        domains.sort();
-        domains.dedup();
-        // Staff place what they add on the map; an imported entry may come without our vocabulary.
-        if domains.is_empty() {
-            return Err(ApiError::bad_input("input.lifeDomains", "name at least one life domain"));
-        }
-        Ok(Checked { name: input.name.trim().to_owned(), input, domains, languages })
+        let valid = draft.check().map_err(|problems| {
+            let (field, message) = problems.into_iter().next().unwrap_or((Field::Name, String::new()));
+            ApiError::bad_input(format!("input.{}", field.graphql()), message)
+        })?;
+        Ok(Checked { name: valid.name, input, domains: valid.life_domains, languages: valid.languages })
     }
 
     fn model(

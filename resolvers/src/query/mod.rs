@@ -14,7 +14,7 @@ use async_graphql::MergedObject;
 
 pub use clients::ClientFilter;
 pub use referrals::{Direction, ReferralFilter};
-pub use social_map::ServiceFilter;
+pub use social_map::{ServiceFilter, search_condition};
 
 #[derive(MergedObject, Default)]
 pub struct Query(

@@ -356,6 +356,12 @@ async fn ranked_page(
     Ok(connection)
 }
 
+/// The social map's text search (the `search` filter: words or word starts, accents and case
+/// aside) as a condition on `services`, for the other doors onto the map (the HSDS API).
+pub fn search_condition(text: &str, backend: DbBackend) -> ApiResult<Condition> {
+    Ok(Search::parse(text, backend)?.matches())
+}
+
 /// A checked `search`: the words to find, as each database's full-text engine reads them.
 struct Search {
     backend: DbBackend,

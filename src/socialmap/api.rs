@@ -1,0 +1,483 @@
+//! The HSDS 3.0 API's answers (`schema/openapi.json`), read-only: what `GET /hsds/…` serves.
+//!
+//! Each answer costs a fixed number of statements whatever `per_page`: a count, the page, and
+//! the page's related rows read together ([`export_services`]), never one service at a time.
+//! Confidential locations are shown as [`Reveal`] says for the caller (the public: no street,
+//! no coordinates), exactly as the GraphQL `Location` type does.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::*;
+use resolvers::ApiError;
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::HsdsService;
+use super::export::{Reveal, export_services, organization};
+use super::ids::{self, shown};
+
+/// Rows a page holds when `per_page` is not given, and at most.
+pub const PER_PAGE: u64 = 20;
+pub const MAX_PER_PAGE: u64 = 100;
+/// The services an organization's own answer lists, at most (the rest through
+/// `/services?organization_id=…`).
+pub const MAX_SERVICES_OF_ORGANIZATION: u64 = 500;
+
+/// A page asked for: `page` from 1, `per_page` from 1 to [`MAX_PER_PAGE`].
+#[derive(Clone, Copy, Debug)]
+pub struct PageAsked {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Default for PageAsked {
+    fn default() -> Self {
+        PageAsked { page: 1, per_page: PER_PAGE }
+    }
+}
+
+impl PageAsked {
+    fn offset(self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    /// The page as the API's `Page` object around `contents`.
+    fn answer(self, total: u64, contents: Vec<Value>) -> Value {
+        let pages = Ord::max(total.div_ceil(self.per_page), 1);
+        json!({
+            "total_items": total,
+            "total_pages": pages,
+            "page_number": self.page,
+            "size": contents.len(),
+            "first_page": self.page == 1,
+            "last_page": self.page >= pages,
+            "empty": contents.is_empty(),
+            "contents": contents,
+        })
+    }
+}
+
+/// What `/services` (and `/service_at_locations`) may be narrowed by.
+#[derive(Default, Debug)]
+pub struct ServiceQuery {
+    pub search: Option<String>,
+    pub taxonomy_term_id: Option<String>,
+    pub taxonomy_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub modified_after: Option<DateTime<Utc>>,
+    pub postcode: Option<String>,
+}
+
+/// `modified_after`: an RFC 3339 moment, or a date (its midnight, UTC).
+pub fn parse_moment(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_time(Default::default()).and_utc())
+    })
+}
+
+/// The API's own description (`GET /`): HSDS 3.0 itself, no profile of it, and the standard's
+/// own API description (this API adds nothing to it).
+pub fn info() -> Value {
+    json!({
+        "version": "3.0",
+        "profile": "https://docs.openreferral.org/en/latest/hsds/",
+        "openapi_url": "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/openapi.json",
+    })
+}
+
+/// Rows whose HSDS id is `id`, or whose own id it is.
+fn named<C: ColumnTrait>(id_column: C, hsds_column: C, id: &str) -> Condition {
+    let mut condition = Condition::any().add(hsds_column.eq(id.to_owned()));
+    if let Some(uuid) = ids::as_uuid(id) {
+        condition = condition.add(id_column.eq(uuid));
+    }
+    condition
+}
+
+/// The services the query keeps, as one condition.
+fn service_condition(db: &impl ConnectionTrait, query: &ServiceQuery) -> Result<Condition, ApiError> {
+    let mut condition = Condition::all();
+    if let Some(text) = &query.search {
+        let search = resolvers::query::search_condition(text, db.get_database_backend()).map_err(|_| {
+            ApiError::bad_input("search", "at least one and at most 10 words of at most 60 letters")
+        })?;
+        condition = condition.add(search);
+    }
+    let with_domains = |domains: Vec<LifeDomain>| {
+        service::Column::Id.in_subquery(
+            Query::select()
+                .column(service_life_domain::Column::ServiceId)
+                .from(service_life_domain::Entity)
+                .and_where(service_life_domain::Column::LifeDomain.is_in(domains))
+                .to_owned(),
+        )
+    };
+    if let Some(term) = &query.taxonomy_term_id {
+        // A term of ours, or none: a term we do not know marks no service.
+        condition = match ids::life_domain_of_term_id(term) {
+            Some(domain) => condition.add(with_domains(vec![domain])),
+            None => condition.add(Expr::val(1).eq(0)),
+        };
+    }
+    if let Some(taxonomy) = &query.taxonomy_id {
+        condition = if *taxonomy == ids::life_domain_taxonomy().id {
+            condition.add(with_domains(LifeDomain::ALL.to_vec()))
+        } else {
+            condition.add(Expr::val(1).eq(0))
+        };
+    }
+    if let Some(org) = &query.organization_id {
+        condition = condition.add(
+            service::Column::OrganisationId.in_subquery(
+                Query::select()
+                    .column(organisation::Column::Id)
+                    .from(organisation::Entity)
+                    .cond_where(named(organisation::Column::Id, organisation::Column::HsdsId, org))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(moment) = query.modified_after {
+        condition = condition.add(service::Column::UpdatedAt.gte(moment));
+    }
+    if let Some(postcode) = &query.postcode {
+        condition = condition.add(
+            service::Column::Id.in_subquery(
+                Query::select()
+                    .column(service_at_location::Column::ServiceId)
+                    .from(service_at_location::Entity)
+                    .and_where(
+                        service_at_location::Column::LocationId.in_subquery(
+                            Query::select()
+                                .column(location::Column::Id)
+                                .from(location::Entity)
+                                .and_where(location::Column::Postcode.eq(postcode.trim().to_owned()))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(condition)
+}
+
+/// A service with its one-to-one fields and its organization (`service_list.json`).
+fn flat(service: service::Model, org: &organisation::Model) -> Value {
+    let mut value = serde_json::to_value(HsdsService {
+        id: shown(service.hsds_id.as_deref(), service.id).to_string(),
+        organization_id: Some(organization(org).id),
+        name: service.name,
+        description: service.description,
+        url: service.url,
+        email: service.email,
+        status: service.status.as_str().to_owned(),
+        application_process: service.application_process,
+        fees_description: service.fees,
+        eligibility_description: service.eligibility,
+        assured_date: service.assured_date.map(|d| d.to_string()),
+        alert: service.alert,
+        last_modified: Some(last_modified(service.updated_at)),
+        organization: organization(org),
+        ..Default::default()
+    })
+    .unwrap_or_default();
+    strip_lists(&mut value, &["service_at_locations"]);
+    value
+}
+
+/// Leaves out the lists, and the keys named.
+fn strip_lists(value: &mut Value, also: &[&str]) {
+    if let Value::Object(map) = value {
+        map.retain(|key, v| !v.is_array() && !also.contains(&key.as_str()));
+    }
+}
+
+fn last_modified(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Full services (`service.json`), with `last_modified`.
+async fn full(
+    db: &impl ConnectionTrait,
+    services: Vec<service::Model>,
+    reveal: Reveal,
+) -> Result<Vec<HsdsService>, ApiError> {
+    let modified: Vec<DateTime<Utc>> = services.iter().map(|s| s.updated_at).collect();
+    let mut full = export_services(db, services, reveal).await.map_err(ApiError::internal)?;
+    for (service, at) in full.iter_mut().zip(modified) {
+        service.last_modified = Some(last_modified(at));
+    }
+    Ok(full)
+}
+
+/// The organisations of `services`, by id: one statement.
+async fn organisations_of(
+    db: &impl ConnectionTrait,
+    services: &[service::Model],
+) -> Result<std::collections::HashMap<Uuid, organisation::Model>, ApiError> {
+    let ids: Vec<Uuid> = services.iter().map(|s| s.organisation_id).collect();
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect())
+}
+
+/// `GET /services`: a page of services, flat or (`full`) nested.
+pub async fn services(
+    db: &impl ConnectionTrait,
+    query: &ServiceQuery,
+    page: PageAsked,
+    full_service: bool,
+    reveal: Reveal,
+) -> Result<Value, ApiError> {
+    let select = service::Entity::find().filter(service_condition(db, query)?);
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_asc(service::Column::Name)
+        .order_by_asc(service::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    let contents = if full_service {
+        full(db, rows, reveal).await?.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
+    } else {
+        let orgs = organisations_of(db, &rows).await?;
+        rows.into_iter()
+            .filter_map(|s| {
+                let org = orgs.get(&s.organisation_id)?.clone();
+                Some(flat(s, &org))
+            })
+            .collect()
+    };
+    Ok(page.answer(total, contents))
+}
+
+/// `GET /services/{id}`: one service, nested.
+pub async fn service(db: &impl ConnectionTrait, id: &str, reveal: Reveal) -> Result<Value, ApiError> {
+    let found = service::Entity::find()
+        .filter(named(service::Column::Id, service::Column::HsdsId, id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("service"))?;
+    let full = full(db, vec![found], reveal).await?;
+    Ok(serde_json::to_value(&full[0]).unwrap_or_default())
+}
+
+/// An organisation's one-to-one fields (`organization_list.json`).
+fn organisation_fields(org: &organisation::Model) -> Value {
+    serde_json::to_value(organization(org)).unwrap_or_default()
+}
+
+/// `GET /organizations`: a page of organisations, by name.
+pub async fn organizations(
+    db: &impl ConnectionTrait,
+    search: Option<&str>,
+    page: PageAsked,
+) -> Result<Value, ApiError> {
+    let mut select = organisation::Entity::find();
+    if let Some(text) = search {
+        let pattern = format!("%{}%", text.trim().to_lowercase().replace(['%', '_', '\\'], ""));
+        select = select.filter(Expr::expr(Func::lower(Expr::col(organisation::Column::Name))).like(pattern));
+    }
+    let total = select.clone().count(db).await?;
+    let rows = select
+        .order_by_asc(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    Ok(page.answer(total, rows.iter().map(organisation_fields).collect()))
+}
+
+/// `GET /organizations/{id}`: an organisation with its services (flat, or `full_service`).
+pub async fn organization_by_id(
+    db: &impl ConnectionTrait,
+    id: &str,
+    full_service: bool,
+    reveal: Reveal,
+) -> Result<Value, ApiError> {
+    let org = organisation::Entity::find()
+        .filter(named(organisation::Column::Id, organisation::Column::HsdsId, id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("organization"))?;
+    let rows = service::Entity::find()
+        .filter(service::Column::OrganisationId.eq(org.id))
+        .order_by_asc(service::Column::Name)
+        .order_by_asc(service::Column::Id)
+        .limit(MAX_SERVICES_OF_ORGANIZATION)
+        .all(db)
+        .await?;
+    let services: Vec<Value> = if full_service {
+        full(db, rows, reveal).await?.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
+    } else {
+        rows.into_iter().map(|s| flat(s, &org)).collect()
+    };
+    let mut value = organisation_fields(&org);
+    value["services"] = Value::Array(services);
+    Ok(value)
+}
+
+/// A service_at_location of a nested service: the service's part of it (`service`, flat or
+/// without its places), the location (its one-to-one fields in a list), the hours there.
+fn place_of(service: &HsdsService, index: usize, in_list: bool) -> Value {
+    let at = &service.service_at_locations[index];
+    let mut location = serde_json::to_value(&at.location).unwrap_or_default();
+    let mut service_part = serde_json::to_value(service).unwrap_or_default();
+    if in_list {
+        strip_lists(&mut location, &[]);
+        strip_lists(&mut service_part, &[]);
+    } else if let Value::Object(map) = &mut service_part {
+        map.remove("service_at_locations");
+    }
+    let mut value = json!({
+        "id": at.id,
+        "service_id": service.id,
+        "location_id": at.location.id,
+        "location": location,
+        "service": service_part,
+    });
+    if !in_list {
+        value["schedules"] = serde_json::to_value(&at.schedules).unwrap_or_default();
+    }
+    value
+}
+
+/// `GET /service_at_locations`: a page of the places where services are offered, by service
+/// name and place id.
+pub async fn service_at_locations(
+    db: &impl ConnectionTrait,
+    query: &ServiceQuery,
+    page: PageAsked,
+    full_places: bool,
+    reveal: Reveal,
+) -> Result<Value, ApiError> {
+    let services = Query::select()
+        .column(service::Column::Id)
+        .from(service::Entity)
+        .cond_where(service_condition(db, query)?)
+        .to_owned();
+    let mut select = service_at_location::Entity::find()
+        .filter(service_at_location::Column::ServiceId.in_subquery(services));
+    if let Some(postcode) = &query.postcode {
+        select = select.filter(
+            service_at_location::Column::LocationId.in_subquery(
+                Query::select()
+                    .column(location::Column::Id)
+                    .from(location::Entity)
+                    .and_where(location::Column::Postcode.eq(postcode.trim().to_owned()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let total = select.clone().count(db).await?;
+    let places = select
+        .order_by_asc(service_at_location::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    let contents = places_described(db, places, !full_places, reveal).await?;
+    Ok(page.answer(total, contents))
+}
+
+/// `GET /service_at_locations/{id}`.
+pub async fn service_at_location(
+    db: &impl ConnectionTrait,
+    id: &str,
+    reveal: Reveal,
+) -> Result<Value, ApiError> {
+    let id = ids::as_uuid(id).ok_or(ApiError::NotFound("service_at_location"))?;
+    let place = service_at_location::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("service_at_location"))?;
+    let mut described = places_described(db, vec![place], false, reveal).await?;
+    described.pop().ok_or(ApiError::NotFound("service_at_location"))
+}
+
+/// Places, each with its service and location: the services read together, in one round.
+async fn places_described(
+    db: &impl ConnectionTrait,
+    places: Vec<service_at_location::Model>,
+    in_list: bool,
+    reveal: Reveal,
+) -> Result<Vec<Value>, ApiError> {
+    let mut ids: Vec<Uuid> = places.iter().map(|p| p.service_id).collect();
+    ids.sort();
+    ids.dedup();
+    let rows = service::Entity::find().filter(service::Column::Id.is_in(ids)).all(db).await?;
+    let row_ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
+    let nested = full(db, rows, reveal).await?;
+    let by_row: std::collections::HashMap<Uuid, &HsdsService> =
+        row_ids.into_iter().zip(nested.iter()).collect();
+    Ok(places
+        .iter()
+        .filter_map(|p| {
+            let service = by_row.get(&p.service_id)?;
+            let index = service.service_at_locations.iter().position(|at| at.id == p.id.to_string())?;
+            Some(place_of(service, index, in_list))
+        })
+        .collect())
+}
+
+/// Our taxonomies: the life domains, and the marks of a location.
+fn taxonomies_all() -> Vec<super::HsdsTaxonomy> {
+    vec![ids::life_domain_taxonomy(), ids::location_taxonomy()]
+}
+
+/// Every term of our taxonomies.
+fn terms_all() -> Vec<super::HsdsTaxonomyTerm> {
+    let mut terms: Vec<super::HsdsTaxonomyTerm> =
+        LifeDomain::ALL.iter().map(|&d| ids::life_domain_term(d)).collect();
+    terms.push(ids::confidential_term());
+    terms
+}
+
+/// A page of a list held in memory.
+fn page_of<T: serde::Serialize>(items: Vec<T>, page: PageAsked) -> Value {
+    let total = items.len() as u64;
+    let contents = items
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.per_page as usize)
+        .map(|t| serde_json::to_value(t).unwrap_or_default())
+        .collect();
+    page.answer(total, contents)
+}
+
+/// `GET /taxonomies`.
+pub fn taxonomies(page: PageAsked) -> Value {
+    page_of(taxonomies_all(), page)
+}
+
+/// `GET /taxonomies/{id}`.
+pub fn taxonomy(id: &str) -> Result<Value, ApiError> {
+    let found = taxonomies_all().into_iter().find(|t| t.id == id || t.name == id);
+    Ok(serde_json::to_value(found.ok_or(ApiError::NotFound("taxonomy"))?).unwrap_or_default())
+}
+
+/// `GET /taxonomy_terms` (of one taxonomy with `taxonomy_id`).
+pub fn taxonomy_terms(taxonomy_id: Option<&str>, page: PageAsked) -> Value {
+    let terms = terms_all()
+        .into_iter()
+        .filter(|t| taxonomy_id.is_none_or(|id| t.taxonomy_id.as_deref() == Some(id)))
+        .collect();
+    page_of(terms, page)
+}
+
+/// `GET /taxonomy_terms/{id}`.
+pub fn taxonomy_term(id: &str) -> Result<Value, ApiError> {
+    let found = terms_all().into_iter().find(|t| t.id == id);
+    Ok(serde_json::to_value(found.ok_or(ApiError::NotFound("taxonomy_term"))?).unwrap_or_default())
+}

@@ -1,0 +1,369 @@
+//! `GET /hsds/…`: the social map as the HSDS 3.0 API. Every answer validated against the
+//! official schema of its list or item (published and strict), the public's view only, bounded
+//! pages and statements, JSON errors; and federation: one welzijnshuis importing another's map
+//! over HTTP, two processes on this machine.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{SECRET, ServerProcess, TestApp, TestDatabase, Who};
+use crate::hsds_standard::{Schemas, standard_json, strict, validator};
+
+async fn get(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app.get(path).await;
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(content_type.is_some_and(|c| c.contains("json")), "{path}: JSON, whatever the status");
+    (status, body)
+}
+
+/// The `Page` of the API around items each valid against `items`.
+fn assert_page(page: &Value, items: &Schemas, what: &str) {
+    for key in ["total_items", "total_pages", "page_number", "size"] {
+        assert!(page[key].is_u64(), "{what}: {key} in {page}");
+    }
+    for key in ["first_page", "last_page", "empty"] {
+        assert!(page[key].is_boolean(), "{what}: {key}");
+    }
+    let contents = page["contents"].as_array().unwrap_or_else(|| panic!("{what}: contents"));
+    assert_eq!(page["size"], contents.len());
+    for (i, item) in contents.iter().enumerate() {
+        items.assert_valid(item, &format!("{what}: contents[{i}]"));
+    }
+}
+
+/// The schemas of a taxonomy and of a taxonomy term. The published `taxonomy.json` and
+/// `taxonomy_term.json` refer to other files (`metadata.json`, `taxonomy.json`); the compiled
+/// service schema holds both with everything inline, as the attribute's `taxonomy_term` and
+/// its `taxonomy_detail`.
+fn taxonomy_schemas() -> (Schemas, Schemas) {
+    let service = standard_json("schema/compiled/service.json");
+    let term = service["properties"]["attributes"]["items"]["properties"]["taxonomy_term"].clone();
+    let taxonomy = term["properties"]["taxonomy_detail"].clone();
+    assert_eq!(term["required"], json!(["id", "name", "description"]));
+    let schemas =
+        |schema: Value| Schemas { published: validator(&schema), strict: validator(&strict(schema)) };
+    (schemas(taxonomy), schemas(term))
+}
+
+#[tokio::test]
+async fn every_hsds_answer_is_valid_against_the_official_schemas() {
+    let app = TestApp::spawn().await;
+    let service = Schemas::compiled("service");
+    let service_list = Schemas::compiled("service_list");
+    let organization = Schemas::compiled("organization");
+    let organization_list = Schemas::compiled("organization_list");
+    let place = Schemas::compiled("service_at_location");
+    let place_list = Schemas::compiled("service_at_location_list");
+    let (taxonomy, term) = taxonomy_schemas();
+
+    let (status, info) = get(&app, "/hsds/").await;
+    assert_eq!((status, info["version"].as_str()), (200, Some("3.0")), "{info}");
+    let openapi = standard_json("schema/openapi.json");
+    let described =
+        &openapi["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let info_schemas =
+        Schemas { published: validator(described), strict: validator(&strict(described.clone())) };
+    info_schemas.assert_valid(&info, "/hsds/");
+
+    // Every service, page by page, flat and nested.
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let (status, flat) = get(&app, &format!("/hsds/services?page={page}&per_page=20")).await;
+        assert_eq!(status, 200, "{flat}");
+        assert_page(&flat, &service_list, "/hsds/services");
+        let (_, nested) =
+            get(&app, &format!("/hsds/services?page={page}&per_page=20&full_service=true")).await;
+        assert_page(&nested, &service, "/hsds/services?full_service=true");
+        seen.extend(
+            flat["contents"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()),
+        );
+        assert_eq!(nested["page_number"], page);
+    }
+    assert!(seen.len() >= 45, "{}", seen.len());
+    for id in seen.iter().take(10) {
+        let (status, one) = get(&app, &format!("/hsds/services/{id}")).await;
+        assert_eq!(status, 200);
+        service.assert_valid(&one, &format!("/hsds/services/{id}"));
+        assert_eq!(one["id"], id.as_str());
+    }
+
+    let (_, orgs) = get(&app, "/hsds/organizations?per_page=100").await;
+    assert_page(&orgs, &organization_list, "/hsds/organizations");
+    for org in orgs["contents"].as_array().unwrap() {
+        let id = org["id"].as_str().unwrap();
+        for full in ["false", "true"] {
+            let (status, one) = get(&app, &format!("/hsds/organizations/{id}?full_service={full}")).await;
+            assert_eq!(status, 200);
+            organization.assert_valid(&one, &format!("/hsds/organizations/{id}"));
+        }
+    }
+
+    let (_, places) = get(&app, "/hsds/service_at_locations?per_page=100").await;
+    assert_page(&places, &place_list, "/hsds/service_at_locations");
+    assert!(places["total_items"].as_u64().unwrap() >= 45);
+    for one in places["contents"].as_array().unwrap().iter().take(10) {
+        let id = one["id"].as_str().unwrap();
+        let (status, one) = get(&app, &format!("/hsds/service_at_locations/{id}")).await;
+        assert_eq!(status, 200, "{one}");
+        place.assert_valid(&one, &format!("/hsds/service_at_locations/{id}"));
+    }
+
+    let (_, taxonomies) = get(&app, "/hsds/taxonomies").await;
+    assert_page(&taxonomies, &taxonomy, "/hsds/taxonomies");
+    let (_, terms) = get(&app, "/hsds/taxonomy_terms?per_page=50").await;
+    assert_page(&terms, &term, "/hsds/taxonomy_terms");
+    assert_eq!(terms["total_items"], 11, "ten life domains and the confidential mark");
+}
+
+#[tokio::test]
+async fn the_services_filters_work_and_bad_parameters_are_400() {
+    let app = TestApp::spawn().await;
+    let (_, terms) = get(&app, "/hsds/taxonomy_terms?per_page=50").await;
+    let housing = terms["contents"].as_array().unwrap().iter().find(|t| t["code"] == "HOUSING").unwrap();
+    let housing_id = housing["id"].as_str().unwrap();
+    let (_, housing_services) =
+        get(&app, &format!("/hsds/services?taxonomy_term_id={housing_id}&per_page=100")).await;
+    let graphql = app
+        .query(Who::Public, "{ services(filter: { lifeDomains: [HOUSING] }) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(housing_services["total_items"], graphql["data"]["services"]["totalCount"]);
+    let (_, all) = get(&app, "/hsds/services?per_page=100&full_service=true").await;
+    assert!(
+        housing_services["contents"].as_array().unwrap().iter().all(|s| {
+            let full = all["contents"].as_array().unwrap().iter().find(|f| f["id"] == s["id"]).unwrap();
+            full["attributes"].as_array().unwrap().iter().any(|a| a["taxonomy_term"]["id"] == housing_id)
+        }),
+        "every service found carries the term"
+    );
+    let (_, found) = get(&app, "/hsds/services?search=vluchthuis").await;
+    assert!(found["total_items"].as_u64().unwrap() >= 1, "{found}");
+    let (_, none) = get(&app, "/hsds/services?modified_after=2999-01-01T00:00:00Z").await;
+    assert_eq!(none["total_items"], 0);
+    let (_, since) = get(&app, "/hsds/services?modified_after=2000-01-01").await;
+    assert_eq!(since["total_items"], all["total_items"]);
+    let org = all["contents"][0]["organization"]["id"].as_str().unwrap().to_owned();
+    let (_, of_org) = get(&app, &format!("/hsds/services?organization_id={org}&per_page=100")).await;
+    assert!(of_org["contents"].as_array().unwrap().iter().all(|s| s["organization"]["id"] == org.as_str()));
+    assert!(of_org["total_items"].as_u64().unwrap() >= 1);
+
+    for bad in [
+        "/hsds/services?per_page=101",
+        "/hsds/services?per_page=0",
+        "/hsds/services?page=0",
+        "/hsds/services?page=abc",
+        "/hsds/services?full_service=maybe",
+        "/hsds/services?modified_after=yesterday",
+        "/hsds/services?search=%20%20",
+        "/hsds/services?format=ndjson",
+        "/hsds/services?page=1&page=2",
+        "/hsds/taxonomy_terms?per_page=1000",
+    ] {
+        let (status, body) = get(&app, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
+    }
+    for unknown in [
+        "/hsds/services/3f1c2d4e-0000-4000-8000-000000000000",
+        "/hsds/services/not-an-id",
+        "/hsds/organizations/3f1c2d4e-0000-4000-8000-000000000000",
+        "/hsds/service_at_locations/3f1c2d4e-0000-4000-8000-000000000000",
+        "/hsds/service_at_locations/nope",
+        "/hsds/taxonomy_terms/nope",
+        "/hsds/taxonomies/nope",
+    ] {
+        let (status, body) = get(&app, unknown).await;
+        assert_eq!(status, 404, "{unknown}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{unknown}");
+    }
+}
+
+#[tokio::test]
+async fn no_hsds_answer_shows_a_confidential_address() {
+    let app = TestApp::spawn().await;
+    // The demo's shelter: what staff see, and the public must not.
+    let staff = app
+        .query(
+            Who::Caw,
+            r#"{ services(filter: { search: "vluchthuis" }) { edges { node { id locations { confidential address { street } latitude longitude } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let location = staff["data"]["services"]["edges"][0]["node"]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["confidential"] == true)
+        .unwrap()
+        .clone();
+    let secrets = [
+        location["address"]["street"].as_str().unwrap().to_owned(),
+        format!("\"latitude\":{},\"longitude\":{}", location["latitude"], location["longitude"]),
+    ];
+    // With a token too: the HSDS API is the public's, whoever asks.
+    let token = app.token(Who::Caw).await.unwrap();
+    let mut answers = String::new();
+    let (_, places) = get(&app, "/hsds/service_at_locations?per_page=100").await;
+    for path in [
+        "/hsds/services?per_page=100",
+        "/hsds/services?per_page=100&full_service=true",
+        "/hsds/service_at_locations?per_page=100",
+        "/hsds/service_at_locations?per_page=100&full=true",
+        "/hsds/services?search=vluchthuis&full_service=true",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(
+        places["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("/hsds/service_at_locations/{}", p["id"].as_str().unwrap())),
+    ) {
+        let response =
+            app.http.get(format!("http://{}{path}", app.addr)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        answers.push_str(&response.text().await.unwrap());
+    }
+    let (_, orgs) = get(&app, "/hsds/organizations?per_page=100").await;
+    for org in orgs["contents"].as_array().unwrap() {
+        let (_, one) =
+            get(&app, &format!("/hsds/organizations/{}?full_service=true", org["id"].as_str().unwrap()))
+                .await;
+        answers.push_str(&one.to_string());
+    }
+    for secret in &secrets {
+        assert!(!answers.contains(secret.as_str()), "{secret} must not be in any /hsds answer");
+    }
+    assert!(answers.contains("CONFIDENTIAL"), "the mark is shown, so an importer keeps it hidden too");
+}
+
+#[tokio::test]
+async fn statements_per_hsds_request_do_not_grow_with_per_page() {
+    let app = TestApp::spawn().await;
+    for path in ["/hsds/services?full_service=true", "/hsds/services", "/hsds/service_at_locations"] {
+        let mut counts = Vec::new();
+        for per_page in [2, 100] {
+            let before = app.db.statements();
+            let (status, _) = get(
+                &app,
+                &format!("{path}{}per_page={per_page}", if path.contains('?') { '&' } else { '?' }),
+            )
+            .await;
+            assert_eq!(status, 200);
+            counts.push(app.db.statements() - before);
+        }
+        println!("{path}: {} statements for 2 per page, {} for 100", counts[0], counts[1]);
+        assert_eq!(counts[0], counts[1], "{path}");
+        assert!(counts[1] <= 12, "{path}: {}", counts[1]);
+    }
+}
+
+#[tokio::test]
+async fn any_web_page_may_read_the_hsds_api_and_only_that() {
+    let app = TestApp::spawn().await;
+    let origin = "https://www.partner.example";
+    let hsds = app
+        .http
+        .get(format!("http://{}/hsds/services", app.addr))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hsds.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("*"));
+    let graphql = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .header("origin", origin)
+        .json(&json!({ "query": "{ me { role } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        graphql.headers().get("access-control-allow-origin").is_none(),
+        "GraphQL keeps its configured origins"
+    );
+}
+
+#[tokio::test]
+async fn the_hsds_routes_pass_the_gate() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.rate_limit = 1;
+        config.limits.rate_burst = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = app.get("/hsds/services").await;
+        let retry = response.headers().contains_key("retry-after");
+        statuses.push((response.status().as_u16(), retry));
+    }
+    assert!(statuses.iter().filter(|(s, retry)| *s == 429 && *retry).count() >= 4, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn one_house_imports_anothers_social_map_over_http() {
+    // Waregem serves its map (the demo); Roeselare starts with its house and nothing else.
+    let waregem_db = TestDatabase::create().await;
+    let db = welzijnshuis::db::Database::connect(&waregem_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    welzijnshuis::demo::load(&db.conn, chrono::Utc::now()).await.unwrap();
+    let waregem = ServerProcess::start(&waregem_db.url, &[("WELZIJNSHUIS_RATE_LIMIT", "0")]).await;
+
+    let roeselare_db = TestDatabase::create().await;
+    let roeselare_conn = welzijnshuis::db::Database::connect(&roeselare_db.url).await.unwrap();
+    roeselare_conn.migrate().await.unwrap();
+    let import = |extra: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"));
+        command
+            .args(["user", "add", "admin@welzijnshuis-roeselare.test", "--name", "Beheer", "--role", "ADMIN"])
+            .args(["--new-welfare-house", "Welzijnshuis Roeselare"]);
+        if !extra.is_empty() {
+            command = std::process::Command::new(env!("CARGO_BIN_EXE_welzijnshuis"));
+            command.args(extra);
+        }
+        command
+            .env("DATABASE_URL", &roeselare_db.url)
+            .env("WELZIJNSHUIS_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let house = import(&[]);
+    assert!(house.status.success(), "{}", String::from_utf8_lossy(&house.stderr));
+    let url = format!("http://{}/hsds", waregem.addr);
+    // Seven a page: the import pages through all of them.
+    let first = import(&["socialmap", "import", &url, "--per-page", "7"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let said = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(said.contains("45 new, 0 updated"), "{said}");
+    let again = import(&["socialmap", "import", &format!("{url}/services")]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 new, 45 updated"), "idempotent");
+
+    // Roeselare now serves the same services as Waregem does.
+    let roeselare = ServerProcess::start(&roeselare_db.url, &[("WELZIJNSHUIS_RATE_LIMIT", "0")]).await;
+    let http = reqwest::Client::new();
+    let services = |addr: String| {
+        let http = http.clone();
+        async move {
+            let page: Value = http
+                .get(format!("http://{addr}/hsds/services?full_service=true&per_page=100"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut contents = page["contents"].as_array().unwrap().clone();
+            for service in &mut contents {
+                service.as_object_mut().unwrap().remove("last_modified");
+            }
+            contents
+        }
+    };
+    let (theirs, ours) = (services(waregem.addr.clone()).await, services(roeselare.addr.clone()).await);
+    assert_eq!(theirs.len(), 45);
+    assert_eq!(ours, theirs, "the same ids, texts, places, hours and terms");
+    drop((waregem, roeselare));
+    drop(db);
+}
