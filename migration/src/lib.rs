@@ -16,6 +16,7 @@ mod m20261127_000001_users_oidc_subject;
 mod m20261127_000002_service_search_by_key;
 mod m20261128_000001_the_client;
 mod m20261129_000001_webhooks;
+mod m20261130_000001_webhook_queue;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_office_hours_closures::Migration),
             Box::new(m20261128_000001_the_client::Migration),
             Box::new(m20261129_000001_webhooks::Migration),
+            Box::new(m20261130_000001_webhook_queue::Migration),
         ]
     }
 }

@@ -68,8 +68,9 @@ pub mod caps {
     pub const LOCATIONS_PER_SERVICE: usize = 10;
     /// A service's weekly opening hours: the first by weekday and time (four a day).
     pub const OPENING_HOURS_PER_SERVICE: usize = 28;
-    /// A webhook delivery's attempts: the latest (the retry schedule's default has seven).
-    pub const ATTEMPTS_PER_DELIVERY: usize = 50;
+    /// A webhook delivery's attempts: the latest (the retry schedule's default makes seven; a
+    /// page of 50 deliveries with their attempts stays within the complexity limit).
+    pub const ATTEMPTS_PER_DELIVERY: usize = 20;
 }
 
 /// A page of a list, as the API returns it.

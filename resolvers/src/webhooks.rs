@@ -127,6 +127,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
                 || (a == 192 && b == 0)
+                || (a == 192 && b == 88 && v4.octets()[2] == 99)
                 || (a == 198 && (18..20).contains(&b))
                 || a >= 240)
         }

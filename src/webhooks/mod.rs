@@ -2,6 +2,7 @@
 //! the mutations, see `resolvers::webhooks`), signs them per Standard Webhooks and POSTs them,
 //! retrying on the configured schedule. See `docs/webhooks.md`.
 
+mod queue;
 mod send;
 mod worker;
 

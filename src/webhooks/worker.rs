@@ -8,20 +8,23 @@
 //! id. A referral's deliveries to one endpoint go out in order: one waits while an earlier one
 //! for the same endpoint is still pending.
 //!
-//! Fair between organisations: at most [`PER_ORGANISATION`] of an organisation's deliveries are
-//! in flight at once (counted over every process, by their leases), and a slot is refilled as
-//! soon as its attempt ends, not when a whole batch has. One partner's endpoints that hang until
-//! the timeout hold a few slots, never the others' deliveries.
+//! Fair between organisations: an endpoint gets one attempt at a time; at most
+//! [`PER_ORGANISATION`] of an organisation's deliveries are in flight at once (counted over every
+//! process, by their leases); free slots go to organisations in turn, those with nothing in flight
+//! first; and a slot is refilled as soon as its attempt ends, not when a whole batch has. One
+//! partner's endpoints that hang until the timeout hold a few slots, and another organisation's
+//! delivery waits at most for one attempt to end, whatever the backlog. What the worker reads of
+//! the queue costs the same however many deliveries wait ([`queue`]).
 
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entities::{DeliveryStatus, webhook, webhook_attempt, webhook_delivery};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    EntityTrait, ExprTrait, QueryFilter, QuerySelect, Set, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use std::sync::Arc;
 
@@ -29,12 +32,14 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use super::{Sender, WebhookConfig, WebhookMetrics, sign};
+use super::{Sender, WebhookConfig, WebhookMetrics, queue, sign};
 
 /// Deliveries in flight at once in one process (sent side by side).
 const CONCURRENCY: usize = 16;
 /// Deliveries of one organisation in flight at once, over all processes.
 pub const PER_ORGANISATION: usize = 4;
+/// How long attempts under way may finish when the server stops (within its shutdown grace).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// What a lease adds to the attempt's timeout: room for recording the attempt.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
@@ -48,17 +53,6 @@ pub struct Worker {
 }
 
 type Lease = DateTime<Utc>;
-
-/// The ids of the endpoints that are enabled, of organisations that are active (a deactivated
-/// organisation's deliveries wait: no one of it can sign in to see or manage them).
-fn active_endpoints() -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(webhook::Column::Id)
-        .from(webhook::Entity)
-        .and_where(webhook::Column::Active.eq(true))
-        .and_where(webhook::Column::OrganisationId.in_subquery(resolvers::webhooks::active_organisations()))
-        .to_owned()
-}
 
 impl Worker {
     pub async fn connect(
@@ -118,7 +112,16 @@ impl Worker {
                 _ = closing.wait_for(|closing| *closing) => break,
             }
         }
-        while in_flight.join_next().await.is_some() {}
+        // Attempts under way may finish, for a while: one not finished by then is abandoned,
+        // its lease runs out and it is sent again (same id) by whichever process runs next.
+        let finishing = async { while in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(SHUTDOWN_WAIT, finishing).await.is_err() {
+            tracing::info!(
+                abandoned = in_flight.len(),
+                "webhook attempts still running at shutdown: sent again later"
+            );
+            in_flight.abort_all();
+        }
         worker.db.clone().close().await.ok();
     }
 
@@ -129,16 +132,10 @@ impl Worker {
         self.claim(now, free).await
     }
 
-    /// The oldest pending delivery's age, for `/metrics`: of active endpoints only (those of a
-    /// disabled one wait for it to be enabled again, which is no backlog of ours).
+    /// The oldest pending delivery's age, for `/metrics`: of enabled endpoints only.
     async fn measure(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let oldest = webhook_delivery::Entity::find()
-            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
-            .filter(webhook_delivery::Column::WebhookId.in_subquery(active_endpoints()))
-            .order_by_asc(webhook_delivery::Column::CreatedAt)
-            .one(&self.db)
-            .await?;
-        self.metrics.oldest_pending(oldest.map_or(0, |d| (now - d.created_at).num_seconds()));
+        let oldest = queue::oldest_pending(&self.db).await?;
+        self.metrics.oldest_pending(oldest.map_or(0, |at| (now - at).num_seconds()));
         Ok(())
     }
 
@@ -150,35 +147,40 @@ impl Worker {
         Ok(self.db.begin_with_options(options).await?)
     }
 
-    /// Takes up to `free` due deliveries, oldest first, for one lease, no organisation beyond
-    /// its [`PER_ORGANISATION`] in flight.
+    /// Takes up to `free` due deliveries for one lease, organisations in turn (see
+    /// [`queue::choose`]). The candidates are read outside the writing transaction, which then
+    /// only leases them: on SQLite the database's write lock is held for one short `UPDATE`.
     async fn claim(
         &self,
         now: DateTime<Utc>,
         free: usize,
     ) -> anyhow::Result<Vec<(webhook_delivery::Model, Lease)>> {
         use webhook_delivery::Column as D;
-        let lease = now + chrono::Duration::from_std(self.config.timeout() + LEASE_MARGIN)?;
-        let unclaimed = || Condition::any().add(D::ClaimedUntil.is_null()).add(D::ClaimedUntil.lt(now));
-        let txn = self.begin().await?;
-        let backend = txn.get_database_backend();
-        let candidates: Vec<Uuid> = txn
-            .query_all_raw(due_statement(backend, now, free))
-            .await?
-            .iter()
-            .map(|row| row.try_get::<Uuid>("", "id"))
-            .collect::<Result<_, _>>()?;
+        let candidates = queue::candidates(&self.db, now).await?;
         if candidates.is_empty() {
-            txn.commit().await?;
             return Ok(Vec::new());
         }
-        let mut ids = candidates.clone();
-        if backend == DbBackend::Postgres {
+        let in_flight = queue::leased(&self.db, now).await?;
+        let chosen: Vec<Uuid> = queue::choose(candidates, &in_flight, free, PER_ORGANISATION)
+            .into_iter()
+            .map(|c| c.delivery)
+            .collect();
+        if chosen.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = self.begin().await?;
+        // The lease counts from now, after the reading: however long that took, it covers one
+        // attempt and its recording.
+        let now = Utc::now().trunc_subsecs(6);
+        let lease = now + chrono::Duration::from_std(self.config.timeout() + LEASE_MARGIN)?;
+        let unclaimed = || Condition::any().add(D::ClaimedUntil.is_null()).add(D::ClaimedUntil.lt(now));
+        let mut ids = chosen;
+        if txn.get_database_backend() == DbBackend::Postgres {
             // Pass over rows another process is claiming right now rather than wait for it.
             ids = webhook_delivery::Entity::find()
                 .select_only()
                 .column(D::Id)
-                .filter(D::Id.is_in(candidates))
+                .filter(D::Id.is_in(ids))
                 .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
                 .into_tuple()
                 .all(&txn)
@@ -320,69 +322,4 @@ impl Worker {
         }
         Ok(())
     }
-}
-
-/// The due deliveries to take, oldest first: pending, due, not leased, to an enabled endpoint of
-/// an active organisation, not waiting for an earlier one of the same referral to the same
-/// endpoint, and each organisation's only while it has fewer than [`PER_ORGANISATION`] in
-/// flight. Written as SQL: a window per organisation, which sea-query's builder would only
-/// obscure.
-fn due_statement(backend: DbBackend, now: DateTime<Utc>, free: usize) -> sea_orm::Statement {
-    let pending = DeliveryStatus::Pending.as_str();
-    let sql = "
-        SELECT c.id FROM (
-            SELECT d.id, d.created_at,
-                   ROW_NUMBER() OVER (PARTITION BY w.organisation_id ORDER BY d.created_at, d.id) AS place,
-                   COALESCE(busy.n, 0) AS busy
-            FROM webhook_deliveries d
-            JOIN webhooks w ON w.id = d.webhook_id
-            JOIN organisations o ON o.id = w.organisation_id
-            LEFT JOIN (
-                SELECT w2.organisation_id AS organisation_id, COUNT(*) AS n
-                FROM webhook_deliveries d2 JOIN webhooks w2 ON w2.id = d2.webhook_id
-                WHERE d2.status = ? AND d2.claimed_until >= ?
-                GROUP BY w2.organisation_id
-            ) busy ON busy.organisation_id = w.organisation_id
-            WHERE d.status = ? AND d.next_attempt_at <= ?
-              AND (d.claimed_until IS NULL OR d.claimed_until < ?)
-              AND w.active = ? AND o.active = ?
-              AND NOT EXISTS (
-                  SELECT 1 FROM webhook_deliveries e
-                  WHERE e.webhook_id = d.webhook_id AND e.referral_id = d.referral_id AND e.status = ?
-                    AND (e.created_at < d.created_at OR (e.created_at = d.created_at AND e.id < d.id)))
-        ) c
-        WHERE c.place + c.busy <= ?
-        ORDER BY c.created_at, c.id
-        LIMIT ?";
-    let values: Vec<sea_orm::Value> = vec![
-        pending.into(),
-        now.into(),
-        pending.into(),
-        now.into(),
-        now.into(),
-        true.into(),
-        true.into(),
-        pending.into(),
-        (PER_ORGANISATION as i64).into(),
-        (free as i64).into(),
-    ];
-    sea_orm::Statement::from_sql_and_values(backend, numbered(backend, sql), values)
-}
-
-/// `?` placeholders as the backend writes them (`$1`, `$2`, … on PostgreSQL).
-fn numbered(backend: DbBackend, sql: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

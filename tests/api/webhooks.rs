@@ -369,6 +369,7 @@ async fn endpoints_must_be_https_and_never_private_addresses() {
         "https://[100::1]/hook",
         "https://[2001::1]/hook",
         "https://[2001:db8::1]/hook",
+        "https://192.88.99.1/hook",
         "https://user:pass@example.org/hook",
         "ftp://example.org/hook",
         "not a url",
@@ -915,4 +916,68 @@ async fn one_partners_hanging_endpoints_never_hold_up_another_partners_events() 
         "dyzo had {} attempts in flight at once",
         hanging.most_open.load(SeqCst)
     );
+}
+
+#[tokio::test]
+async fn with_every_slot_held_by_hanging_partners_another_partner_waits_for_one_attempt_not_the_backlog() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let app = TestApp::spawn_with(|config| {
+        config.webhooks.allow_http = AllowHttp::Loopback;
+        config.webhooks.poll_ms = 25;
+        config.webhooks.timeout_ms = 1_000;
+        config.webhooks.retry_schedule = RetrySchedule::parse("100ms,100ms,100ms,100ms").unwrap();
+        config.webhooks.disable_after = 1_000;
+    })
+    .await;
+    // Four organisations (the house among them, through its ADMIN) with ten hanging endpoints
+    // each, and three referrals from the house to each of the other three: 120 deliveries,
+    // every one older than the housing club's, enough to hold all sixteen slots for eight
+    // timeouts in a row.
+    let (hanging, slow) = Hanging::start(Duration::from_secs(30)).await;
+    for who in [Who::Admin, Who::Caw, Who::Pension, Who::Dyzo] {
+        for n in 0..10 {
+            register(&app, who, &format!("http://{slow}/hang/{who:?}/{n}"), &["REFERRAL_CREATED"]).await;
+        }
+    }
+    let woonclub = app.user(Who::Woonclub).await.unwrap().organisation_id;
+    let client = app.demo_client().await;
+    for who in [Who::Caw, Who::Pension, Who::Dyzo] {
+        let org = app.user(who).await.unwrap().organisation_id;
+        let consent = app
+            .query(
+                Who::Intake,
+                "mutation($c: ID!, $o: ID!) { recordConsent(input: { clientId: $c, recipientId: $o, scopes: [IDENTITY] }) { id } }",
+                json!({ "c": client.id, "o": org }),
+            )
+            .await;
+        assert!(consent["data"]["recordConsent"].is_object(), "{consent}");
+        for _ in 0..3 {
+            let created = app
+                .query(
+                    Who::Intake,
+                    "mutation($c: ID!, $o: ID!) { createReferral(input: { clientId: $c, recipientId: $o,
+                        lifeDomain: FINANCES, reason: \"Doorverwijzing\" }) { id } }",
+                    json!({ "c": client.id, "o": org }),
+                )
+                .await;
+            assert!(created["data"]["createReferral"].is_object(), "{created}");
+        }
+    }
+    eventually("every slot is held", || async { hanging.open.load(SeqCst) == 16 }).await;
+
+    let (receiver, addr) = Receiver::start(&[]).await;
+    register(&app, Who::Woonclub, &format!("http://{addr}/hook"), &["REFERRAL_STATUS_CHANGED"]).await;
+    let referral = referral::Entity::find()
+        .filter(referral::Column::RecipientId.eq(woonclub))
+        .filter(referral::Column::Status.eq(ReferralStatus::Requested))
+        .one(&app.db.conn)
+        .await
+        .unwrap()
+        .expect("a REQUESTED referral to the housing club");
+    change_status(&app, Who::Woonclub, referral.id, "RECEIVED", referral.version).await;
+    eventually("the housing club's event arrived", || async { !receiver.got().is_empty() }).await;
+    // It took the first slot that freed: at most one wave of sixteen attempts had timed out.
+    let attempts = entities::webhook_attempt::Entity::find().all(&app.db.conn).await.unwrap();
+    let timed_out = attempts.iter().filter(|a| a.status_code.is_none()).count();
+    assert!(timed_out <= 16, "the housing club waited behind {timed_out} timed-out attempts");
 }

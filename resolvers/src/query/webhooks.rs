@@ -10,22 +10,14 @@ use crate::guards::RoleIn;
 use crate::policy::{self, WEBHOOK_MANAGERS};
 use crate::types::parse_id;
 use crate::types::webhook::{Webhook, WebhookDelivery};
-use crate::webhooks::WEBHOOKS_PER_ORGANISATION;
 
-/// The most webhooks one call lists: one organisation's are at most
-/// [`WEBHOOKS_PER_ORGANISATION`]; the whole network's, for ADMIN, at most this many.
+/// The most webhooks one call lists. One organisation has at most
+/// [`crate::webhooks::WEBHOOKS_PER_ORGANISATION`] (10); the whole network's, for ADMIN, can be
+/// more.
 pub const WEBHOOKS_LISTED: usize = 100;
 
 #[derive(Default)]
 pub struct WebhookQuery;
-
-/// The most webhooks a call can answer with these arguments (for its complexity).
-fn most_listed(organisation_id: &Option<ID>) -> usize {
-    match organisation_id {
-        Some(_) => WEBHOOKS_PER_ORGANISATION as usize,
-        None => WEBHOOKS_LISTED,
-    }
-}
 
 #[Object]
 impl WebhookQuery {
@@ -35,11 +27,11 @@ impl WebhookQuery {
     #[graphql(
         guard = "RoleIn(WEBHOOK_MANAGERS)",
         visible = "crate::policy::visible::webhooks",
-        complexity = "crate::connection::capped(most_listed(&organisation_id), child_complexity)"
+        complexity = "crate::connection::capped(WEBHOOKS_LISTED, child_complexity)"
     )]
     async fn webhooks(&self, ctx: &Context<'_>, organisation_id: Option<ID>) -> ApiResult<Vec<Webhook>> {
         let caller = crate::caller_of(ctx)?;
-        let most = most_listed(&organisation_id);
+        let most = WEBHOOKS_LISTED;
         let mut select = webhook::Entity::find().filter(policy::webhooks(caller));
         if let Some(org) = &organisation_id {
             select = select.filter(webhook::Column::OrganisationId.eq(parse_id(org, "organisationId")?));
@@ -53,7 +45,7 @@ impl WebhookQuery {
         if rows.len() > most {
             return Err(ApiError::bad_input(
                 "organisationId",
-                &format!("more than {most} webhooks: ask for one organisation's"),
+                &format!("more than {most} webhooks: ask for one organisation's (organisationId)"),
             ));
         }
         Ok(rows.into_iter().map(Webhook).collect())

@@ -138,7 +138,7 @@ impl WebhookDelivery {
     async fn payload(&self) -> &str {
         &self.0.payload
     }
-    /// Every attempt, oldest first (the latest 50).
+    /// Every attempt, oldest first (the latest 20).
     #[graphql(complexity = "crate::connection::capped(ATTEMPTS_SHOWN, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<WebhookAttempt>> {
         let rows = request_loader(ctx)?.load_one(AttemptsOf(self.0.id)).await?.unwrap_or_default();
