@@ -409,7 +409,10 @@ async fn a_100_mb_import_stays_small_while_the_service_keeps_registering() {
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("import of {size} bytes: peak RSS {} MB, {} registrations tried", peak >> 20, outcomes.len());
-    assert!(peak > 0 && peak < 80 << 20, "peak RSS {} MB for a {} MB file", peak >> 20, size >> 20);
+    // Memory does not follow the file: a debug build peaks at 72–84 MB here (the process
+    // itself, two batches in flight, the id set), where holding a 100 MB file parsed would take
+    // several times its size (828 MB for 67 MB before the import streamed).
+    assert!(peak > 0 && peak < 96 << 20, "peak RSS {} MB for a {} MB file", peak >> 20, size >> 20);
     for (status, retry, body) in &outcomes {
         let ok = *status == 200 && body["errors"].is_null();
         // SQLite writes one at a time: a registration waits its turn, or is told when to retry.
