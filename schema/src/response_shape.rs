@@ -24,7 +24,8 @@ pub(crate) fn restore(
     }
     if let Some(document) = document {
         if let Some(selection) = operation_selection(document, operation) {
-            reorder(&mut response.data, &[selection], document);
+            let shape = Shape::of(&[selection], document);
+            reorder(&mut response.data, &shape);
         }
     }
 }
@@ -119,27 +120,53 @@ fn fields<'a>(
     keys
 }
 
-/// Re-orders an object (and everything below it) after its selection sets.
-fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+/// The response keys of an object in selection order, each with the shape of its own value
+/// (for a field with a selection set). Built once per request from the document, so that a list
+/// of 50 objects does not work its selection sets out 50 times.
+struct Shape<'a> {
+    keys: IndexMap<&'a str, Option<Shape<'a>>>,
+}
+
+impl<'a> Shape<'a> {
+    fn of(sets: &[&'a SelectionSet], document: &'a ExecutableDocument) -> Shape<'a> {
+        let keys = fields(sets, document)
+            .into_iter()
+            .map(|(key, sub_sets)| (key, (!sub_sets.is_empty()).then(|| Shape::of(&sub_sets, document))))
+            .collect();
+        Shape { keys }
+    }
+
+    /// Whether `map` holds exactly these keys, in this order (mostly it does: then nothing
+    /// moves).
+    fn matches(&self, map: &IndexMap<Name, Value>) -> bool {
+        map.len() == self.keys.len() && map.keys().zip(self.keys.keys()).all(|(a, b)| a.as_str() == *b)
+    }
+}
+
+/// Re-orders an object (and everything below it) after its shape.
+fn reorder(value: &mut Value, shape: &Shape<'_>) {
     match value {
         Value::List(items) => {
             for item in items {
-                reorder(item, sets, document);
+                reorder(item, shape);
             }
         }
         Value::Object(map) => {
-            let keys = fields(sets, document);
-            let mut old = std::mem::take(map);
-            for (key, sub_sets) in &keys {
-                if let Some(mut child) = old.shift_remove(*key) {
-                    if !sub_sets.is_empty() {
-                        reorder(&mut child, sub_sets, document);
+            if !shape.matches(map) {
+                let mut old = std::mem::take(map);
+                for key in shape.keys.keys() {
+                    if let Some(child) = old.swap_remove(*key) {
+                        map.insert(Name::new(key), child);
                     }
-                    map.insert(Name::new(key), child);
+                }
+                // Anything the selection did not name (it should not happen) goes at the end.
+                map.extend(old);
+            }
+            for (key, sub) in &shape.keys {
+                if let (Some(sub), Some(child)) = (sub, map.get_mut(*key)) {
+                    reorder(child, sub);
                 }
             }
-            // Anything the selection did not name (it should not happen) keeps its place at the end.
-            map.extend(old);
         }
         _ => {}
     }

@@ -264,3 +264,48 @@ async fn metrics_count_requests_by_operation_and_outcome() {
     }
     line("welzijnshuis_sql_statements_total");
 }
+
+/// The keys of an object in the raw JSON text, in the order they appear (the tests' `Value`
+/// sorts them, so the order is read from the text).
+fn keys_in_text(text: &str, keys: &[&str]) -> Vec<usize> {
+    keys.iter().map(|k| text.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} in {text}"))).collect()
+}
+
+#[tokio::test]
+async fn every_object_lists_its_fields_in_selection_order_with_refused_fields_as_null() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let token = app.token(crate::helpers::Who::Caw).await.unwrap();
+    // Not alphabetical, with an alias, a fragment and consent-gated fields in between (some come
+    // back null with FORBIDDEN); every referral of the page must follow the selection.
+    let query = "{ referrals(first: 20) { totalCount edges { node { zStatus: status ...R id
+        client { phone id givenName } createdAt } } } }
+        fragment R on Referral { reason lifeDomain }";
+    let response = app
+        .http
+        .post(format!("http://{}/graphql", app.addr))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        body["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "some client fields are refused: {text}"
+    );
+    let data = &text[..text.find("\"errors\"").unwrap_or(text.len())];
+    let nodes: Vec<&str> = data.split("{\"zStatus\":").skip(1).collect();
+    assert_eq!(nodes.len(), body["data"]["referrals"]["edges"].as_array().unwrap().len(), "{text}");
+    for node in nodes {
+        let node = format!("{{\"zStatus\":{node}");
+        let order = keys_in_text(&node, &["zStatus", "reason", "lifeDomain", "id", "client", "createdAt"]);
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order: {node}");
+        let client = &node[node.find("\"client\":").unwrap()..];
+        let order = keys_in_text(client, &["phone", "id", "givenName"]);
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "client out of order: {client}");
+    }
+    // And the top of the page before its edges.
+    let order = keys_in_text(&text, &["referrals", "totalCount", "edges"]);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+}
