@@ -410,7 +410,14 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
                 eprintln!("error: {err:#}");
                 std::process::exit(1)
             });
-            println!("imported: {} new, {} updated", summary.created, summary.updated);
+            if summary.skipped > 0 {
+                println!(
+                    "imported: {} new, {} updated, {} skipped (this house's own entries, or another feed's)",
+                    summary.created, summary.updated, summary.skipped
+                );
+            } else {
+                println!("imported: {} new, {} updated", summary.created, summary.updated);
+            }
         }
         SocialmapAction::Export { public } => {
             let reveal = if public {

@@ -19,6 +19,9 @@ pub struct Model {
     /// A confidential address (a shelter, say) is shown to staff only.
     pub confidential: bool,
     pub hsds_id: Option<String>,
+    /// The HSDS API it was read from by a federation import (`…/hsds`); `None` for what this
+    /// house keeps itself. A feed changes only what came from it.
+    pub imported_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,9 @@ pub struct Model {
     pub phone: Option<String>,
     /// The identifier in the HSDS social map this row was imported from.
     pub hsds_id: Option<String>,
+    /// The HSDS API it was read from by a federation import (`…/hsds`); `None` for what this
+    /// house keeps itself. A feed changes only what came from it.
+    pub imported_from: Option<String>,
     pub created_at: DateTimeUtc,
     /// What kind of partner an `OTHER` organisation is, in its own words.
     pub kind_label: Option<String>,

@@ -23,6 +23,9 @@ pub struct Model {
     pub assured_date: Option<Date>,
     pub alert: Option<String>,
     pub hsds_id: Option<String>,
+    /// The HSDS API it was read from by a federation import (`…/hsds`); `None` for what this
+    /// house keeps itself. A feed changes only what came from it.
+    pub imported_from: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -17,6 +17,7 @@ mod m20261127_000002_service_search_by_key;
 mod m20261128_000001_the_client;
 mod m20261129_000001_webhooks;
 mod m20261130_000001_webhook_queue;
+mod m20261130_000002_social_map_provenance;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_the_client::Migration),
             Box::new(m20261129_000001_webhooks::Migration),
             Box::new(m20261130_000001_webhook_queue::Migration),
+            Box::new(m20261130_000002_social_map_provenance::Migration),
         ]
     }
 }

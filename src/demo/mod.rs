@@ -216,6 +216,7 @@ impl Demo {
                 email: None,
                 phone: Some(org.phone.into()),
                 hsds_id: Some(format!("demo-org-{}", org.key)),
+                imported_from: None,
                 created_at: six_months_ago,
                 kind_label: None,
                 active: true,
@@ -237,6 +238,7 @@ impl Demo {
                 longitude: Some(place.lon),
                 confidential: place.confidential,
                 hsds_id: Some(format!("demo-location-{}", place.key)),
+                imported_from: None,
             });
         }
         for (n, svc) in SERVICES.iter().enumerate() {
@@ -258,6 +260,7 @@ impl Demo {
                 assured_date: Some((now - Duration::days(7 + (n as i64 * 3) % 60)).date_naive()),
                 alert: None,
                 hsds_id: Some(format!("demo-service-{n:02}")),
+                imported_from: None,
                 created_at: six_months_ago,
                 updated_at: six_months_ago,
             });

@@ -303,6 +303,14 @@ fn weekly_hours(
             problems.push(format!("{field}[{i}].freq: only WEEKLY hours are kept"));
             continue;
         }
+        if schedule.interval.as_ref().is_some_and(|n| n.as_u64() != Some(1)) {
+            problems.push(format!("{field}[{i}].interval: only weekly hours (interval 1) are kept"));
+            continue;
+        }
+        if schedule.byday.trim().is_empty() {
+            problems.push(format!("{field}[{i}].byday: on which days (MO,TU,…)"));
+            continue;
+        }
         let (Some(opens), Some(closes)) = (minutes(&schedule.opens_at), minutes(&schedule.closes_at)) else {
             problems.push(format!("{field}[{i}]: opens_at and closes_at must be HH:MM"));
             continue;
@@ -316,8 +324,11 @@ fn weekly_hours(
             problems.push(format!("{field}[{i}]: valid_to must not come before valid_from"));
         }
         check_text(&format!("{field}[{i}].description"), schedule.description.as_deref(), 1_000, problems);
+        let mut days_seen = [false; 7];
         for day in schedule.byday.split(',').map(str::trim).filter(|d| !d.is_empty()) {
             match DAYS.iter().position(|d| d.eq_ignore_ascii_case(day)) {
+                // A day named twice is one day's hours.
+                Some(index) if std::mem::replace(&mut days_seen[index], true) => {}
                 Some(index) => hours.push(Hours {
                     location: location.map(str::to_owned),
                     weekday: index as i32 + 1,

@@ -282,6 +282,7 @@ fn hsds_schedules<'a>(
         HsdsSchedule {
             id: derived(&["schedule", service, location, &key, &count.to_string()]).to_string(),
             freq: Some("WEEKLY".to_owned()),
+            interval: None,
             byday,
             opens_at,
             closes_at,

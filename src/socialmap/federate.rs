@@ -2,7 +2,12 @@
 //! https://…/hsds`. Its `/services` is read page by page (`full_service=true`, so each service
 //! comes nested, as a file holds it); the pages are gathered into a file on disk, one service
 //! after another, and that file is imported as any other: every record checked, all or
-//! nothing, idempotent. Memory holds one page at a time.
+//! nothing, idempotent. Memory holds one page at a time. Gathering is bounded: by the pages, the
+//! services and the bytes a file may hold, and by a deadline; the file on disk has no name
+//! (removed as soon as it is opened), so nothing is left behind however the process ends.
+//!
+//! A feed changes only what it brought: entries this house keeps itself (its own services,
+//! which a neighbour federating back lists too) or that another feed brought are passed over.
 
 use std::io::{BufWriter, Seek, Write};
 
@@ -10,7 +15,7 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::{ImportSummary, import};
+use super::ImportSummary;
 use crate::oidc::fetch::Fetcher;
 
 /// Services asked for per page, unless told otherwise.
@@ -19,6 +24,10 @@ pub const PER_PAGE: u32 = 50;
 const MAX_PAGES: u32 = 20_000;
 /// The most bytes of one page.
 const MAX_PAGE_BYTES: usize = 32 << 20;
+/// The most bytes gathered from one API (a file of the import's largest size is far smaller).
+const MAX_BYTES: u64 = 2 << 30;
+/// How long gathering may take in all (each page has its own timeout too).
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Whether `source` names an HSDS API rather than a file.
 pub fn is_url(source: &str) -> bool {
@@ -49,16 +58,13 @@ pub async fn import_from(
     let base = base_of(source)?;
     let fetcher = Fetcher::new()?;
     let path = std::env::temp_dir().join(format!("welzijnshuis-hsds-{}.json", uuid::Uuid::new_v4()));
-    let gathered = gather(&fetcher, &base, per_page.clamp(1, 100), &path).await;
-    let imported = match gathered {
-        Ok(mut file) => {
-            file.rewind()?;
-            import(db, file).await
-        }
-        Err(error) => Err(error),
-    };
-    let _ = std::fs::remove_file(&path);
-    imported
+    let gathering = gather(&fetcher, &base, per_page.clamp(1, 100), &path);
+    let mut file = tokio::time::timeout(DEADLINE, gathering)
+        .await
+        .map_err(|_| anyhow::anyhow!("{base}: not read within {} minutes", DEADLINE.as_secs() / 60))??;
+    file.rewind()?;
+    let origin = base.as_str().trim_end_matches('/').to_owned();
+    super::import_with(db, file, super::STALL, Some(&origin)).await
 }
 
 /// Reads every page into `path` as `{"services": [...]}`; the file, open.
@@ -74,6 +80,8 @@ async fn gather(
         .write(true)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
+    // Open and nameless: the space is freed when the file is closed, even by a killed process.
+    std::fs::remove_file(path).with_context(|| format!("unlinking {}", path.display()))?;
     let mut out = BufWriter::new(file);
     out.write_all(b"{\"services\": [")?;
     let mut written = 0usize;
@@ -93,6 +101,12 @@ async fn gather(
             }
             serde_json::to_writer(&mut out, service)?;
             written += 1;
+        }
+        if written > super::check::MAX_SERVICES {
+            anyhow::bail!("{base}: more than {} services", super::check::MAX_SERVICES);
+        }
+        if out.get_ref().metadata()?.len() > MAX_BYTES {
+            anyhow::bail!("{base}: more than {} GiB of services", MAX_BYTES >> 30);
         }
         let last = answer.get("last_page").and_then(Value::as_bool).unwrap_or(false);
         let pages = answer.get("total_pages").and_then(Value::as_u64);

@@ -43,6 +43,8 @@ pub const MAX_REPORTED: usize = 100;
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,
+    /// Records of a federation feed passed over: this house's own entries, or another feed's.
+    pub skipped: usize,
 }
 
 /// Why nothing was imported: the first problems, by service and field, and how many there were.
@@ -98,14 +100,16 @@ pub async fn import(
     db: &DatabaseConnection,
     reader: impl Read + Send + 'static,
 ) -> anyhow::Result<ImportSummary> {
-    import_with(db, reader, STALL).await
+    import_with(db, reader, STALL, None).await
 }
 
-/// [`import`], giving up when the input brings nothing for `stall`.
+/// [`import`], giving up when the input brings nothing for `stall`; for a federation feed read
+/// from `origin`, changing only what that feed brought.
 pub async fn import_with(
     db: &DatabaseConnection,
     reader: impl Read + Send + 'static,
     stall: std::time::Duration,
+    origin: Option<&str>,
 ) -> anyhow::Result<ImportSummary> {
     let (sender, mut received) = mpsc::channel(1);
     let reading = tokio::task::spawn_blocking(move || read_and_check(reader, &sender));
@@ -124,7 +128,7 @@ pub async fn import_with(
                     Some(txn) => txn,
                     None => txn.insert(write_transaction(db).await?),
                 };
-                for problem in write::batch(txn, batch, &mut summary).await? {
+                for problem in write::batch(txn, batch, &mut summary, origin).await? {
                     refused.add(problem);
                 }
             }
@@ -364,6 +368,9 @@ pub struct HsdsSchedule {
     /// `WEEKLY` (the only recurrence the social map keeps); absent means weekly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freq: Option<String>,
+    /// Every how many weeks: only 1 is kept (absent means 1). Read, never written.
+    #[serde(skip_serializing)]
+    pub interval: Option<serde_json::Value>,
     /// Days as iCal codes, comma-separated: `MO,TU`.
     pub byday: String,
     pub opens_at: String,

@@ -18,13 +18,26 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// Writes `batch`, counting new and updated services into `summary`. Answers the problems
 /// only the database can tell (a known service that the file puts under another organisation):
 /// then nothing of the batch is written and the import is refused.
+///
+/// From a federation feed (`origin`: the API it was read from), a record that would change an
+/// entry this house keeps itself, or one another feed brought, is passed over (counted as
+/// skipped): a neighbour's feed lists this house's own services when two houses federate both
+/// ways, and a hostile one could name them by id.
 pub async fn batch(
     txn: &impl ConnectionTrait,
     batch: Vec<Checked>,
     summary: &mut ImportSummary,
+    origin: Option<&str>,
 ) -> anyhow::Result<Vec<String>> {
+    let batch = match origin {
+        Some(origin) => from_this_feed(txn, batch, origin, summary).await?,
+        None => batch,
+    };
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = Utc::now().trunc_subsecs(0);
-    let organisations = organisations(txn, &batch, now).await?;
+    let organisations = organisations(txn, &batch, now, origin).await?;
     let (known, known_rows) =
         known_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
     // An import describes services; it does not hand one organisation's entry to another.
@@ -49,7 +62,7 @@ pub async fn batch(
     if !taken.is_empty() {
         return Ok(taken);
     }
-    let locations = locations(txn, &batch, &organisations).await?;
+    let locations = locations(txn, &batch, &organisations, origin).await?;
     let mut services = Vec::with_capacity(batch.len());
     let mut domains = Vec::new();
     let mut languages = Vec::new();
@@ -130,6 +143,8 @@ pub async fn batch(
             assured_date: Set(record.assured),
             alert: Set(s.alert.clone()),
             hsds_id: Set(known_rows.get(&id).map_or_else(|| Some(s.id.clone()), |(hsds, _)| hsds.clone())),
+            // Set when new; an update leaves it as it was.
+            imported_from: Set(origin.map(str::to_owned)),
             created_at: Set(now),
             updated_at: Set(now),
         });
@@ -279,6 +294,7 @@ async fn organisations(
     txn: &impl ConnectionTrait,
     batch: &[Checked],
     now: chrono::DateTime<Utc>,
+    origin: Option<&str>,
 ) -> anyhow::Result<HashMap<String, Uuid>> {
     // The last record naming an organization says what it is now.
     let named: BTreeMap<&str, &super::HsdsOrganization> =
@@ -305,6 +321,7 @@ async fn organisations(
             email: Set(org.email.clone()),
             phone: Set(None),
             hsds_id: Set(known.get(hsds_id).map_or_else(|| Some(hsds_id.to_owned()), |(_, h)| h.clone())),
+            imported_from: Set(origin.map(str::to_owned)),
             created_at: Set(now),
             kind_label: Set(None),
             active: Set(true),
@@ -326,6 +343,7 @@ async fn locations(
     txn: &impl ConnectionTrait,
     batch: &[Checked],
     organisations: &HashMap<String, Uuid>,
+    origin: Option<&str>,
 ) -> anyhow::Result<HashMap<String, Uuid>> {
     let mut mentions: BTreeMap<&str, Vec<(&HsdsLocation, Uuid)>> = BTreeMap::new();
     for record in batch {
@@ -358,17 +376,28 @@ async fn locations(
         let Some((location, _)) = own else { continue };
         let address = location.addresses.first().cloned().unwrap_or_default();
         let marked = super::check::marked_confidential(location);
+        let street = Some(address.address_1.trim().to_owned()).filter(|s| !s.is_empty());
+        // A confidential location's street and coordinates are never blanked by an import: what
+        // the public view leaves out (a shelter's address) is not news that it is gone.
+        let hidden = existing.filter(|l| l.confidential);
+        let (street, latitude, longitude) = match hidden {
+            Some(stored) if street.is_none() && location.latitude.is_none() => {
+                (stored.street.clone(), stored.latitude, stored.longitude)
+            }
+            _ => (street, location.latitude, location.longitude),
+        };
         rows.push(location::ActiveModel {
             id: Set(id),
             organisation_id: Set(owner),
             name: Set(location.name.clone()),
-            street: Set(Some(address.address_1.trim().to_owned()).filter(|s| !s.is_empty())),
+            street: Set(street),
             postcode: Set(address.postal_code.trim().to_owned()),
             municipality: Set(address.city.trim().to_owned()),
-            latitude: Set(location.latitude),
-            longitude: Set(location.longitude),
+            latitude: Set(latitude),
+            longitude: Set(longitude),
             confidential: Set(marked || existing.is_some_and(|l| l.confidential)),
             hsds_id: Set(existing.map_or_else(|| Some(hsds_id.to_owned()), |l| l.hsds_id.clone())),
+            imported_from: Set(origin.map(str::to_owned)),
         });
     }
     use location::Column as C;
@@ -385,6 +414,69 @@ async fn locations(
         .to_owned();
     upsert(txn, rows, Some(refreshed)).await?;
     Ok(ids)
+}
+
+/// The records of a feed from `origin` that change only what it brought (see [`batch`]); the
+/// others are counted as skipped.
+async fn from_this_feed(
+    txn: &impl ConnectionTrait,
+    batch: Vec<Checked>,
+    origin: &str,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<Vec<Checked>> {
+    use {location::Column as L, organisation::Column as O, service::Column as S};
+    let services = provenance::<service::Entity>(txn, [S::Id, S::HsdsId, S::ImportedFrom], {
+        batch.iter().map(|c| c.service.id.clone()).collect()
+    })
+    .await?;
+    let organisations = provenance::<organisation::Entity>(txn, [O::Id, O::HsdsId, O::ImportedFrom], {
+        batch.iter().map(|c| c.service.organization.id.clone()).collect()
+    })
+    .await?;
+    let locations = provenance::<location::Entity>(txn, [L::Id, L::HsdsId, L::ImportedFrom], {
+        batch
+            .iter()
+            .flat_map(|c| c.service.service_at_locations.iter().map(|a| a.location.id.clone()))
+            .collect()
+    })
+    .await?;
+    let foreign = |known: &HashMap<String, Option<String>>, key: &str| {
+        known.get(key).is_some_and(|from| from.as_deref() != Some(origin))
+    };
+    let (kept, skipped): (Vec<Checked>, Vec<Checked>) = batch.into_iter().partition(|c| {
+        !foreign(&services, &c.service.id)
+            && !foreign(&organisations, &c.service.organization.id)
+            && !c.service.service_at_locations.iter().any(|a| foreign(&locations, &a.location.id))
+    });
+    summary.skipped += skipped.len();
+    Ok(kept)
+}
+
+/// Where the rows of `E` that `keys` name (by HSDS id, or by their own id) came from, by key:
+/// `columns` are the id, the HSDS id and `imported_from`.
+async fn provenance<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    [id, hsds_id, from]: [E::Column; 3],
+    mut keys: Vec<String>,
+) -> anyhow::Result<HashMap<String, Option<String>>> {
+    keys.sort();
+    keys.dedup();
+    let mut found = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, Option<String>, Option<String>)> = E::find()
+            .select_only()
+            .columns([id, hsds_id, from])
+            .filter(matching(id, hsds_id, chunk))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for key in chunk {
+            if let Some((_, _, row)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
+                found.insert(key.clone(), row.2.clone());
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The rows of `E` that `hsds_ids` name (by HSDS id, or by their own id): each one's id and

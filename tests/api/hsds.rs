@@ -492,7 +492,7 @@ async fn an_import_is_audited_and_gives_up_on_a_stalled_input() {
     let stalled = Stalls(std::io::Cursor::new(half.into_bytes()));
     let started = std::time::Instant::now();
     let error =
-        welzijnshuis::socialmap::import_with(&app.db.conn, stalled, std::time::Duration::from_secs(1))
+        welzijnshuis::socialmap::import_with(&app.db.conn, stalled, std::time::Duration::from_secs(1), None)
             .await
             .unwrap_err();
     assert!(error.to_string().contains("the input stalled"), "{error}");
@@ -575,4 +575,131 @@ mod service_rules {
             ["fr", "nl"]
         );
     }
+}
+
+/// Imports `text` as a federation feed read from `origin`.
+async fn feed(
+    app: &TestApp,
+    origin: &str,
+    text: Value,
+) -> anyhow::Result<welzijnshuis::socialmap::ImportSummary> {
+    welzijnshuis::socialmap::import_with(
+        &app.db.conn,
+        reading(text),
+        welzijnshuis::socialmap::STALL,
+        Some(origin),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_feed_changes_only_what_it_brought() {
+    use entities::{location, organisation};
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let public =
+        welzijnshuis::socialmap::export(db, Reveal::for_caller(&resolvers::Caller::public())).await.unwrap();
+    let ours = serde_json::to_value(&public).unwrap();
+    let house = organisation::Entity::find()
+        .filter(organisation::Column::HsdsId.eq("demo-org-welzijnshuis"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let shelter = location::Entity::find()
+        .filter(location::Column::Confidential.eq(true))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let caw_service = public.iter().find(|s| s.organization.name.starts_with("CAW")).unwrap();
+
+    // A hostile feed names this house's own entries by the ids its public map shows: the house
+    // itself (renamed), a partner's service (taken over) and the shelter's location (moved).
+    let mut renamed = new_service("7f0e8a52-5b8e-4c1d-9a0e-1c2d3e4f5a60");
+    renamed["organization"] = json!({ "id": house.id.to_string(), "name": "Welzijnshuis (nieuw nummer)", "website": "https://evil.example" });
+    let mut taken = serde_json::to_value(caw_service).unwrap();
+    taken["name"] = json!("GEKAAPT");
+    let mut moved = new_service("0c9b8a7f-6e5d-4c3b-8a29-181716151413");
+    moved["service_at_locations"][0]["location"]["id"] = json!(shelter.id.to_string());
+    moved["service_at_locations"][0]["location"]["addresses"][0]["address_1"] = json!("Onthuld 1");
+    let summary = feed(&app, "https://evil.example/hsds", json!([renamed, taken, moved])).await.unwrap();
+    assert_eq!((summary.created, summary.updated, summary.skipped), (0, 0, 3), "{summary:?}");
+    let after = organisation::Entity::find_by_id(house.id).one(db).await.unwrap().unwrap();
+    assert_eq!(after.name, house.name);
+    let still = location::Entity::find_by_id(shelter.id).one(db).await.unwrap().unwrap();
+    assert_eq!((still.street, still.latitude), (shelter.street.clone(), shelter.latitude));
+    assert!(!serde_json::to_string(&export(db).await.unwrap()).unwrap().contains("GEKAAPT"));
+
+    // What a feed brings is its own: new, then updated by the same feed, never by another.
+    let theirs = new_service("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d");
+    let summary = feed(&app, "https://roeselare.example/hsds", json!([theirs])).await.unwrap();
+    assert_eq!((summary.created, summary.skipped), (1, 0));
+    let summary = feed(&app, "https://roeselare.example/hsds", json!([theirs])).await.unwrap();
+    assert_eq!((summary.updated, summary.skipped), (1, 0));
+    let summary = feed(&app, "https://evil.example/hsds", json!([theirs])).await.unwrap();
+    assert_eq!((summary.updated, summary.skipped), (0, 1));
+
+    // Two houses federating both ways: this house's own map coming back through a neighbour
+    // changes nothing of it (the public view's blanks least of all).
+    let summary = feed(&app, "https://roeselare.example/hsds", ours.clone()).await.unwrap();
+    assert_eq!((summary.created, summary.updated, summary.skipped), (0, 0, public.len()));
+    let still = location::Entity::find_by_id(shelter.id).one(db).await.unwrap().unwrap();
+    assert_eq!(
+        (still.street, still.latitude, still.longitude),
+        (shelter.street.clone(), shelter.latitude, shelter.longitude)
+    );
+}
+
+#[tokio::test]
+async fn a_public_view_imported_as_a_file_never_blanks_a_shelters_address() {
+    use entities::location;
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let shelter = location::Entity::find()
+        .filter(location::Column::Confidential.eq(true))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(shelter.latitude.is_some());
+    let public =
+        welzijnshuis::socialmap::export(db, Reveal::for_caller(&resolvers::Caller::public())).await.unwrap();
+    let summary = import(db, reading(serde_json::to_value(&public).unwrap())).await.unwrap();
+    assert_eq!(summary.updated, public.len());
+    let still = location::Entity::find_by_id(shelter.id).one(db).await.unwrap().unwrap();
+    assert_eq!(
+        (still.street, still.latitude, still.longitude, still.confidential),
+        (shelter.street, shelter.latitude, shelter.longitude, true)
+    );
+}
+
+#[tokio::test]
+async fn hours_the_map_cannot_keep_are_refused_not_bent() {
+    let app = TestApp::spawn().await;
+    let with_hours = |hours: Value| {
+        let mut service = new_service("3c2b1a09-8f7e-4d6c-9b5a-493827161504");
+        service["schedules"] = json!([hours]);
+        service
+    };
+    // Fortnightly hours would show as weekly (open on the off-weeks too); hours without days say
+    // nothing; both are refused by field.
+    for (hours, field) in [
+        (
+            json!({ "freq": "WEEKLY", "interval": 2, "byday": "MO", "opens_at": "09:00", "closes_at": "12:00" }),
+            "interval",
+        ),
+        (json!({ "freq": "WEEKLY", "opens_at": "09:00", "closes_at": "12:00" }), "byday"),
+    ] {
+        let refused =
+            import(&app.db.conn, reading(json!([with_hours(hours)]))).await.unwrap_err().to_string();
+        assert!(refused.contains(&format!("schedules[0].{field}")), "{refused}");
+    }
+    // A day named twice is one day's hours; interval 1 is weekly.
+    let twice = json!({ "freq": "WEEKLY", "interval": 1, "byday": "MO,mo, MO,TU", "opens_at": "09:00", "closes_at": "12:00" });
+    import(&app.db.conn, reading(json!([with_hours(twice)]))).await.unwrap();
+    let exported = export(&app.db.conn).await.unwrap();
+    let service = exported.iter().find(|s| s.id == "3c2b1a09-8f7e-4d6c-9b5a-493827161504").unwrap();
+    let days: Vec<&str> = service.schedules.iter().map(|s| s.byday.as_str()).collect();
+    assert_eq!(days.len(), 2, "{days:?}");
 }

@@ -268,6 +268,7 @@ async fn lists_without_first_return_at_most_their_cap_and_cost_it() {
             longitude: None,
             confidential: false,
             hsds_id: None,
+            imported_from: None,
         };
         place.clone().into_active_model().insert(&app.db.conn).await.unwrap();
         let link =

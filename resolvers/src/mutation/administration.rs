@@ -227,6 +227,7 @@ pub async fn create_organisation(
     let mut row = organisation::ActiveModel {
         id: Set(Uuid::now_v7()),
         hsds_id: Set(None),
+        imported_from: Set(None),
         created_at: Set(now),
         active: Set(true),
         deactivated_at: Set(None),

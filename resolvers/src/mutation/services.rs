@@ -150,6 +150,7 @@ impl Checked {
             assured_date: Set(Some(i.assured_date.unwrap_or_else(|| now.date_naive()))),
             alert: Set(i.alert.clone()),
             hsds_id: sea_orm::ActiveValue::NotSet,
+            imported_from: sea_orm::ActiveValue::NotSet,
             created_at: Set(created),
             updated_at: Set(now),
         }

@@ -1,0 +1,37 @@
+//! Where a social map entry came from: read from another house's HSDS API by a federation
+//! import (its base URL), or kept by this house itself (`NULL`). A feed may change only the
+//! entries it brought: a neighbour's feed that lists this house's own services (as two houses
+//! federating both ways do) or names them by id cannot rewrite them.
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261130_000002_social_map_provenance"
+    }
+}
+
+const UP: &str = "
+ALTER TABLE organisations ADD COLUMN imported_from TEXT;
+ALTER TABLE services ADD COLUMN imported_from TEXT;
+ALTER TABLE locations ADD COLUMN imported_from TEXT
+";
+
+const DOWN: &str = "
+ALTER TABLE locations DROP COLUMN imported_from;
+ALTER TABLE services DROP COLUMN imported_from;
+ALTER TABLE organisations DROP COLUMN imported_from
+";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        crate::run_script(manager, UP).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        crate::run_script(manager, DOWN).await
+    }
+}
