@@ -311,14 +311,19 @@ fn weekly_hours(
             problems.push(format!("{field}[{i}].byday: on which days (MO,TU,…)"));
             continue;
         }
-        let (Some(opens), Some(closes)) = (minutes(&schedule.opens_at), minutes(&schedule.closes_at)) else {
-            problems.push(format!("{field}[{i}]: opens_at and closes_at must be HH:MM"));
+        let from = date(&format!("{field}[{i}].valid_from"), &schedule.valid_from, problems);
+        let day = super::wall_clock::reference_day(from);
+        let time = |text: &str| super::wall_clock::read(text, schedule.timezone, day);
+        let (Some(opens), Some(closes)) = (time(&schedule.opens_at), time(&schedule.closes_at)) else {
+            problems.push(format!(
+                "{field}[{i}]: opens_at and closes_at must be HH:MM (with Z or an offset such as +01:00, or the \
+                 schedule's timezone), within one day in Belgian time"
+            ));
             continue;
         };
         if opens >= closes {
             problems.push(format!("{field}[{i}]: closes_at must come after opens_at"));
         }
-        let from = date(&format!("{field}[{i}].valid_from"), &schedule.valid_from, problems);
         let to = date(&format!("{field}[{i}].valid_to"), &schedule.valid_to, problems);
         if from.zip(to).is_some_and(|(from, to)| from > to) {
             problems.push(format!("{field}[{i}]: valid_to must not come before valid_from"));
@@ -343,18 +348,6 @@ fn weekly_hours(
         }
     }
     hours
-}
-
-/// `HH:MM` (or `HH:MM:SS`, the seconds ignored) as minutes after midnight; `24:00` is midnight
-/// at the day's end.
-fn minutes(text: &str) -> Option<i32> {
-    let digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
-    let parts: Vec<&str> = text.split(':').collect();
-    if !(2..=3).contains(&parts.len()) || !parts.iter().all(|p| digits(p)) {
-        return None;
-    }
-    let (h, m): (i32, i32) = (parts[0].parse().ok()?, parts[1].parse().ok()?);
-    ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440).then_some(h * 60 + m)
 }
 
 /// A date as `YYYY-MM-DD`, in the years 1 to 9999 (as the API's dates).

@@ -261,10 +261,11 @@ fn hsds_schedules<'a>(
     location: &str,
     rows: impl Iterator<Item = &'a schedule::Model>,
 ) -> Vec<HsdsSchedule> {
-    let hhmm = |m: i32| format!("{:02}:{:02}", m / 60, m % 60);
     let mut seen: HashMap<String, usize> = HashMap::new();
     rows.map(|h| {
         let byday = DAYS[(h.weekday - 1).clamp(0, 6) as usize].to_owned();
+        let day = super::wall_clock::reference_day(h.valid_from);
+        let hhmm = |m: i32| super::wall_clock::written(m, day);
         let (opens_at, closes_at) = (hhmm(h.opens_minute), hhmm(h.closes_minute));
         let valid_from = h.valid_from.map(|d| d.to_string());
         let valid_to = h.valid_to.map(|d| d.to_string());
@@ -283,6 +284,7 @@ fn hsds_schedules<'a>(
             id: derived(&["schedule", service, location, &key, &count.to_string()]).to_string(),
             freq: Some("WEEKLY".to_owned()),
             interval: None,
+            timezone: None,
             byday,
             opens_at,
             closes_at,

@@ -19,6 +19,7 @@ mod export;
 pub mod federate;
 pub mod ids;
 pub mod read;
+pub mod wall_clock;
 mod write;
 
 use std::fmt;
@@ -375,6 +376,9 @@ pub struct HsdsSchedule {
     pub byday: String,
     pub opens_at: String,
     pub closes_at: String,
+    /// Hours from UTC that times without an offset are in (read; the export writes offsets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -703,3 +703,30 @@ async fn hours_the_map_cannot_keep_are_refused_not_bent() {
     let days: Vec<&str> = service.schedules.iter().map(|s| s.byday.as_str()).collect();
     assert_eq!(days.len(), 2, "{days:?}");
 }
+
+#[test]
+fn times_with_an_offset_become_belgian_wall_clock_times() {
+    use chrono::NaiveDate;
+    use welzijnshuis::socialmap::wall_clock::{read, written};
+    let winter = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+    let summer = NaiveDate::from_ymd_opt(2026, 7, 15).unwrap();
+    // Without an offset: Belgian wall-clock time, as Flemish publishers write it.
+    assert_eq!(read("09:00", None, winter), Some(540));
+    assert_eq!(read("09:00:00", None, summer), Some(540));
+    // With one: converted on the schedule's day (summer time moves it).
+    assert_eq!(read("08:00Z", None, winter), Some(540));
+    assert_eq!(read("08:00Z", None, summer), Some(600));
+    assert_eq!(read("09:00+01:00", None, winter), Some(540));
+    assert_eq!(read("09:00-05:00", None, winter), Some(900));
+    assert_eq!(read("10:00:00", Some(3.0), winter), Some(480));
+    // Outside the Belgian day, or not a time: refused.
+    assert_eq!(read("23:30-05:00", None, winter), None);
+    assert_eq!(read("09:00+1", None, winter), None);
+    assert_eq!(read("09:00", Some(f64::NAN), winter), None);
+    // Written with the offset of the day, and read back as they were.
+    assert_eq!(written(540, winter), "09:00+01:00");
+    assert_eq!(written(540, summer), "09:00+02:00");
+    for day in [winter, summer] {
+        assert_eq!(read(&written(1440, day), None, day), Some(1440));
+    }
+}

@@ -242,10 +242,16 @@ async fn the_specifications_own_examples_import() {
     assert_eq!(node["organisation"]["name"], "Example Organization Inc.");
     assert_eq!(node["languages"], json!(["ur"]));
     assert_eq!(node["locations"][0]["address"]["municipality"], "MyCity");
-    // Thursday and Friday, 10:00–18:00: on the service and at its location.
+    // Thursday and Friday, 10:00–18:00 at UTC+3 (the example's `timezone: 3`): in Belgian
+    // time today, on the service and at its location.
     let hours = node["openingHours"].as_array().unwrap();
+    let opens =
+        welzijnshuis::socialmap::wall_clock::read("10:00+03:00", None, chrono::Utc::now().date_naive())
+            .map(|m| format!("{:02}:{:02}", m / 60, m % 60))
+            .unwrap();
+    assert!(["08:00", "09:00"].contains(&opens.as_str()), "{opens}");
     assert!(
-        hours.iter().any(|h| h["weekday"] == 4 && h["opens"] == "10:00" && h["locationId"].is_null()),
+        hours.iter().any(|h| h["weekday"] == 4 && h["opens"] == opens.as_str() && h["locationId"].is_null()),
         "{node}"
     );
     assert!(hours.iter().any(|h| h["weekday"] == 5 && h["locationId"].is_string()), "{node}");
