@@ -410,14 +410,17 @@ async fn socialmap(config: &Config, action: SocialmapAction) -> anyhow::Result<(
                 eprintln!("error: {err:#}");
                 std::process::exit(1)
             });
-            if summary.skipped > 0 {
-                println!(
-                    "imported: {} new, {} updated, {} skipped (this house's own entries, or another feed's)",
-                    summary.created, summary.updated, summary.skipped
-                );
-            } else {
-                println!("imported: {} new, {} updated", summary.created, summary.updated);
+            let mut said = format!("imported: {} new, {} updated", summary.created, summary.updated);
+            if summary.unchanged > 0 {
+                said.push_str(&format!(" ({} of them unchanged)", summary.unchanged));
             }
+            if summary.skipped > 0 {
+                said.push_str(&format!(
+                    ", {} skipped (this house's own entries, or another feed's)",
+                    summary.skipped
+                ));
+            }
+            println!("{said}");
         }
         SocialmapAction::Export { public } => {
             let reveal = if public {

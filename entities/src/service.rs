@@ -26,6 +26,9 @@ pub struct Model {
     /// The HSDS API it was read from by a federation import (`…/hsds`); `None` for what this
     /// house keeps itself. A feed changes only what came from it.
     pub imported_from: Option<String>,
+    /// A digest of the record its last import gave (cleared by an edit here): the same record
+    /// again changes nothing.
+    pub import_digest: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,6 +2,10 @@
 //! import (its base URL), or kept by this house itself (`NULL`). A feed may change only the
 //! entries it brought: a neighbour's feed that lists this house's own services (as two houses
 //! federating both ways do) or names them by id cannot rewrite them.
+//!
+//! And what a service's last import said (a digest of its record): a record that says the same
+//! again changes nothing, not even the service's `last_modified`, so that a nightly federation
+//! does not make every service look modified to those who sync incrementally.
 
 use sea_orm_migration::prelude::*;
 
@@ -16,11 +20,13 @@ impl MigrationName for Migration {
 const UP: &str = "
 ALTER TABLE organisations ADD COLUMN imported_from TEXT;
 ALTER TABLE services ADD COLUMN imported_from TEXT;
+ALTER TABLE services ADD COLUMN import_digest TEXT;
 ALTER TABLE locations ADD COLUMN imported_from TEXT
 ";
 
 const DOWN: &str = "
 ALTER TABLE locations DROP COLUMN imported_from;
+ALTER TABLE services DROP COLUMN import_digest;
 ALTER TABLE services DROP COLUMN imported_from;
 ALTER TABLE organisations DROP COLUMN imported_from
 ";

@@ -261,6 +261,7 @@ impl Demo {
                 alert: None,
                 hsds_id: Some(format!("demo-service-{n:02}")),
                 imported_from: None,
+                import_digest: None,
                 created_at: six_months_ago,
                 updated_at: six_months_ago,
             });

@@ -46,6 +46,9 @@ pub struct ImportSummary {
     pub updated: usize,
     /// Records of a federation feed passed over: this house's own entries, or another feed's.
     pub skipped: usize,
+    /// Of the updated, those whose record said the same as their last import: nothing of them
+    /// changed (not even their `last_modified`).
+    pub unchanged: usize,
 }
 
 /// Why nothing was imported: the first problems, by service and field, and how many there were.

@@ -33,6 +33,7 @@ pub async fn batch(
         Some(origin) => from_this_feed(txn, batch, origin, summary).await?,
         None => batch,
     };
+    let batch = changed_only(txn, batch, summary).await?;
     if batch.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,6 +146,7 @@ pub async fn batch(
             hsds_id: Set(known_rows.get(&id).map_or_else(|| Some(s.id.clone()), |(hsds, _)| hsds.clone())),
             // Set when new; an update leaves it as it was.
             imported_from: Set(origin.map(str::to_owned)),
+            import_digest: Set(Some(digest(s))),
             created_at: Set(now),
             updated_at: Set(now),
         });
@@ -163,6 +165,7 @@ pub async fn batch(
         C::ApplicationProcess,
         C::AssuredDate,
         C::Alert,
+        C::ImportDigest,
         C::UpdatedAt,
     ];
     let written: Vec<Uuid> = services.iter().filter_map(|s| s.id.try_as_ref().copied()).collect();
@@ -414,6 +417,45 @@ async fn locations(
         .to_owned();
     upsert(txn, rows, Some(refreshed)).await?;
     Ok(ids)
+}
+
+/// A digest of a service's record as the import read it.
+fn digest(service: &super::HsdsService) -> String {
+    use sha2::Digest;
+    let bytes = serde_json::to_vec(service).unwrap_or_default();
+    sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The records that say something new: one whose service was last imported from the very same
+/// record (and not edited here since) changes nothing and is counted as updated, unchanged.
+async fn changed_only(
+    txn: &impl ConnectionTrait,
+    batch: Vec<Checked>,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<Vec<Checked>> {
+    use service::Column as S;
+    let mut stored: HashMap<String, Option<String>> = HashMap::with_capacity(batch.len());
+    let keys: Vec<String> = batch.iter().map(|c| c.service.id.clone()).collect();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, Option<String>, Option<String>)> = service::Entity::find()
+            .select_only()
+            .columns([S::Id, S::HsdsId, S::ImportDigest])
+            .filter(matching(S::Id, S::HsdsId, chunk))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for key in chunk {
+            if let Some((_, _, row)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
+                stored.insert(key.clone(), row.2.clone());
+            }
+        }
+    }
+    let (same, changed): (Vec<Checked>, Vec<Checked>) = batch.into_iter().partition(|c| {
+        stored.get(&c.service.id).is_some_and(|d| d.as_deref() == Some(digest(&c.service).as_str()))
+    });
+    summary.updated += same.len();
+    summary.unchanged += same.len();
+    Ok(changed)
 }
 
 /// The records of a feed from `origin` that change only what it brought (see [`batch`]); the

@@ -730,3 +730,43 @@ fn times_with_an_offset_become_belgian_wall_clock_times() {
         assert_eq!(read(&written(1440, day), None, day), Some(1440));
     }
 }
+
+#[tokio::test]
+async fn a_record_that_says_the_same_again_changes_nothing_not_even_its_last_modified() {
+    let app = TestApp::spawn().await;
+    let db = &app.db.conn;
+    let record = new_service("6b5a4938-2716-4504-9f3e-2d1c0b0a0908");
+    import(db, reading(json!([record]))).await.unwrap();
+    let stored = || async {
+        service::Entity::find()
+            .filter(service::Column::HsdsId.eq("6b5a4938-2716-4504-9f3e-2d1c0b0a0908"))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let first = stored().await;
+    // `updated_at` keeps whole seconds: a second later, a rewrite would show.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = import(db, reading(json!([record]))).await.unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 1, 1));
+    assert_eq!(stored().await.updated_at, first.updated_at, "nothing changed, nothing modified");
+    // A record that says something new is written, and modified.
+    let mut changed = record.clone();
+    changed["description"] = json!("Nu ook op zondag.");
+    let third = import(db, reading(json!([changed]))).await.unwrap();
+    assert_eq!((third.updated, third.unchanged), (1, 0));
+    assert!(stored().await.updated_at > first.updated_at);
+    // An edit here clears what the last import said: the next import rewrites it.
+    let edited = app
+        .query(
+            Who::Admin,
+            "mutation($id: ID!) { updateService(id: $id, input: { name: \"Bewerkt\", lifeDomains: [PARTICIPATION], languages: [\"nl\"] }) { name } }",
+            json!({ "id": first.id }),
+        )
+        .await;
+    assert_ok(&edited);
+    let fourth = import(db, reading(json!([changed]))).await.unwrap();
+    assert_eq!((fourth.updated, fourth.unchanged), (1, 0));
+    assert_eq!(stored().await.name, "Repair Café Waregem");
+}

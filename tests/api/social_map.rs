@@ -381,6 +381,7 @@ async fn search_finds_words_and_word_starts_whatever_the_accents_and_case() {
         alert: Set(None),
         hsds_id: Set(None),
         imported_from: Set(None),
+        import_digest: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

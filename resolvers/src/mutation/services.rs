@@ -151,6 +151,8 @@ impl Checked {
             alert: Set(i.alert.clone()),
             hsds_id: sea_orm::ActiveValue::NotSet,
             imported_from: sea_orm::ActiveValue::NotSet,
+            // Edited here: the next import of it rewrites it whatever its record says.
+            import_digest: Set(None),
             created_at: Set(created),
             updated_at: Set(now),
         }
