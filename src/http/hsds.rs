@@ -7,15 +7,17 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use resolvers::{ApiError, Code};
 use serde_json::Value;
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use super::graphql::refusal_as;
 use super::{AppState, REQUEST_ID};
@@ -25,25 +27,56 @@ use crate::socialmap::api::{self, MAX_PER_PAGE, PageAsked, ServiceQuery};
 
 /// The routes under `/hsds`. Any web page may read them (`Access-Control-Allow-Origin: *`: a
 /// partner's website showing the social map), as they hold only what the public sees and
-/// nothing a browser's cookies or tokens would change.
+/// nothing a browser's cookies or tokens would change: a preflight from any origin is answered
+/// for `GET` with whatever headers it asks for. This layer is the only CORS these routes get
+/// (`WELZIJNSHUIS_CORS_ORIGINS` governs the others, [`super::router`]). A path under `/hsds`
+/// that is none of these, and a method other than `GET` or `HEAD`, are answered in the API's
+/// JSON error body too (404, 405).
 pub fn routes() -> Router<AppState> {
-    let anyone = tower_http::cors::CorsLayer::new()
-        .allow_origin(tower_http::cors::Any)
-        .allow_methods([axum::http::Method::GET]);
+    let anyone = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
     Router::new()
-        .route("/hsds", get(info))
-        .route("/hsds/", get(info))
-        .route("/hsds/services", get(services))
-        .route("/hsds/services/{id}", get(service))
-        .route("/hsds/organizations", get(organizations))
-        .route("/hsds/organizations/{id}", get(organization))
-        .route("/hsds/service_at_locations", get(service_at_locations))
-        .route("/hsds/service_at_locations/{id}", get(service_at_location))
-        .route("/hsds/taxonomies", get(taxonomies))
-        .route("/hsds/taxonomies/{id}", get(taxonomy))
-        .route("/hsds/taxonomy_terms", get(taxonomy_terms))
-        .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term))
+        .route("/hsds", get(info).fallback(not_allowed))
+        .route("/hsds/", get(info).fallback(not_allowed))
+        .route("/hsds/services", get(services).fallback(not_allowed))
+        .route("/hsds/services/{id}", get(service).fallback(not_allowed))
+        .route("/hsds/organizations", get(organizations).fallback(not_allowed))
+        .route("/hsds/organizations/{id}", get(organization).fallback(not_allowed))
+        .route("/hsds/service_at_locations", get(service_at_locations).fallback(not_allowed))
+        .route("/hsds/service_at_locations/{id}", get(service_at_location).fallback(not_allowed))
+        .route("/hsds/taxonomies", get(taxonomies).fallback(not_allowed))
+        .route("/hsds/taxonomies/{id}", get(taxonomy).fallback(not_allowed))
+        .route("/hsds/taxonomy_terms", get(taxonomy_terms).fallback(not_allowed))
+        .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term).fallback(not_allowed))
+        .route("/hsds/{*rest}", any(unknown_path))
         .layer(anyone)
+}
+
+/// A path under `/hsds` the API does not have (`/hsds/services/` with its slash, say).
+async fn unknown_path() -> Response {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let mut response = refusal_as(&ApiError::NotFound("path"), Some(&request_id), StatusCode::NOT_FOUND);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// A method the API does not serve: only `GET` (and `HEAD`) read it. (`OPTIONS` is the CORS
+/// layer's: it answers every one, from any origin.)
+async fn not_allowed() -> Response {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let error = ApiError::bad_input("method", "the HSDS API is read with GET");
+    let mut response = refusal_as(&error, Some(&request_id), StatusCode::METHOD_NOT_ALLOWED);
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
 }
 
 /// The query string's parameters, each at most once.

@@ -95,13 +95,15 @@ pub fn router(state: AppState, cors_origins: &[String], with_metrics: bool) -> R
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/me/export", get(export::me_export).head(export::no_head))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .merge(hsds::routes());
+        .route("/readyz", get(readyz));
     let routes = if with_metrics { routes.route("/metrics", get(metrics)) } else { routes };
+    // The configured origins govern these routes; `/hsds` has its own CORS (any origin may read
+    // it) and must not pass this layer as well: the outer layer would answer its preflights.
     routes
+        .layer(cors(cors_origins))
+        .merge(hsds::routes())
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(cors(cors_origins))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(TraceLayer::new_for_http())
 }

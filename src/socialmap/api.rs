@@ -2,6 +2,10 @@
 //!
 //! Each answer costs a fixed number of statements whatever `per_page`: a count, the page, and
 //! the page's related rows read together ([`export_services`]), never one service at a time.
+//! And each statement's work is bounded: a count reads the matches once through indexes (each
+//! filter's list built once per statement, never looked up pair by pair with another list), and
+//! a page reads at most about as much as its count did ([`walk_in_order`]). No filter has an
+//! index of its own for `modified_after` (the column is read row by row).
 //! Confidential locations are shown as [`Reveal`] says for the caller (the public: no street,
 //! no coordinates), exactly as the GraphQL `Location` type does.
 
@@ -10,8 +14,8 @@ use entities::*;
 use resolvers::ApiError;
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, IdenStatic, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -98,8 +102,76 @@ fn named<C: ColumnTrait>(id_column: C, hsds_column: C, id: &str) -> Condition {
     condition
 }
 
-/// The services the query keeps, as one condition.
-fn service_condition(db: &impl ConnectionTrait, query: &ServiceQuery) -> Result<Condition, ApiError> {
+/// How a statement looks for the rows a filter keeps.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Lookup {
+    /// Lists: each filter's matching ids read once per statement from its index (`id IN (…)`),
+    /// and the rows read from them or checked against them: what a count needs.
+    Lists,
+    /// Each row read checked on its own, through the primary keys (`EXISTS (… = services.id)`):
+    /// for the walk of [`walk_in_order`], which stops at the page. (The search stays a list: the
+    /// full-text index is read by word.)
+    PerRow,
+}
+
+/// The services the query keeps, as one condition: [`service_filters`] and, with a postcode,
+/// a place there.
+fn service_condition(
+    db: &impl ConnectionTrait,
+    query: &ServiceQuery,
+    lookup: Lookup,
+) -> Result<Condition, ApiError> {
+    let mut condition = service_filters(db, query, lookup)?;
+    if let Some(postcode) = &query.postcode {
+        condition = condition.add(match lookup {
+            Lookup::Lists => service::Column::Id.in_subquery(
+                Query::select()
+                    .column(service_at_location::Column::ServiceId)
+                    .from(service_at_location::Entity)
+                    .and_where(service_at_location::Column::LocationId.in_subquery(locations_in(postcode)))
+                    .to_owned(),
+            ),
+            // The service's places, each location by its key: never the postcode's list per row.
+            Lookup::PerRow => Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(service_at_location::Entity)
+                    .inner_join(
+                        location::Entity,
+                        Expr::col((location::Entity, location::Column::Id))
+                            .equals((service_at_location::Entity, service_at_location::Column::LocationId)),
+                    )
+                    .and_where(
+                        Expr::col((service_at_location::Entity, service_at_location::Column::ServiceId))
+                            .equals((service::Entity, service::Column::Id)),
+                    )
+                    .and_where(
+                        Expr::col((location::Entity, location::Column::Postcode))
+                            .eq(postcode.trim().to_owned()),
+                    )
+                    .to_owned(),
+            ),
+        });
+    }
+    Ok(condition)
+}
+
+/// The ids of the locations in `postcode` (`locations_postcode`).
+fn locations_in(postcode: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(location::Column::Id)
+        .from(location::Entity)
+        .and_where(location::Column::Postcode.eq(postcode.trim().to_owned()))
+        .to_owned()
+}
+
+/// What the query asks of a service itself, apart from where it is offered (the postcode).
+/// Empty when nothing narrows.
+fn service_filters(
+    db: &impl ConnectionTrait,
+    query: &ServiceQuery,
+    lookup: Lookup,
+) -> Result<Condition, ApiError> {
     let mut condition = Condition::all();
     if let Some(text) = &query.search {
         let search = resolvers::query::search_condition(text, db.get_database_backend()).map_err(|_| {
@@ -107,14 +179,25 @@ fn service_condition(db: &impl ConnectionTrait, query: &ServiceQuery) -> Result<
         })?;
         condition = condition.add(search);
     }
-    let with_domains = |domains: Vec<LifeDomain>| {
-        service::Column::Id.in_subquery(
+    let with_domains = |domains: Vec<LifeDomain>| match lookup {
+        Lookup::Lists => service::Column::Id.in_subquery(
             Query::select()
                 .column(service_life_domain::Column::ServiceId)
                 .from(service_life_domain::Entity)
                 .and_where(service_life_domain::Column::LifeDomain.is_in(domains))
                 .to_owned(),
-        )
+        ),
+        Lookup::PerRow => Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(service_life_domain::Entity)
+                .and_where(
+                    Expr::col((service_life_domain::Entity, service_life_domain::Column::ServiceId))
+                        .equals((service::Entity, service::Column::Id)),
+                )
+                .and_where(service_life_domain::Column::LifeDomain.is_in(domains))
+                .to_owned(),
+        ),
     };
     if let Some(term) = &query.taxonomy_term_id {
         // A term of ours, or none: a term we do not know marks no service.
@@ -144,26 +227,46 @@ fn service_condition(db: &impl ConnectionTrait, query: &ServiceQuery) -> Result<
     if let Some(moment) = query.modified_after {
         condition = condition.add(service::Column::UpdatedAt.gte(moment));
     }
-    if let Some(postcode) = &query.postcode {
-        condition = condition.add(
-            service::Column::Id.in_subquery(
-                Query::select()
-                    .column(service_at_location::Column::ServiceId)
-                    .from(service_at_location::Entity)
-                    .and_where(
-                        service_at_location::Column::LocationId.in_subquery(
-                            Query::select()
-                                .column(location::Column::Id)
-                                .from(location::Entity)
-                                .and_where(location::Column::Postcode.eq(postcode.trim().to_owned()))
-                                .to_owned(),
-                        ),
-                    )
-                    .to_owned(),
-            ),
-        );
-    }
     Ok(condition)
+}
+
+/// How SQLite reads a page. PostgreSQL's planner knows its tables (statistics) and chooses for
+/// itself between reading the matches and sorting them, and walking an index in the page's
+/// order; SQLite has no statistics (nothing runs `ANALYZE`) and drives from an `IN (…)` list
+/// whenever one is there, so one page of a filter that keeps most of the map sorted all of it.
+/// Here the count decides: walk the index in the page's order, each row checked against the
+/// filters' lists (each built once), when the page is expected within `total` rows of the walk
+/// (the matches spread over the `size` rows of the table); otherwise read the matches and sort
+/// them. Either way the page costs at most about what its count did.
+fn walk_in_order(db: &impl ConnectionTrait, page: PageAsked, total: u64, size: u64) -> bool {
+    db.get_database_backend() == DbBackend::Sqlite
+        && total > 0
+        && (page.offset().saturating_add(page.per_page)).saturating_mul(size) <= total.saturating_mul(total)
+}
+
+/// The rows `select` keeps, and on SQLite the rows of its whole table (for [`walk_in_order`];
+/// SQLite counts a table from its smallest index's pages): one statement.
+async fn count_of<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+) -> Result<(u64, u64), ApiError> {
+    let counting = select.select_only().expr(Expr::cust("COUNT(*)"));
+    if db.get_database_backend() != DbBackend::Sqlite {
+        let total: Option<i64> = counting.into_tuple().one(db).await?;
+        return Ok((u64::try_from(total.unwrap_or_default()).unwrap_or_default(), 0));
+    }
+    let size = Expr::cust(format!("(SELECT COUNT(*) FROM \"{}\")", E::default().table_name()));
+    let counts: Option<(i64, i64)> = counting.expr(size).into_tuple().one(db).await?;
+    let (total, size) = counts.unwrap_or_default();
+    Ok((u64::try_from(total).unwrap_or_default(), u64::try_from(size).unwrap_or_default()))
+}
+
+/// `statement` read through `index` of `table` (SQLite's `INDEXED BY`): the walk of
+/// [`walk_in_order`]. Left as it is if its text does not read `FROM "table"`.
+fn indexed_by(mut statement: Statement, table: &str, index: &str) -> Statement {
+    let from = format!("FROM \"{table}\"");
+    statement.sql = statement.sql.replacen(&from, &format!("{from} INDEXED BY \"{index}\""), 1);
+    statement
 }
 
 /// A service with its one-to-one fields and its organization (`service_list.json`).
@@ -238,15 +341,25 @@ pub async fn services(
     full_service: bool,
     reveal: Reveal,
 ) -> Result<Value, ApiError> {
-    let select = service::Entity::find().filter(service_condition(db, query)?);
-    let total = select.clone().count(db).await?;
-    let rows = select
-        .order_by_asc(service::Column::Name)
-        .order_by_asc(service::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let select = |lookup| -> Result<_, ApiError> {
+        Ok(service::Entity::find().filter(service_condition(db, query, lookup)?))
+    };
+    let (total, size) = count_of(db, select(Lookup::Lists)?).await?;
+    let ordered = |select: Select<service::Entity>| {
+        select
+            .order_by_asc(service::Column::Name)
+            .order_by_asc(service::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+    };
+    // An organisation's services come in order from `services_organisation` as they are.
+    let rows = if query.organization_id.is_none() && walk_in_order(db, page, total, size) {
+        let statement = ordered(select(Lookup::PerRow)?).build(DbBackend::Sqlite);
+        let statement = indexed_by(statement, "services", "services_name");
+        service::Entity::find().from_raw_sql(statement).all(db).await?
+    } else {
+        ordered(select(Lookup::Lists)?).all(db).await?
+    };
     let contents = if full_service {
         full(db, rows, reveal).await?.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
     } else {
@@ -353,8 +466,11 @@ fn place_of(service: &HsdsService, index: usize, in_list: bool) -> Value {
     value
 }
 
-/// `GET /service_at_locations`: a page of the places where services are offered, by service
-/// name and place id.
+/// `GET /service_at_locations`: a page of the places where services are offered, by place id.
+/// The postcode narrows the places themselves (their location's), the other filters their
+/// services. On SQLite the services' list is never an index key next to the locations' (each
+/// pair of the two lists would be looked up: places in the postcode times services kept); the
+/// places in the postcode are read by `service_at_locations_location` and checked against it.
 pub async fn service_at_locations(
     db: &impl ConnectionTrait,
     query: &ServiceQuery,
@@ -362,26 +478,47 @@ pub async fn service_at_locations(
     full_places: bool,
     reveal: Reveal,
 ) -> Result<Value, ApiError> {
-    let services = Query::select()
-        .column(service::Column::Id)
-        .from(service::Entity)
-        .cond_where(service_condition(db, query)?)
-        .to_owned();
-    let mut select = service_at_location::Entity::find()
-        .filter(service_at_location::Column::ServiceId.in_subquery(services));
-    if let Some(postcode) = &query.postcode {
-        select = select.filter(
-            service_at_location::Column::LocationId.in_subquery(
-                Query::select()
-                    .column(location::Column::Id)
-                    .from(location::Entity)
-                    .and_where(location::Column::Postcode.eq(postcode.trim().to_owned()))
-                    .to_owned(),
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+    let narrowed = !service_filters(db, query, Lookup::Lists)?.is_empty();
+    // The services kept: their ids as a list, or (the walk) the place's own service checked.
+    let services = |lookup: Lookup| -> Result<_, ApiError> {
+        let filters = service_filters(db, query, lookup)?;
+        let mut select = Query::select();
+        match lookup {
+            Lookup::Lists => select.column(service::Column::Id).from(service::Entity),
+            Lookup::PerRow => select.expr(Expr::val(1)).from(service::Entity).and_where(
+                Expr::col((service::Entity, service::Column::Id))
+                    .equals((service_at_location::Entity, service_at_location::Column::ServiceId)),
             ),
-        );
-    }
-    let total = select.clone().count(db).await?;
-    let places = select
+        };
+        Ok(select.cond_where(filters).to_owned())
+    };
+    let located = query.postcode.as_deref().map(locations_in);
+    // `+column` (SQLite) keeps a condition off the indexes: checked on each row read, never a key.
+    let place_column = |column: service_at_location::Column, unindexed: bool| {
+        if unindexed && sqlite {
+            Expr::cust(format!("+\"service_at_locations\".\"{}\"", column.as_str()))
+        } else {
+            Expr::col((service_at_location::Entity, column))
+        }
+    };
+    let select = |walk: bool| -> Result<_, ApiError> {
+        let mut select = service_at_location::Entity::find();
+        if let Some(locations) = &located {
+            let column = place_column(service_at_location::Column::LocationId, walk);
+            select = select.filter(column.in_subquery(locations.clone()));
+        }
+        if narrowed && walk {
+            select = select.filter(Expr::exists(services(Lookup::PerRow)?));
+        } else if narrowed {
+            let column = place_column(service_at_location::Column::ServiceId, located.is_some());
+            select = select.filter(column.in_subquery(services(Lookup::Lists)?));
+        }
+        Ok(select)
+    };
+    let (total, size) = count_of(db, select(false)?).await?;
+    let walk = walk_in_order(db, page, total, size);
+    let places = select(walk)?
         .order_by_asc(service_at_location::Column::Id)
         .offset(page.offset())
         .limit(page.per_page)
