@@ -5,7 +5,8 @@
 //!
 //! And what a service's last import said (a digest of its record): a record that says the same
 //! again changes nothing, not even the service's `last_modified`, so that a nightly federation
-//! does not make every service look modified to those who sync incrementally.
+//! does not make every service look modified to those who sync incrementally; and an index on
+//! the time a service last changed, which `modified_after` reads.
 
 use sea_orm_migration::prelude::*;
 
@@ -21,10 +22,12 @@ const UP: &str = "
 ALTER TABLE organisations ADD COLUMN imported_from TEXT;
 ALTER TABLE services ADD COLUMN imported_from TEXT;
 ALTER TABLE services ADD COLUMN import_digest TEXT;
-ALTER TABLE locations ADD COLUMN imported_from TEXT
+ALTER TABLE locations ADD COLUMN imported_from TEXT;
+CREATE INDEX services_updated ON services (updated_at, id)
 ";
 
 const DOWN: &str = "
+DROP INDEX services_updated;
 ALTER TABLE locations DROP COLUMN imported_from;
 ALTER TABLE services DROP COLUMN import_digest;
 ALTER TABLE services DROP COLUMN imported_from;
