@@ -29,18 +29,26 @@ pub async fn batch(
     summary: &mut ImportSummary,
     origin: Option<&str>,
 ) -> anyhow::Result<Vec<String>> {
+    // The batch's services as stored, read once for every rule below.
+    let stored = stored_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
     let batch = match origin {
-        Some(origin) => from_this_feed(txn, batch, origin, summary).await?,
+        Some(origin) => from_this_feed(txn, batch, &stored, origin, summary).await?,
         None => batch,
     };
-    let batch = changed_only(txn, batch, summary).await?;
+    let batch = changed_only(batch, &stored, summary);
     if batch.is_empty() {
         return Ok(Vec::new());
     }
     let now = Utc::now().trunc_subsecs(0);
     let organisations = organisations(txn, &batch, now, origin).await?;
-    let (known, known_rows) =
-        known_services(txn, batch.iter().map(|c| c.service.id.clone()).collect()).await?;
+    let known: HashMap<String, (Uuid, Uuid)> = batch
+        .iter()
+        .filter_map(|c| {
+            stored.get(&c.service.id).map(|row| (c.service.id.clone(), (row.id, row.organisation_id)))
+        })
+        .collect();
+    let known_rows: HashMap<Uuid, (Option<String>, Option<String>)> =
+        stored.values().map(|row| (row.id, (row.hsds_id.clone(), row.phone.clone()))).collect();
     // An import describes services; it does not hand one organisation's entry to another.
     let moved: Vec<String> = batch
         .iter()
@@ -201,37 +209,45 @@ pub async fn batch(
     Ok(Vec::new())
 }
 
+/// A known service as stored: what the import's rules read of it.
+struct StoredService {
+    id: Uuid,
+    organisation_id: Uuid,
+    /// Kept by an import (the id it was first imported under).
+    hsds_id: Option<String>,
+    /// Kept when a record gives no phones.
+    phone: Option<String>,
+    imported_from: Option<String>,
+    import_digest: Option<String>,
+}
+
 /// The known services among `hsds_ids` (by HSDS id, or by the row's own id, which is what an
-/// export shows for a service whose HSDS id is not a UUID): their id and organisation, by the
-/// file's id; and each such row's HSDS id (which an import keeps) and phone, as stored.
-#[allow(clippy::type_complexity)]
-async fn known_services(
+/// export shows for a service whose HSDS id is not a UUID), by the file's id.
+async fn stored_services(
     txn: &impl ConnectionTrait,
     hsds_ids: Vec<String>,
-) -> anyhow::Result<(HashMap<String, (Uuid, Uuid)>, HashMap<Uuid, (Option<String>, Option<String>)>)> {
+) -> anyhow::Result<HashMap<String, StoredService>> {
+    use service::Column as S;
+    type Row = (Uuid, Option<String>, Uuid, Option<String>, Option<String>, Option<String>);
     let mut found = HashMap::with_capacity(hsds_ids.len());
-    let mut stored = HashMap::with_capacity(hsds_ids.len());
     for chunk in hsds_ids.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(Uuid, Option<String>, Uuid, Option<String>)> = service::Entity::find()
+        let rows: Vec<Row> = service::Entity::find()
             .select_only()
-            .columns([
-                service::Column::Id,
-                service::Column::HsdsId,
-                service::Column::OrganisationId,
-                service::Column::Phone,
-            ])
-            .filter(matching(service::Column::Id, service::Column::HsdsId, chunk))
+            .columns([S::Id, S::HsdsId, S::OrganisationId, S::Phone, S::ImportedFrom, S::ImportDigest])
+            .filter(matching(S::Id, S::HsdsId, chunk))
             .into_tuple()
             .all(txn)
             .await?;
         for key in chunk {
-            if let Some((id, hsds, org)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
-                found.insert(key.clone(), (id, org.2));
-                stored.insert(id, (hsds.map(str::to_owned), org.3.clone()));
+            if let Some((_, _, row)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
+                let (id, hsds_id, organisation_id, phone, imported_from, import_digest) = row.clone();
+                let stored =
+                    StoredService { id, organisation_id, hsds_id, phone, imported_from, import_digest };
+                found.insert(key.clone(), stored);
             }
         }
     }
-    Ok((found, stored))
+    Ok(found)
 }
 
 /// Rows whose HSDS id is among `keys`, or whose own id is one of the keys that are UUIDs.
@@ -428,34 +444,19 @@ fn digest(service: &super::HsdsService) -> String {
 
 /// The records that say something new: one whose service was last imported from the very same
 /// record (and not edited here since) changes nothing and is counted as updated, unchanged.
-async fn changed_only(
-    txn: &impl ConnectionTrait,
+fn changed_only(
     batch: Vec<Checked>,
+    stored: &HashMap<String, StoredService>,
     summary: &mut ImportSummary,
-) -> anyhow::Result<Vec<Checked>> {
-    use service::Column as S;
-    let mut stored: HashMap<String, Option<String>> = HashMap::with_capacity(batch.len());
-    let keys: Vec<String> = batch.iter().map(|c| c.service.id.clone()).collect();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(Uuid, Option<String>, Option<String>)> = service::Entity::find()
-            .select_only()
-            .columns([S::Id, S::HsdsId, S::ImportDigest])
-            .filter(matching(S::Id, S::HsdsId, chunk))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        for key in chunk {
-            if let Some((_, _, row)) = pick(&rows, key, |r| (r.0, r.1.as_deref())) {
-                stored.insert(key.clone(), row.2.clone());
-            }
-        }
-    }
+) -> Vec<Checked> {
     let (same, changed): (Vec<Checked>, Vec<Checked>) = batch.into_iter().partition(|c| {
-        stored.get(&c.service.id).is_some_and(|d| d.as_deref() == Some(digest(&c.service).as_str()))
+        stored
+            .get(&c.service.id)
+            .is_some_and(|row| row.import_digest.as_deref() == Some(digest(&c.service).as_str()))
     });
     summary.updated += same.len();
     summary.unchanged += same.len();
-    Ok(changed)
+    changed
 }
 
 /// The records of a feed from `origin` that change only what it brought (see [`batch`]); the
@@ -463,14 +464,13 @@ async fn changed_only(
 async fn from_this_feed(
     txn: &impl ConnectionTrait,
     batch: Vec<Checked>,
+    stored: &HashMap<String, StoredService>,
     origin: &str,
     summary: &mut ImportSummary,
 ) -> anyhow::Result<Vec<Checked>> {
-    use {location::Column as L, organisation::Column as O, service::Column as S};
-    let services = provenance::<service::Entity>(txn, [S::Id, S::HsdsId, S::ImportedFrom], {
-        batch.iter().map(|c| c.service.id.clone()).collect()
-    })
-    .await?;
+    use {location::Column as L, organisation::Column as O};
+    let services: HashMap<String, Option<String>> =
+        stored.iter().map(|(key, row)| (key.clone(), row.imported_from.clone())).collect();
     let organisations = provenance::<organisation::Entity>(txn, [O::Id, O::HsdsId, O::ImportedFrom], {
         batch.iter().map(|c| c.service.organization.id.clone()).collect()
     })
