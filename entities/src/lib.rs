@@ -19,6 +19,7 @@ pub mod office_hours_closure;
 pub mod office_hours_closure_appointment;
 pub mod organisation;
 pub mod referral;
+pub mod referral_count;
 pub mod referral_event;
 pub mod referral_notice;
 pub mod schedule;

@@ -18,6 +18,7 @@ mod m20261128_000001_the_client;
 mod m20261129_000001_webhooks;
 mod m20261130_000001_webhook_queue;
 mod m20261130_000002_social_map_provenance;
+mod m20261201_000001_referral_counts;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_webhooks::Migration),
             Box::new(m20261130_000001_webhook_queue::Migration),
             Box::new(m20261130_000002_social_map_provenance::Migration),
+            Box::new(m20261201_000001_referral_counts::Migration),
         ]
     }
 }

@@ -156,12 +156,20 @@ enum Total {
     Query { db: DatabaseConnection, query: SelectStatement },
     /// A nested list: counted for all parents at once by a loader.
     Children(ChildCount),
+    /// A root list that the kept counts answer: their sum.
+    Kept { db: DatabaseConnection, counts: Condition },
 }
 
 impl TotalCount {
     /// The total of a root list: a `COUNT(*)` over its scoped, filtered query.
     pub fn of_query(db: DatabaseConnection, query: SelectStatement) -> Self {
         TotalCount(Total::Query { db, query })
+    }
+
+    /// The total of a root list that is exactly the sum of the `referral_counts` rows matching
+    /// `counts` (which rows those are is the policy's to say: `policy::referral_counts`).
+    pub fn of_kept_counts(db: DatabaseConnection, counts: Condition) -> Self {
+        TotalCount(Total::Kept { db, counts })
     }
 }
 
@@ -177,6 +185,17 @@ impl TotalCount {
                     .to_owned();
                 let row = db.query_one(&count).await?.ok_or(ApiError::Internal)?;
                 Ok(row.try_get::<i64>("", "n")?)
+            }
+            Total::Kept { db, counts } => {
+                use entities::referral_count;
+                let sum = referral_count::Entity::find()
+                    .select_only()
+                    .column_as(Expr::cust("COALESCE(SUM(n), 0)"), "n")
+                    .filter(counts.clone())
+                    .into_tuple::<i64>()
+                    .one(db)
+                    .await?;
+                Ok(sum.unwrap_or(0))
             }
             Total::Children(key) => {
                 Ok(crate::loaders::request_loader(ctx)?.load_one(*key).await?.unwrap_or(0))

@@ -81,6 +81,7 @@ pub const NO_CLIENT_DATA: &[(&str, &str)] = &[
         "thin event payloads (ids, statuses, times) sent to an organisation; never personal data",
     ),
     ("webhook_attempts", "when a delivery was tried and what the endpoint answered: no client data"),
+    ("referral_counts", "how many referrals each organisation received and sent per status: numbers only"),
 ];
 
 /// The document's sections, each a list of (or one) objects of the named GraphQL type of the

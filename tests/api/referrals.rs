@@ -1,7 +1,7 @@
 //! The closed loop: intake, consent, referral, the partner's answers, and the sender reading the
 //! outcome — with the state machine, optimistic concurrency and idempotent retries.
 
-use entities::{audit_entry, help_request, referral, referral_event};
+use entities::{audit_entry, help_request, referral, referral_event, referral_notice, webhook_delivery};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -386,4 +386,120 @@ async fn registering_checks_the_national_number_and_refuses_duplicates() {
             app.query(who, REGISTER, json!({ "input": { "givenName": "A", "familyName": "B" } })).await;
         assert_eq!(crate::helpers::denied(&response), "HIDDEN");
     }
+}
+
+const TOTAL: &str = "query($filter: ReferralFilter, $first: Int, $after: String) {
+    referrals(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+
+/// The rows a caller's pages walk with `filter`, and the `totalCount` the first page gave.
+async fn walked_and_total(app: &TestApp, who: Who, filter: &Value) -> (i64, i64) {
+    let (mut walked, mut total, mut after) = (0, None, Value::Null);
+    loop {
+        let response = app.query(who, TOTAL, json!({ "filter": filter, "first": 100, "after": after })).await;
+        assert_ok(&response);
+        let page = &response["data"]["referrals"];
+        total.get_or_insert(page["totalCount"].as_i64().unwrap());
+        walked += page["edges"].as_array().unwrap().len() as i64;
+        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return (walked, total.unwrap());
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// Every caller's inbox and outbox totals, with and without statuses, against the rows; and the
+/// kept counts against a count of the table.
+async fn totals_agree(app: &TestApp) {
+    let filters = [
+        json!({ "direction": "INCOMING" }),
+        json!({ "direction": "OUTGOING" }),
+        json!({ "direction": "INCOMING", "status": ["REQUESTED", "RECEIVED", "ACCEPTED"] }),
+        json!({ "direction": "OUTGOING", "status": ["COMPLETED"] }),
+        json!({ "direction": "INCOMING", "status": [] }),
+        json!({ "direction": "INCOMING", "lifeDomain": "HOUSING" }),
+    ];
+    let callers =
+        [Who::Admin, Who::Intake, Who::CaseWorker, Who::Caw, Who::Pension, Who::Dyzo, Who::Woonclub];
+    for who in callers {
+        for filter in &filters {
+            let (walked, total) = walked_and_total(app, who, filter).await;
+            assert_eq!(total, walked, "{who:?} with {filter}");
+        }
+    }
+    // Both ways: no kept count the table does not give, no count of the table not kept.
+    use sea_orm::ConnectionTrait;
+    let counted = "SELECT recipient_id, 'in', status, count(*) FROM referrals GROUP BY recipient_id, status
+        UNION ALL SELECT sender_id, 'out', status, count(*) FROM referrals GROUP BY sender_id, status";
+    let kept = "SELECT organisation_id, direction, status, n FROM referral_counts WHERE n <> 0";
+    for difference in [
+        format!("{kept} EXCEPT SELECT * FROM ({counted}) c"),
+        format!("SELECT * FROM ({counted}) c EXCEPT {kept}"),
+    ] {
+        let sql = format!("SELECT count(*) AS n FROM ({difference}) d");
+        let row = app
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(app.db.conn.get_database_backend(), sql))
+            .await;
+        assert_eq!(
+            row.unwrap().unwrap().try_get::<i64>("", "n").unwrap(),
+            0,
+            "kept counts differ from the table"
+        );
+    }
+}
+
+/// An inbox's or outbox's `totalCount` is read from counts the database keeps per organisation,
+/// direction and status (its triggers change them with every referral): for every caller and
+/// filter they answer, the total is the rows the pages walk, through creation, status changes,
+/// an erasure, and changes made in SQL behind the API's back (a status set, a referral deleted).
+#[tokio::test]
+async fn kept_totals_match_the_rows_for_every_caller_through_every_change() {
+    let app = TestApp::spawn().await;
+    totals_agree(&app).await;
+    let (client, help) = client_for_woonclub(&app).await;
+    let created = create(&app, &client, Some(&help)).await;
+    assert_ok(&created);
+    let id = created["data"]["createReferral"]["id"].as_str().unwrap().to_owned();
+    assert_ok(&change(&app, Who::Woonclub, &id, "RECEIVED", 1, None, None).await);
+    assert_ok(&change(&app, Who::Woonclub, &id, "ACCEPTED", 2, None, None).await);
+    let second = create(&app, &client, None).await;
+    assert_ok(&second);
+    let second = second["data"]["createReferral"]["id"].as_str().unwrap().to_owned();
+    totals_agree(&app).await;
+
+    let erase = "mutation($id: ID!, $r: String!) { eraseClient(id: $id, reason: $r) { id } }";
+    assert_ok(&app.query(Who::Admin, erase, json!({ "id": client, "r": "op verzoek van de cliënt" })).await);
+    totals_agree(&app).await;
+
+    // Behind the API's back, as a database administrator could.
+    let db = &app.db.conn;
+    let (id, second) = (id.parse::<uuid::Uuid>().unwrap(), second.parse::<uuid::Uuid>().unwrap());
+    let set = |column: referral::Column, value: sea_orm::Value, row: uuid::Uuid| {
+        referral::Entity::update_many()
+            .col_expr(column, sea_orm::sea_query::Expr::value(value))
+            .filter(referral::Column::Id.eq(row))
+            .exec(db)
+    };
+    set(referral::Column::Status, "COMPLETED".into(), id).await.unwrap();
+    let caw: uuid::Uuid = org(&app, Who::Caw).await.parse().unwrap();
+    set(referral::Column::RecipientId, caw.into(), second).await.unwrap();
+    referral_event::Entity::delete_many()
+        .filter(referral_event::Column::ReferralId.eq(id))
+        .exec(db)
+        .await
+        .unwrap();
+    referral_notice::Entity::delete_many()
+        .filter(referral_notice::Column::ReferralId.eq(id))
+        .exec(db)
+        .await
+        .unwrap();
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::ReferralId.eq(id))
+        .exec(db)
+        .await
+        .unwrap();
+    let deleted = referral::Entity::delete_by_id(id).exec(db).await.unwrap();
+    assert_eq!(deleted.rows_affected, 1);
+    totals_agree(&app).await;
 }

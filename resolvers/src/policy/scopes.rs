@@ -5,7 +5,7 @@
 
 use entities::{
     Role, appointment, audit_entry, case_note, client, client_merge, consent, help_request, organisation,
-    referral, referral_event, referral_notice, user, webhook,
+    referral, referral_count, referral_event, referral_notice, user, webhook,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
@@ -65,6 +65,21 @@ pub fn referrals(caller: &Caller) -> Condition {
                 .add(referral::Column::RecipientId.eq(org)),
         ),
         _ => nothing(),
+    }
+}
+
+/// The kept counts (`referral_counts`) that add up exactly to the referrals `caller` sees that
+/// its own organisation received (`in`) or sent (`out`): the organisation's own rows, for staff
+/// (who see all) and for a partner (whose scope, sent to or by it, holds every one of them).
+/// `None` for every other caller, whose total is counted row by row.
+pub fn referral_counts(caller: &Caller, direction: &'static str) -> Option<Condition> {
+    match (caller.role, caller.organisation_id()) {
+        (role, Some(org)) if works_with_clients(role) || role == Role::Partner => Some(
+            Condition::all()
+                .add(referral_count::Column::OrganisationId.eq(org))
+                .add(referral_count::Column::Direction.eq(direction)),
+        ),
+        _ => None,
     }
 }
 

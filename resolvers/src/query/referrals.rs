@@ -2,11 +2,11 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entities::referral;
+use entities::{referral, referral_count};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::caller::Caller;
-use crate::connection::{Page, PageArgs, page};
+use crate::connection::{Page, PageArgs, TotalCount, page};
 use crate::error::{ApiError, ApiResult};
 use crate::guards::RoleIn;
 use crate::policy::{self, REFERRAL_READERS};
@@ -52,11 +52,16 @@ impl ReferralQuery {
         after: Option<String>,
     ) -> ApiResult<Page<Referral>> {
         let caller = crate::caller_of(ctx)?;
+        let kept = filter.as_ref().and_then(|filter| kept_counts(caller, filter));
         let mut select = referral::Entity::find().filter(policy::referrals(caller));
         if let Some(filter) = filter {
             select = select.filter(referral_condition(caller, filter)?);
         }
-        page(ctx, select, &PageArgs::new(first, after), Referral).await
+        let mut page = page(ctx, select, &PageArgs::new(first, after), Referral).await?;
+        if let Some(counts) = kept {
+            page.additional_fields = TotalCount::of_kept_counts(crate::db_of(ctx)?.clone(), counts);
+        }
+        Ok(page)
     }
 
     /// A referral by id: `null` with NOT_FOUND when it does not exist or is not yours to see.
@@ -70,6 +75,33 @@ impl ReferralQuery {
             .await?;
         found.map(Referral).map(Some).ok_or(ApiError::NotFound("referral"))
     }
+}
+
+/// The kept counts whose sum is this list's `totalCount`, when the filter asks for no more than
+/// a direction and statuses (a partner's inbox or outbox): read in one short statement instead of
+/// counting every row (a partner's 25,000 referrals cost 3.7 ms of PostgreSQL's time each).
+fn kept_counts(caller: &Caller, filter: &ReferralFilter) -> Option<Condition> {
+    let ReferralFilter { status, direction, life_domain, organisation_id, created_after, created_before } =
+        filter;
+    if life_domain.is_some()
+        || organisation_id.is_some()
+        || created_after.is_some()
+        || created_before.is_some()
+    {
+        return None;
+    }
+    let direction = match (*direction)? {
+        Direction::Incoming => "in",
+        Direction::Outgoing => "out",
+    };
+    let counts = policy::referral_counts(caller, direction)?;
+    Some(match status {
+        Some(statuses) => {
+            let statuses: Vec<entities::ReferralStatus> = statuses.iter().copied().map(Into::into).collect();
+            counts.add(referral_count::Column::Status.is_in(statuses))
+        }
+        None => counts,
+    })
 }
 
 fn referral_condition(caller: &Caller, filter: ReferralFilter) -> ApiResult<Condition> {
