@@ -1,8 +1,9 @@
 //! The audit log: who read which client's personal data, and every change.
 //!
 //! Reads are collected while a request runs — the field guards of client data record what they
-//! let through — and written when it ends, as one multi-row `INSERT` (a page of 100 clients costs
-//! one statement, not 100). If that write fails, the response is withheld: data that cannot be
+//! let through — and written when it ends, one row per client, together with the reads of the
+//! other requests ending at that moment ([`crate::audit_writer`]). The request answers only once
+//! they are committed; if that write fails, the response is withheld: data that cannot be
 //! accounted for is not handed out. Mutations write their entry in their own transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,38 +53,47 @@ impl AuditTrail {
         }
     }
 
-    /// Writes the request's reads, one row per client, in one statement.
+    /// Writes the request's reads, one row per client, and returns once they are durable: with
+    /// the reads of other requests through `writer` (one commit for many requests), or at once
+    /// when the operation holds the write turn already (a mutation that returned client data:
+    /// the writer would wait for that very turn).
     pub async fn flush(
         &self,
         db: &impl ConnectionTrait,
         caller: &Caller,
         provenance: &crate::Provenance,
         turn: &crate::writes::WriteTurn,
+        writer: &crate::audit_writer::AuditWriter,
     ) -> ApiResult<()> {
         let reads = self.reads.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
         if reads.is_empty() {
             return Ok(());
         }
-        turn.take().await;
         let operation = self.operation.lock().ok().and_then(|o| o.clone());
         let at = Utc::now().trunc_subsecs(6);
-        let rows = reads.into_iter().map(|(client, categories)| audit_entry::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            at: Set(at),
-            user_id: Set(caller.user_id()),
-            role: Set(caller.role),
-            organisation_id: Set(caller.organisation_id()),
-            action: Set("READ".into()),
-            subject_type: Set("Client".into()),
-            subject_id: Set(Some(client)),
-            client_id: Set(Some(client)),
-            categories: Set(Some(categories.into_iter().collect::<Vec<_>>().join(","))),
-            operation_name: Set(operation.clone()),
-            request_id: Set(Some(provenance.request_id.clone())),
-            caller_request_id: Set(provenance.caller_request_id.clone()),
-        });
-        audit_entry::Entity::insert_many(rows).exec_without_returning(db).await?;
-        Ok(())
+        let rows: Vec<_> = reads
+            .into_iter()
+            .map(|(client, categories)| audit_entry::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                at: Set(at),
+                user_id: Set(caller.user_id()),
+                role: Set(caller.role),
+                organisation_id: Set(caller.organisation_id()),
+                action: Set("READ".into()),
+                subject_type: Set("Client".into()),
+                subject_id: Set(Some(client)),
+                client_id: Set(Some(client)),
+                categories: Set(Some(categories.into_iter().collect::<Vec<_>>().join(","))),
+                operation_name: Set(operation.clone()),
+                request_id: Set(Some(provenance.request_id.clone())),
+                caller_request_id: Set(provenance.caller_request_id.clone()),
+            })
+            .collect();
+        if turn.is_held().await {
+            audit_entry::Entity::insert_many(rows).exec_without_returning(db).await?;
+            return Ok(());
+        }
+        writer.write(rows).await
     }
 }
 

@@ -6,6 +6,7 @@
 //! - request data (see [`prepare`]): the `Caller`, the request's DataLoader and audit trail.
 
 pub mod audit;
+pub mod audit_writer;
 pub mod batch;
 pub mod caller;
 pub mod connection;
@@ -52,6 +53,7 @@ pub struct Prepared {
     pub trail: Arc<audit::AuditTrail>,
     pub caller: Arc<Caller>,
     pub turn: Arc<writes::WriteTurn>,
+    pub audit: audit_writer::AuditWriter,
 }
 
 /// Where an operation came from, as the server and as the caller name it.
@@ -70,6 +72,7 @@ pub fn prepare(
     db: &DatabaseConnection,
     caller: Caller,
     writes: &writes::WriteQueue,
+    audit: &audit_writer::AuditWriter,
 ) -> Prepared {
     let caller = Arc::new(caller);
     let batches = batch::BatchQueue::default();
@@ -78,7 +81,7 @@ pub fn prepare(
     let loader = loaders::for_request(db.clone(), caller.clone(), &batches);
     let turn = Arc::new(writes::WriteTurn::new(writes));
     let request = request.data(caller.clone()).data(loader).data(trail.clone()).data(turn.clone());
-    Prepared { request, batches, trail, caller, turn }
+    Prepared { request, batches, trail, caller, turn, audit: audit.clone() }
 }
 
 impl Prepared {
@@ -106,7 +109,7 @@ impl Prepared {
             }
         };
         let operation = self.trail.operation();
-        let flushed = self.trail.flush(db, &self.caller, provenance, &self.turn).await;
+        let flushed = self.trail.flush(db, &self.caller, provenance, &self.turn, &self.audit).await;
         let mut response = match flushed {
             Ok(()) => response?,
             Err(err) => {

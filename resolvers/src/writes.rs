@@ -24,6 +24,12 @@ impl WriteQueue {
             _ => WriteQueue(None),
         }
     }
+
+    /// Waits for a turn to write, held until the permit is dropped (`None`: no queue).
+    pub async fn turn(&self) -> Option<OwnedSemaphorePermit> {
+        // The semaphore is never closed.
+        self.0.as_ref()?.clone().acquire_owned().await.ok()
+    }
 }
 
 /// An operation's turn to write, taken at its first write (a mutation's transaction, or its
@@ -40,13 +46,17 @@ impl WriteTurn {
         WriteTurn { queue: queue.clone(), held: Mutex::new(None) }
     }
 
+    /// Whether this operation has taken its turn (it wrote, or is writing).
+    pub async fn is_held(&self) -> bool {
+        self.held.lock().await.is_some()
+    }
+
     /// Waits for this operation's turn, unless it has it already.
     pub async fn take(&self) {
-        let Some(queue) = &self.queue.0 else { return };
+        let queue = &self.queue;
         let mut held = self.held.lock().await;
         if held.is_none() {
-            // The semaphore is never closed.
-            *held = queue.clone().acquire_owned().await.ok();
+            *held = queue.turn().await;
         }
     }
 }

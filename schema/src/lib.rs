@@ -66,6 +66,7 @@ pub struct Api {
     settings: Arc<Settings>,
     shapes: shape::RoleShapes,
     writes: resolvers::writes::WriteQueue,
+    audit: resolvers::audit_writer::AuditWriter,
 }
 
 impl Api {
@@ -78,6 +79,7 @@ impl Api {
         settings: Settings,
     ) -> Api {
         let writes = resolvers::writes::WriteQueue::for_database(&db);
+        let audit = resolvers::audit_writer::AuditWriter::start(db.clone(), writes.clone());
         let schema = builder(&settings)
             .data(db)
             .data(cursor_key)
@@ -85,7 +87,7 @@ impl Api {
             .data(settings.webhook_urls.clone())
             .finish();
         let shapes = shape::RoleShapes::read(&schema).await;
-        Api { schema, settings: Arc::new(settings), shapes, writes }
+        Api { schema, settings: Arc::new(settings), shapes, writes, audit }
     }
 
     /// The order this process's writers take (one at a time on SQLite): for writes made
@@ -144,7 +146,7 @@ impl Api {
             role = %caller.role,
             operation = tracing::field::Empty,
         );
-        let mut prepared = resolvers::prepare(request, db, caller, &self.writes);
+        let mut prepared = resolvers::prepare(request, db, caller, &self.writes, &self.audit);
         prepared.request = prepared.request.data(provenance.clone());
         let checked = self.check(&mut prepared.request, &prepared.caller, event.is_some());
         let mut executed = match checked {

@@ -184,3 +184,49 @@ async fn consent_is_recorded_by_staff_only_and_checked() {
     let response = app.query(Who::Intake, REVOKE, json!({ "id": uuid::Uuid::new_v4().to_string() })).await;
     assert_eq!(codes(&response), vec!["NOT_FOUND"]);
 }
+
+/// Concurrent requests' reads are written together (one commit for many requests), and each
+/// request still answers only with its rows written: when the rows of one caller cannot be
+/// written, that caller's answers are withheld, and nobody else's.
+#[tokio::test]
+async fn reads_of_concurrent_requests_are_written_together_and_fail_alone() {
+    let app = TestApp::spawn().await;
+    // The database refuses every audit row of a partner from now on.
+    let refuse = if app.database.is_postgres() {
+        vec![
+            "CREATE FUNCTION refuse_partner_reads() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.role = 'PARTNER' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_partner_reads BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_partner_reads()",
+        ]
+    } else {
+        vec![
+            "CREATE TRIGGER refuse_partner_reads BEFORE INSERT ON audit_log WHEN new.role = 'PARTNER'
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+        ]
+    };
+    for sql in refuse {
+        app.db.conn.execute_unprepared(sql).await.unwrap();
+    }
+    let desk = "query Desk { clients(first: 5) { edges { node { id givenName } } } }";
+    let inbox = "query Inbox { referrals(first: 5, filter: { direction: INCOMING }) {
+        edges { node { id client { id givenName } } } } }";
+    let answers = futures_util::future::join_all((0..16).map(|i| {
+        let (who, query) = if i % 2 == 0 { (Who::Intake, desk) } else { (Who::Caw, inbox) };
+        let app = &app;
+        async move { (who, app.query(who, query, json!({})).await) }
+    }))
+    .await;
+    for (who, response) in &answers {
+        if *who == Who::Intake {
+            assert_ok(response);
+        } else {
+            assert_eq!(codes(response), ["INTERNAL"], "{response}");
+            assert!(response["data"].is_null(), "nothing of what could not be accounted for: {response}");
+        }
+    }
+    let rows = reads(&app).await;
+    assert_eq!(rows.len(), 8 * 5, "the desk's eight requests, five clients each");
+    assert!(rows.iter().all(|row| row.role == entities::Role::Intake));
+    let requests: std::collections::HashSet<_> = rows.iter().map(|row| row.request_id.clone()).collect();
+    assert_eq!(requests.len(), 8);
+}
