@@ -1,32 +1,52 @@
 #!/usr/bin/env bash
-# The partner-inbox benchmark (bench/README.md): welzijnshuis on PostgreSQL and on SQLite, side by
-# side in one run with PostGraphile v4 serving the same database and with the raw SQL the request
-# needs run by pgbench, at 1, 16 and 64 connections. Prints its figures as Markdown tables.
+# Every speed target of issue 16 measured in one run on one machine, and printed against the
+# targets (bench/RESULTS.md says what each means and how the figures came about):
 #
-#   bash bench/run.sh                      # scale 10000 (100,000 referrals), 10 s a run
-#   SCALE=2000 DURATION=5 bash bench/run.sh
+#   - the partner inbox (bench/inbox.graphql): welzijnshuis on PostgreSQL and on SQLite, PostGraphile
+#     v4 on the same database and query, and pgbench running the statements the request runs,
+#     at each of CONNECTIONS;
+#   - its latency at a constant offered load of half its maximum (oha --qps, corrected for
+#     coordinated omission);
+#   - the write path (bench/referral_loop.lua: createReferral, then three status changes) and the
+#     public social map (bench/socialmap.graphql), each against pgbench running its statements;
+#   - with GROWTH_SCALE, the inbox again over a network of that scale (100000: 1,000,000
+#     referrals), against the same at SCALE.
 #
-# Needs PostgreSQL on 127.0.0.1:5432 (trust auth), Node.js and npm; installs wrk from Debian's
-# packages and PostGraphile v4 from npm into $BENCH_DIR when missing. Leaves nothing running.
+#   bash bench/run.sh                                  # scale 10000 (100,000 referrals), 10 s a run
+#   SCALE=2000 DURATION=3 bash bench/run.sh            # the quick run (about three minutes)
+#   GROWTH_SCALE=100000 bash bench/run.sh              # and the growth target (loads 1,000,000)
+#   BIN=/path/to/welzijnshuis bash bench/run.sh        # another build (before/after comparisons)
+#
+# The raw-SQL scripts are not written by hand: PostgreSQL logs the statements of one request
+# (log_statement = all, for the bench database only) and bench/capture.py turns them into a
+# pgbench script, ids the request generated drawn fresh per transaction.
+#
+# Needs PostgreSQL on 127.0.0.1:5432 (trust auth, its log readable in $PG_LOG), Node.js and npm;
+# installs wrk (Debian), PostGraphile v4 (npm) and oha (cargo) into $BENCH_DIR when missing.
+# Leaves nothing running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCALE="${SCALE:-10000}"
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-1 16 64}"
+GROWTH_SCALE="${GROWTH_SCALE:-}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
-PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/wzh_bench}"
+PG_HOST_URL="${PG_HOST_URL:-postgres://postgres@127.0.0.1:5432}"
+PG_LOG="${PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*-main.log | head -1)}"
 BENCH_DIR="${BENCH_DIR:-/var/cache/welzijnshuis-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/welzijnshuis-target}"
 export WELZIJNSHUIS_JWT_SECRET="bench-secret-bench-secret-bench-secret-1234"
 # The rate limiter stays on (its cost is part of the figures), far above what the load asks.
 export WELZIJNSHUIS_RATE_LIMIT=1000000 WELZIJNSHUIS_RATE_BURST=1000000 RUST_LOG=warn
-BIN="$CARGO_TARGET_DIR/release/welzijnshuis"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  for db in wzh_bench wzh_bench_growth; do
+    psql "$PG_ADMIN" -qc "ALTER DATABASE $db RESET log_statement" >/dev/null 2>&1 || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -39,22 +59,39 @@ if [ ! -x "$BENCH_DIR/node_modules/.bin/postgraphile" ]; then
   say "installing PostGraphile v4 into $BENCH_DIR"
   mkdir -p "$BENCH_DIR" && (cd "$BENCH_DIR" && npm install --silent --no-audit --no-fund postgraphile@4 >/dev/null)
 fi
-say "building welzijnshuis (release)"
-cargo build --release --locked -q
+OHA="$BENCH_DIR/bin/oha"
+if [ ! -x "$OHA" ]; then
+  say "installing oha into $BENCH_DIR (a few minutes, once)"
+  cargo install --quiet --locked --root "$BENCH_DIR" --no-default-features --features native-tls oha
+fi
+if [ -z "${BIN:-}" ]; then
+  say "building welzijnshuis (release)"
+  cargo build --release --locked -q
+  BIN="$CARGO_TARGET_DIR/release/welzijnshuis"
+fi
 
 # --- data ---------------------------------------------------------------------------------------
+load_pg() { # database scale
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
+  DATABASE_URL="$PG_HOST_URL/$1" "$BIN" demo --scale "$2" >&2
+  psql "$PG_HOST_URL/$1" -qc "VACUUM ANALYZE"
+}
 say "loading the demo network at scale $SCALE into PostgreSQL and SQLite"
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS wzh_bench WITH (FORCE)" -c "CREATE DATABASE wzh_bench"
-DATABASE_URL="$PG_URL" "$BIN" demo --scale "$SCALE" >&2
-psql "$PG_URL" -qc "VACUUM ANALYZE"
-SQLITE_FILE="$WORK/bench.db"
-SQLITE_URL="sqlite://$SQLITE_FILE?mode=rwc"
+PG_URL="$PG_HOST_URL/wzh_bench"
+load_pg wzh_bench "$SCALE"
+SQLITE_URL="sqlite://$WORK/bench.db?mode=rwc"
 DATABASE_URL="$SQLITE_URL" "$BIN" demo --scale "$SCALE" >&2
-TOKEN="$(DATABASE_URL="$PG_URL" "$BIN" token medewerker@caw.test --ttl 2h)"
-SQLITE_TOKEN="$(DATABASE_URL="$SQLITE_URL" "$BIN" token medewerker@caw.test --ttl 2h)"
-CAW="$(psql "$PG_URL" -Atc "SELECT id FROM organisations WHERE hsds_id = 'demo-org-caw'")"
-CAW_USER="$(psql "$PG_URL" -Atc "SELECT id FROM users WHERE email = 'medewerker@caw.test'")"
-INCOMING="$(psql "$PG_URL" -Atc "SELECT count(*) FROM referrals WHERE recipient_id = '$CAW'")"
+sql() { psql "$PG_URL" -Atc "$1"; }
+CAW="$(sql "SELECT id FROM organisations WHERE hsds_id = 'demo-org-caw'")"
+INCOMING="$(sql "SELECT count(*) FROM referrals WHERE recipient_id = '$CAW'")"
+token() { DATABASE_URL="$1" "$BIN" token "$2" --ttl 2h; }
+PARTNER="$(token "$PG_URL" medewerker@caw.test)"
+SQLITE_PARTNER="$(token "$SQLITE_URL" medewerker@caw.test)"
+SENDER="$(token "$PG_URL" maatschappelijk.werker@welzijnshuis.test)"
+# The write loop refers a client who consented to share with CAW, in a life domain CAW answers.
+LOOP_CLIENT="$(sql "SELECT client_id FROM consents WHERE recipient_id = '$CAW' AND revoked_at IS NULL LIMIT 1")"
+LOOP_DOMAIN="$(sql "SELECT l.life_domain FROM service_life_domains l JOIN services s ON s.id = l.service_id WHERE s.organisation_id = '$CAW' LIMIT 1")"
+export SENDER_TOKEN="$SENDER" RECIPIENT_TOKEN="$PARTNER" CLIENT_ID="$LOOP_CLIENT" RECIPIENT_ID="$CAW" LIFE_DOMAIN="$LOOP_DOMAIN"
 
 # --- helpers ------------------------------------------------------------------------------------
 wait_for() { # url
@@ -65,17 +102,27 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 metric() { # base-url name
   curl -fs "$1/metrics" | awk -v n="$2" '$1 == n {print $2}'
 }
+body_of() { # query-file → a JSON request body
+  python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' "$1"
+}
+post() { # base query-file token
+  curl -fs -o /dev/null -X POST "$1/graphql" -H 'Content-Type: application/json' \
+    ${3:+-H "Authorization: Bearer $3"} --data "$(body_of "$2")"
+}
 # wrk at $1 connections against $2 with query file $3 and token $4: "req/s p50 p99 errors"
 load() {
   local connections="$1" url="$2" query="$3" token="$4" threads=2
   [ "$connections" -lt 2 ] && threads=1
   QUERY_FILE="$query" TOKEN="$token" wrk -t"$threads" -c"$connections" -d"${DURATION}s" --latency \
     -s bench/post.lua "$url" > "$WORK/wrk.txt"
+  wrk_summary "$WORK/wrk.txt"
+}
+wrk_summary() {
   awk '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
     /Non-2xx/ { errors += $NF } /Socket errors/ { errors += 1 }
-    END { printf "%s %s %s %d\n", rps, p50, p99, errors }' "$WORK/wrk.txt"
+    END { printf "%s %s %s %d\n", rps, p50, p99, errors }' "$1"
 }
 # Two seconds of load first, not counted: every server's first requests open connections and
 # prepare statements (seen: 100 ms each), which would otherwise be the whole p99 of a short run.
@@ -86,98 +133,213 @@ row() { # name connections "rps p50 p99 errors" statements rss
   read -r rps p50 p99 errors <<< "$3"
   printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$errors" "$4" "$5"
 }
+start_server() { # database-url port → pid in SERVER
+  DATABASE_URL="$1" WELZIJNSHUIS_ADDR="127.0.0.1:$2" "$BIN" serve > "$WORK/$2.log" 2>&1 &
+  SERVER=$!
+  PIDS+=("$SERVER")
+  wait_for "http://127.0.0.1:$2/readyz"
+}
+stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "–" }'; }
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "–" }'; }
+# The server's own count of SQL statements per GraphQL request: `mark`, load, `since_mark`.
+mark() { # base
+  MARK_SUM="$(metric "$1" welzijnshuis_graphql_request_sql_statements_sum)"
+  MARK_COUNT="$(metric "$1" welzijnshuis_graphql_request_sql_statements_count)"
+}
+since_mark() { # base → mean statements per request since the mark
+  local sum count
+  sum="$(metric "$1" welzijnshuis_graphql_request_sql_statements_sum)"
+  count="$(metric "$1" welzijnshuis_graphql_request_sql_statements_count)"
+  awk -v s="$sum" -v t="$MARK_SUM" -v n="$count" -v m="$MARK_COUNT" 'BEGIN { if (n > m) printf "%.1f", (s - t) / (n - m); else print "–" }'
+}
 
-# --- welzijnshuis -------------------------------------------------------------------------------
-run_welzijnshuis() { # name database-url token port
-  local name="$1" url="$2" token="$3" port="$4" base="http://127.0.0.1:$4"
-  DATABASE_URL="$url" WELZIJNSHUIS_ADDR="127.0.0.1:$port" "$BIN" serve > "$WORK/$port.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  wait_for "$base/readyz"
+# --- the statements of one request, as pgbench scripts --------------------------------------------
+# The server is started after log_statement is switched on for the bench database (it applies to
+# new connections), the request sent once, and the log written meanwhile kept.
+capture() { # name kind(query|loop) [query-file token]
+  local name="$1" kind="$2" offset since_ms
+  psql "$PG_ADMIN" -qc "ALTER DATABASE wzh_bench SET log_statement = 'all'"
+  start_server "$PG_URL" 18089
+  sleep 0.5
+  offset="$(stat -c %s "$PG_LOG")"
+  since_ms="$(python3 -c 'import time; print(int(time.time() * 1000) - 5)')"
+  if [ "$kind" = loop ]; then
+    wrk -t1 -c1 -d1s -s bench/referral_loop.lua http://127.0.0.1:18089 > "$WORK/capture-loop.txt" || true
+  else
+    post http://127.0.0.1:18089 "$3" "$4"
+  fi
+  sleep 0.5
+  tail -c +"$((offset + 1))" "$PG_LOG" > "$WORK/$name.log"
+  stop_server
+  psql "$PG_ADMIN" -qc "ALTER DATABASE wzh_bench RESET log_statement"
+  python3 bench/capture.py "$WORK/$name.log" wzh_bench "$since_ms" > "$WORK/$name.sql"
+}
+# pgbench at $1 connections running script $2: "transactions/s average-latency"
+pgbench_run() {
+  local threads=2
+  [ "$1" -lt 2 ] && threads=1
+  pgbench -n -M prepared -c "$1" -j "$threads" -T "$DURATION" -f "$2" "$PG_URL" > "$WORK/pgbench.txt" 2>&1 || {
+    cat "$WORK/pgbench.txt" >&2; echo "0 –"; return; }
+  awk '/^tps/ {tps = $3} /latency average/ {lat = $4 "ms"} END {printf "%.1f %s\n", tps, lat}' "$WORK/pgbench.txt"
+}
+
+echo
+echo "Scale $SCALE: $(sql "SELECT count(*) FROM clients") clients, $(sql "SELECT count(*) FROM referrals") referrals; CAW's inbox holds $INCOMING. ${DURATION} s a run; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); $("$BIN" --version 2>/dev/null || echo welzijnshuis)."
+
+say "capturing the statements of one inbox, one social map search and one write loop"
+capture inbox query bench/inbox.graphql "$PARTNER"
+capture socialmap query bench/socialmap.graphql ""
+capture loop loop
+# The loop's script is four requests; pgbench runs it as one transaction of its statements.
+for name in inbox socialmap loop; do
+  say "$name: $(grep -c ';$' "$WORK/$name.sql") statements captured"
+done
+# A pgbench run first, not counted, so that both sides start from warm caches.
+pgbench -n -M prepared -c 4 -j 2 -T 2 -f "$WORK/inbox.sql" "$PG_URL" >/dev/null 2>&1 || true
+
+# --- the inbox ----------------------------------------------------------------------------------
+echo
+echo "### The partner inbox"
+echo
+echo "| server | connections | requests/s | p50 | p99 | errors | SQL statements / request | peak RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+declare -A INBOX INBOX_P50
+run_welzijnshuis() { # name database-url token port key
+  local name="$1" url="$2" token="$3" port="$4" key="$5" base="http://127.0.0.1:$4"
+  start_server "$url" "$port"
   # Statements per request, whatever the page size: the inbox at 5 and at 50.
   local per_size=""
   for first in 5 50; do
-    local before after
-    before="$(metric "$base" welzijnshuis_sql_statements_total)"
     sed "s/first: 50/first: $first/" bench/inbox.graphql > "$WORK/inbox-$first.graphql"
-    curl -fs -o /dev/null -X POST "$base/graphql" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-      --data "$(python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' "$WORK/inbox-$first.graphql")"
-    after="$(metric "$base" welzijnshuis_sql_statements_total)"
-    per_size="$per_size first:$first→$((after - before))"
+    mark "$base"
+    post "$base" "$WORK/inbox-$first.graphql" "$token"
+    per_size="$per_size first:$first→$(since_mark "$base")"
   done
   say "$name: statements for one inbox request:$per_size"
   warm_up "$base/graphql" bench/inbox.graphql "$token"
   for c in $CONNECTIONS; do
-    local sum_before count_before sum_after count_after result
-    sum_before="$(metric "$base" welzijnshuis_graphql_request_sql_statements_sum)"
-    count_before="$(metric "$base" welzijnshuis_graphql_request_sql_statements_count)"
+    mark "$base"
+    local result
     result="$(load "$c" "$base/graphql" bench/inbox.graphql "$token")"
-    sum_after="$(metric "$base" welzijnshuis_graphql_request_sql_statements_sum)"
-    count_after="$(metric "$base" welzijnshuis_graphql_request_sql_statements_count)"
-    local statements
-    statements="$(awk -v s="$sum_after" -v t="$sum_before" -v n="$count_after" -v m="$count_before" 'BEGIN { printf "%.1f", (s - t) / (n - m) }')"
-    row "$name" "$c" "$result" "$statements" "$(peak_rss_mb "$pid") MB"
+    row "$name" "$c" "$result" "$(since_mark "$base")" "$(peak_rss_mb "$SERVER") MB"
+    INBOX["$key $c"]="$(echo "$result" | cut -d' ' -f1)"
+    INBOX_P50["$key $c"]="$(echo "$result" | cut -d' ' -f2)"
   done
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_server
 }
+run_welzijnshuis "welzijnshuis on PostgreSQL" "$PG_URL" "$PARTNER" 18080 pg
 
-# --- PostGraphile -------------------------------------------------------------------------------
-run_postgraphile() {
-  sed "s/ORG_ID/$CAW/" bench/inbox.postgraphile.graphql > "$WORK/postgraphile.graphql"
-  NODE_ENV=production "$BENCH_DIR/node_modules/.bin/postgraphile" --connection "$PG_URL" --schema public \
-    --host 127.0.0.1 --port 15000 --disable-query-log --disable-graphiql > "$WORK/postgraphile.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  for _ in $(seq 1 100); do
-    curl -fs -X POST http://127.0.0.1:15000/graphql -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  warm_up http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" ""
-  # PostGraphile runs one SQL statement per GraphQL query.
-  for c in $CONNECTIONS; do
-    row "PostGraphile v4 (no access rules)" "$c" "$(load "$c" http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" "")" 1 "$(peak_rss_mb "$pid") MB"
-  done
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-}
+sed "s/ORG_ID/$CAW/" bench/inbox.postgraphile.graphql > "$WORK/postgraphile.graphql"
+NODE_ENV=production "$BENCH_DIR/node_modules/.bin/postgraphile" --connection "$PG_URL" --schema public \
+  --host 127.0.0.1 --port 15000 --disable-query-log --disable-graphiql > "$WORK/postgraphile.log" 2>&1 &
+POSTGRAPHILE=$!
+PIDS+=("$POSTGRAPHILE")
+for _ in $(seq 1 100); do
+  curl -fs -X POST http://127.0.0.1:15000/graphql -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' >/dev/null 2>&1 && break
+  sleep 0.2
+done
+warm_up http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" ""
+# PostGraphile runs one SQL statement per GraphQL query.
+for c in $CONNECTIONS; do
+  result="$(load "$c" http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" "")"
+  row "PostGraphile v4 (no access rules)" "$c" "$result" 1 "$(peak_rss_mb "$POSTGRAPHILE") MB"
+  INBOX["postgraphile $c"]="$(echo "$result" | cut -d' ' -f1)"
+done
+kill "$POSTGRAPHILE"; wait "$POSTGRAPHILE" 2>/dev/null || true
 
-# --- raw SQL ------------------------------------------------------------------------------------
-# The statements welzijnshuis runs for the inbox, with the ids of the first page as literals:
-# the user behind the token, the page, its count, the clients (scoped), the organisations, the
-# events (scoped), the partner's consents for those clients, and the audit entries.
-run_pgbench() {
-  local page clients
-  page="$(psql "$PG_URL" -Atc "SELECT string_agg(quote_literal(id::text), ',') FROM (SELECT id FROM referrals WHERE recipient_id = '$CAW' ORDER BY created_at DESC, id DESC LIMIT 50) p")"
-  clients="$(psql "$PG_URL" -Atc "SELECT string_agg(DISTINCT quote_literal(client_id::text), ',') FROM (SELECT client_id FROM referrals WHERE recipient_id = '$CAW' ORDER BY created_at DESC, id DESC LIMIT 50) p")"
-  local scope="(sender_id = '$CAW' OR recipient_id = '$CAW')"
-  cat > "$WORK/inbox.sql" <<SQL
-SELECT * FROM users WHERE id = '$CAW_USER' AND active;
-SELECT * FROM referrals WHERE $scope AND recipient_id = '$CAW' ORDER BY created_at DESC, id DESC LIMIT 51;
-SELECT count(*) FROM referrals WHERE $scope AND recipient_id = '$CAW';
-SELECT * FROM clients WHERE id IN ($clients) AND id IN (SELECT client_id FROM referrals WHERE $scope);
-SELECT * FROM organisations WHERE id IN (SELECT sender_id FROM referrals WHERE id IN ($page) UNION SELECT recipient_id FROM referrals WHERE id IN ($page));
-SELECT * FROM referral_events WHERE referral_id IN ($page) AND referral_id IN (SELECT id FROM referrals WHERE $scope) ORDER BY at, id;
-SELECT * FROM consents WHERE recipient_id = '$CAW' AND revoked_at IS NULL AND client_id IN ($clients);
-INSERT INTO audit_log (id, at, user_id, role, organisation_id, action, subject_type, subject_id, client_id, categories, operation_name, request_id)
-  SELECT gen_random_uuid(), now(), '$CAW_USER', 'PARTNER', '$CAW', 'READ', 'client', id, id, 'IDENTITY,CONTACT', 'Inbox', 'pgbench'
-  FROM clients WHERE id IN ($clients);
-SQL
-  for c in $CONNECTIONS; do
-    local threads=2
-    [ "$c" -lt 2 ] && threads=1
-    pgbench -n -M prepared -c "$c" -j "$threads" -T "$DURATION" -f "$WORK/inbox.sql" "$PG_URL" > "$WORK/pgbench.txt" 2>&1
-    local tps latency
-    tps="$(awk '/^tps/ {printf "%.1f", $3}' "$WORK/pgbench.txt")"
-    latency="$(awk '/latency average/ {print $4 "ms"}' "$WORK/pgbench.txt")"
-    printf "| raw SQL in pgbench (8 statements) | %s | %s | avg %s | – | 0 | 8 | – |\n" "$c" "$tps" "$latency"
-  done
-}
+INBOX_STATEMENTS="$(grep -c ';$' "$WORK/inbox.sql")"
+for c in $CONNECTIONS; do
+  read -r tps latency <<< "$(pgbench_run "$c" "$WORK/inbox.sql")"
+  printf "| raw SQL in pgbench (%s statements) | %s | %s | avg %s | – | 0 | %s | – |\n" "$INBOX_STATEMENTS" "$c" "$tps" "$latency" "$INBOX_STATEMENTS"
+  INBOX["pgbench $c"]="$tps"
+done
 
+run_welzijnshuis "welzijnshuis on SQLite" "$SQLITE_URL" "$SQLITE_PARTNER" 18081 sqlite
+
+# --- latency at half the maximum ------------------------------------------------------------------
 echo
-echo "Scale $SCALE: $(psql "$PG_URL" -Atc "SELECT count(*) FROM clients") clients, $(psql "$PG_URL" -Atc "SELECT count(*) FROM referrals") referrals; CAW's inbox holds $INCOMING. ${DURATION} s a run; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)."
+echo "### Latency at a constant offered load (PostgreSQL, 16 connections)"
 echo
-echo "| server | connections | requests/s | p50 | p99 | errors | SQL statements / request | peak RSS |"
-echo "|---|---|---|---|---|---|---|---|"
-run_welzijnshuis "welzijnshuis on PostgreSQL" "$PG_URL" "$TOKEN" 18080
-run_postgraphile
-run_pgbench
-run_welzijnshuis "welzijnshuis on SQLite" "$SQLITE_URL" "$SQLITE_TOKEN" 18081
+start_server "$PG_URL" 18082
+warm_up http://127.0.0.1:18082/graphql bench/inbox.graphql "$PARTNER"
+MAX16="${INBOX[pg 16]:-$(load 16 http://127.0.0.1:18082/graphql bench/inbox.graphql "$PARTNER" | cut -d' ' -f1)}"
+RATE="$(awk -v m="$MAX16" 'BEGIN { printf "%d", m / 2 }')"
+"$OHA" --no-tui --output-format json -z "${DURATION}s" -c 16 -q "$RATE" --latency-correction \
+  -m POST -H "Authorization: Bearer $PARTNER" -H 'Content-Type: application/json' \
+  -d "$(body_of bench/inbox.graphql)" http://127.0.0.1:18082/graphql > "$WORK/oha.json"
+read -r OHA_RPS OHA_P50 OHA_P99 OHA_OK <<< "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["latencyPercentiles"]
+print("%.1f %.2fms %.2fms %.4f" % (r["summary"]["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, r["summary"]["successRate"]))' "$WORK/oha.json")"
+stop_server
+echo "| offered | achieved | p50 | p99 | success rate |"
+echo "|---|---|---|---|---|"
+echo "| $RATE req/s (half of $MAX16) | $OHA_RPS req/s | $OHA_P50 | $OHA_P99 | $OHA_OK |"
+
+# --- the write path and the social map ------------------------------------------------------------
+echo
+echo "### The write path and the public social map (PostgreSQL, 16 connections)"
+echo
+echo "| workload | welzijnshuis | p50 | p99 | failures | raw SQL in pgbench | |"
+echo "|---|---|---|---|---|---|---|"
+start_server "$PG_URL" 18083
+wrk -t16 -c16 -d"${DURATION}s" --latency -s bench/referral_loop.lua http://127.0.0.1:18083 > "$WORK/loop.txt"
+read -r LOOP_RPS LOOP_P50 LOOP_P99 LOOP_ERRORS <<< "$(wrk_summary "$WORK/loop.txt")"
+LOOP_FAILURES="$(awk '/^loop failures:/ {print $3}' "$WORK/loop.txt")"
+grep -q '^first failure' "$WORK/loop.txt" && say "write loop: $(grep '^first failure' "$WORK/loop.txt")"
+LOOPS="$(awk -v r="$LOOP_RPS" 'BEGIN { printf "%.1f", r / 4 }')"
+warm_up http://127.0.0.1:18083/graphql bench/socialmap.graphql ""
+read -r MAP_RPS MAP_P50 MAP_P99 MAP_ERRORS <<< "$(load 16 http://127.0.0.1:18083/graphql bench/socialmap.graphql "")"
+stop_server
+read -r LOOP_TPS _ <<< "$(pgbench_run 16 "$WORK/loop.sql")"
+read -r MAP_TPS _ <<< "$(pgbench_run 16 "$WORK/socialmap.sql")"
+echo "| write loop (4 mutations) | $LOOPS loops/s ($LOOP_RPS req/s) | $LOOP_P50 | $LOOP_P99 | $((LOOP_FAILURES + LOOP_ERRORS)) | $LOOP_TPS loops/s ($(grep -c ';$' "$WORK/loop.sql") statements) | $(percent "$LOOPS" "$LOOP_TPS") % |"
+echo "| social map search | $MAP_RPS req/s | $MAP_P50 | $MAP_P99 | $MAP_ERRORS | $MAP_TPS ($(grep -c ';$' "$WORK/socialmap.sql") statements) | $(percent "$MAP_RPS" "$MAP_TPS") % |"
+
+# --- growth -------------------------------------------------------------------------------------
+GROWTH_LINE=""
+if [ -n "$GROWTH_SCALE" ]; then
+  echo
+  echo "### Growth: the inbox at scale $SCALE and at scale $GROWTH_SCALE (PostgreSQL)"
+  echo
+  say "loading the demo network at scale $GROWTH_SCALE (this takes a while)"
+  load_pg wzh_bench_growth "$GROWTH_SCALE"
+  GROWTH_URL="$PG_HOST_URL/wzh_bench_growth"
+  GROWTH_PARTNER="$(token "$GROWTH_URL" medewerker@caw.test)"
+  GROWTH_INCOMING="$(psql "$GROWTH_URL" -Atc "SELECT count(*) FROM referrals r JOIN organisations o ON o.id = r.recipient_id WHERE o.hsds_id = 'demo-org-caw'")"
+  echo "| scale | referrals | CAW's inbox | connections | requests/s | p50 | p99 | SQL statements / request | peak RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for c in 1 16; do
+    for side in small large; do
+      if [ $side = small ]; then u="$PG_URL" t="$PARTNER" s="$SCALE" n="$INCOMING"; else u="$GROWTH_URL" t="$GROWTH_PARTNER" s="$GROWTH_SCALE" n="$GROWTH_INCOMING"; fi
+      start_server "$u" 18084
+      warm_up http://127.0.0.1:18084/graphql bench/inbox.graphql "$t"
+      mark http://127.0.0.1:18084
+      result="$(load "$c" http://127.0.0.1:18084/graphql bench/inbox.graphql "$t")"
+      read -r g_rps g_p50 g_p99 _ <<< "$result"
+      echo "| $s | $(psql "$u" -Atc "SELECT count(*) FROM referrals") | $n | $c | $g_rps | $g_p50 | $g_p99 | $(since_mark http://127.0.0.1:18084) | $(peak_rss_mb "$SERVER") MB |"
+      [ "$c" = 1 ] && eval "GROWTH_P50_$side=$g_p50"
+      [ "$c" = 1 ] && [ $side = large ] && GROWTH_RSS="$(peak_rss_mb "$SERVER")"
+      stop_server
+    done
+  done
+  GROWTH_LINE="| inbox p50 at $GROWTH_SCALE within 1.5 × at $SCALE (1 connection); peak RSS ≤ 64 MB | ${GROWTH_P50_small:-?} → ${GROWTH_P50_large:-?}; ${GROWTH_RSS:-?} MB |"
+fi
+
+# --- against the targets --------------------------------------------------------------------------
+echo
+echo "### Against the targets"
+echo
+echo "| target | measured |"
+echo "|---|---|"
+echo "| inbox, PostgreSQL, 16 connections ≥ 2 × PostGraphile | ${INBOX[pg 16]:-?} vs ${INBOX[postgraphile 16]:-?} req/s: $(ratio "${INBOX[pg 16]:-0}" "${INBOX[postgraphile 16]:-0}") × |"
+echo "| … ≥ 60 % of the raw-SQL ceiling | ${INBOX[pg 16]:-?} vs ${INBOX[pgbench 16]:-?}: $(percent "${INBOX[pg 16]:-0}" "${INBOX[pgbench 16]:-0}") % |"
+echo "| p99 ≤ 20 ms at half the maximum, offered at a constant rate | $OHA_P99 at $RATE req/s |"
+echo "| SQLite, 16 connections ≥ 1.5 × 1 connection | ${INBOX[sqlite 16]:-?} vs ${INBOX[sqlite 1]:-?}: $(ratio "${INBOX[sqlite 16]:-0}" "${INBOX[sqlite 1]:-0}") × |"
+echo "| SQLite, 16 connections ≥ 0.8 × PostgreSQL | ${INBOX[sqlite 16]:-?} vs ${INBOX[pg 16]:-?}: $(ratio "${INBOX[sqlite 16]:-0}" "${INBOX[pg 16]:-0}") × |"
+echo "| write loop ≥ 50 % of pgbench, no failure | $LOOPS vs $LOOP_TPS loops/s: $(percent "$LOOPS" "$LOOP_TPS") %, $((LOOP_FAILURES + LOOP_ERRORS)) failures |"
+echo "| social map ≥ 50 % of pgbench | $MAP_RPS vs $MAP_TPS: $(percent "$MAP_RPS" "$MAP_TPS") % |"
+[ -n "$GROWTH_LINE" ] && echo "$GROWTH_LINE"
+exit 0

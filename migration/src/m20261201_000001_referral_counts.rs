@@ -27,7 +27,7 @@ CREATE TABLE referral_counts (
     organisation_id UUID NOT NULL,
     direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     status TEXT NOT NULL,
-    n BIGINT NOT NULL CHECK (n >= 0),
+    n BIGINT NOT NULL,
     PRIMARY KEY (organisation_id, direction, status)
 )";
 

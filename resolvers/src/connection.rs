@@ -190,7 +190,8 @@ impl TotalCount {
                 use entities::referral_count;
                 let sum = referral_count::Entity::find()
                     .select_only()
-                    .column_as(Expr::cust("COALESCE(SUM(n), 0)"), "n")
+                    // PostgreSQL sums a BIGINT as NUMERIC.
+                    .column_as(Expr::cust("CAST(COALESCE(SUM(n), 0) AS BIGINT)"), "n")
                     .filter(counts.clone())
                     .into_tuple::<i64>()
                     .one(db)
