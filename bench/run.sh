@@ -165,7 +165,7 @@ capture() { # name kind(query|loop) [query-file token]
   offset="$(stat -c %s "$PG_LOG")"
   since_ms="$(python3 -c 'import time; print(int(time.time() * 1000) - 5)')"
   if [ "$kind" = loop ]; then
-    wrk -t1 -c1 -d1s -s bench/referral_loop.lua http://127.0.0.1:18089 > "$WORK/capture-loop.txt" || true
+    loop_once http://127.0.0.1:18089
   else
     post http://127.0.0.1:18089 "$3" "$4"
   fi
@@ -174,6 +174,25 @@ capture() { # name kind(query|loop) [query-file token]
   stop_server
   psql "$PG_ADMIN" -qc "ALTER DATABASE wzh_bench RESET log_statement"
   python3 bench/capture.py "$WORK/$name.log" wzh_bench "$since_ms" > "$WORK/$name.sql"
+}
+# One turn of the write loop (bench/referral_loop.lua), request by request.
+loop_once() { # base
+  python3 - "$1" <<'PY'
+import json, os, sys, urllib.request
+def post(token, query, variables):
+    request = urllib.request.Request(sys.argv[1] + "/graphql", method="POST",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
+    body = json.load(urllib.request.urlopen(request))
+    assert "errors" not in body, body
+    return next(iter(body["data"].values()))
+made = post(os.environ["SENDER_TOKEN"], "mutation Refer($input: CreateReferralInput!) { createReferral(input: $input) { id version } }",
+    {"input": {"clientId": os.environ["CLIENT_ID"], "recipientId": os.environ["RECIPIENT_ID"],
+               "lifeDomain": os.environ["LIFE_DOMAIN"], "reason": "bench loop"}})
+for status in ["RECEIVED", "ACCEPTED", "IN_PROGRESS"]:
+    made = post(os.environ["RECIPIENT_TOKEN"], "mutation Move($id: ID!, $status: ReferralStatus!, $v: Int!) { changeReferralStatus(id: $id, status: $status, expectedVersion: $v) { id version } }",
+        {"id": made["id"], "status": status, "v": made["version"]})
+PY
 }
 # pgbench at $1 connections running script $2: "transactions/s average-latency"
 pgbench_run() {

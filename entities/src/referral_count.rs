@@ -16,6 +16,10 @@ pub struct Model {
     pub direction: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub status: ReferralStatus,
+    /// One of the slots a count is spread over (on PostgreSQL, so that concurrent referrals do
+    /// not queue for one row); the count is the sum over them.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub slot: i16,
     pub n: i64,
 }
 
