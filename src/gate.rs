@@ -99,9 +99,20 @@ impl Gate {
     {
         let Admitted { caller, .. } = self.admit(credentials).await?;
         self.rate_limiter.check(&caller, credentials.address)?;
+        self.run_part(work(caller)).await
+    }
+
+    /// Step 3 for a piece of the work of a request admitted and counted before (each chunk of a
+    /// streamed list after the first, `GET /hsds/…?format=ndjson`): a place among the
+    /// operations executing at once and the request timeout, for this piece alone. A long
+    /// answer is then many bounded pieces, none holding a place while the client reads.
+    pub async fn run_part<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
         let run = async {
             let _place = self.executing.acquire().await;
-            work(caller).await
+            work.await
         };
         tokio::time::timeout(self.request_timeout, run)
             .await

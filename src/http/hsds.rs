@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +24,7 @@ use super::graphql::refusal_as;
 use super::{AppState, REQUEST_ID};
 use crate::gate::Credentials;
 use crate::socialmap::Reveal;
-use crate::socialmap::api::{self, MAX_PER_PAGE, PageAsked, ServiceQuery};
+use crate::socialmap::api::{self, Listing, Nest, PageAsked, ServiceQuery, ServiceShape, TermQuery};
 
 /// The routes under `/hsds`. Any web page may read them (`Access-Control-Allow-Origin: *`: a
 /// partner's website showing the social map), as they hold only what the public sees and
@@ -95,15 +96,27 @@ impl Params {
         }
         let params = Params(params);
         if let Some(format) = params.text("format")
-            && format != "json"
+            && !["json", "ndjson"].contains(&format)
         {
-            return Err(ApiError::bad_input("format", "only json is served"));
+            return Err(ApiError::bad_input(
+                "format",
+                "json (pages) or ndjson (the whole list, a line each)",
+            ));
+        }
+        for key in ["search", "taxonomy_term_id", "taxonomy_id", "organization_id", "postcode", "parent_id"] {
+            if params.text(key).is_some_and(|v| v.chars().count() > 200) {
+                return Err(ApiError::bad_input(key, "at most 200 characters"));
+            }
         }
         Ok(params)
     }
 
     fn text(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn owned(&self, key: &str) -> Option<String> {
+        self.text(key).map(str::to_owned)
     }
 
     fn number(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, ApiError> {
@@ -122,11 +135,14 @@ impl Params {
         }
     }
 
-    fn page(&self) -> Result<PageAsked, ApiError> {
-        let default = PageAsked::default();
+    fn streamed(&self) -> bool {
+        self.text("format") == Some("ndjson")
+    }
+
+    fn page(&self, (default, max): (u64, u64)) -> Result<PageAsked, ApiError> {
         Ok(PageAsked {
-            page: self.number("page", 1, 1_000_000)?.unwrap_or(default.page),
-            per_page: self.number("per_page", 1, MAX_PER_PAGE)?.unwrap_or(default.per_page),
+            page: self.number("page", 1, 1_000_000)?.unwrap_or(1),
+            per_page: self.number("per_page", 1, max)?.unwrap_or(default),
         })
     }
 
@@ -137,24 +153,35 @@ impl Params {
             })?),
             None => None,
         };
-        for key in ["search", "taxonomy_term_id", "taxonomy_id", "organization_id", "postcode"] {
-            if self.text(key).is_some_and(|v| v.chars().count() > 200) {
-                return Err(ApiError::bad_input(key, "at most 200 characters"));
-            }
-        }
+        let proximity_m = match self.text("proximity") {
+            Some(text) => match text.parse::<f64>() {
+                Ok(m) if m > 0.0 && m <= api::MAX_PROXIMITY_M => Some(m),
+                _ => return Err(ApiError::bad_input("proximity", "metres, more than 0 and at most 200000")),
+            },
+            None => None,
+        };
         Ok(ServiceQuery {
-            search: self.text("search").map(str::to_owned),
-            taxonomy_term_id: self.text("taxonomy_term_id").map(str::to_owned),
-            taxonomy_id: self.text("taxonomy_id").map(str::to_owned),
-            organization_id: self.text("organization_id").map(str::to_owned),
+            search: self.owned("search"),
+            taxonomy_term_id: self.owned("taxonomy_term_id"),
+            taxonomy_id: self.owned("taxonomy_id"),
+            organization_id: self.owned("organization_id"),
             modified_after,
-            postcode: self.text("postcode").map(str::to_owned),
+            postcode: self.owned("postcode"),
+            proximity_m,
         })
     }
 }
 
-const PAGING: [&str; 3] = ["page", "per_page", "format"];
-const SERVICE_FILTERS: [&str; 9] = [
+/// What the one-item routes read: nothing but `format`, which must not ask for a stream.
+fn one_item(raw: Option<String>, known: &[&str]) -> Result<Params, ApiError> {
+    let params = Params::parse(raw, known)?;
+    if params.streamed() {
+        return Err(ApiError::bad_input("format", "ndjson streams lists; this is one item"));
+    }
+    Ok(params)
+}
+
+const SERVICE_FILTERS: [&str; 10] = [
     "page",
     "per_page",
     "format",
@@ -164,7 +191,31 @@ const SERVICE_FILTERS: [&str; 9] = [
     "organization_id",
     "modified_after",
     "postcode",
+    "proximity",
 ];
+
+/// The request's id, and its headers once answered.
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    tracing::debug!(request_id = %request_id, status = response.status().as_u16(), "hsds");
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// A refusal in the API's JSON error body: an unknown id is 404; a bad parameter 400, the
+/// gate's refusals as everywhere (429, 503).
+fn refused(error: &ApiError, request_id: &str) -> Response {
+    if error.code() == Code::NotFound {
+        refusal_as(error, Some(request_id), StatusCode::NOT_FOUND)
+    } else {
+        super::graphql::refusal(error, Some(request_id))
+    }
+}
+
+fn credentials(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Credentials {
+    Credentials { authorization: None, address: state.client_address(peer.ip(), headers), role: None }
+}
 
 /// Runs `work` through the gate as the public, and answers its JSON or its refusal.
 async fn answer<F, Fut>(state: &AppState, peer: SocketAddr, headers: &HeaderMap, work: F) -> Response
@@ -173,22 +224,104 @@ where
     Fut: std::future::Future<Output = Result<Value, ApiError>>,
 {
     let request_id = uuid::Uuid::now_v7().to_string();
-    let credentials =
-        Credentials { authorization: None, address: state.client_address(peer.ip(), headers), role: None };
-    let outcome =
-        state.gate.run_plain(&credentials, |caller| work(state.clone(), Reveal::for_caller(&caller))).await;
-    let mut response = match outcome {
+    let outcome = state
+        .gate
+        .run_plain(&credentials(state, peer, headers), |caller| {
+            work(state.clone(), Reveal::for_caller(&caller))
+        })
+        .await;
+    let response = match outcome {
         Ok(value) => Json(value).into_response(),
-        // An unknown id is 404; a bad parameter 400, the gate's refusals as everywhere (429, 503).
-        Err(error) if error.code() == Code::NotFound => {
-            refusal_as(&error, Some(&request_id), StatusCode::NOT_FOUND)
-        }
-        Err(error) => super::graphql::refusal(&error, Some(&request_id)),
+        Err(error) => refused(&error, &request_id),
     };
-    tracing::debug!(request_id = %request_id, status = response.status().as_u16(), "hsds");
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
+    with_request_id(response, &request_id)
+}
+
+/// A list's answer: a page of it as JSON, or (`format=ndjson`) all of it streamed. `read` turns
+/// the parameters into the list asked for.
+async fn list(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    raw: Option<String>,
+    known: &[&str],
+    read: impl FnOnce(&Params) -> Result<Listing, ApiError>,
+) -> Response {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let db = state.db.conn.clone();
+    let outcome = state
+        .gate
+        .run_plain(&credentials(state, peer, headers), |caller| async move {
+            let params = Params::parse(raw, known)?;
+            let listing = read(&params)?;
+            let reveal = Reveal::for_caller(&caller);
+            // Checked even when a stream has no pages: a bad parameter is never passed over.
+            let page = params.page(listing.per_page())?;
+            if params.streamed() {
+                let first = listing.chunk(&db, None, reveal).await?;
+                Ok(Listed::Streamed(listing, reveal, first))
+            } else {
+                Ok(Listed::Page(listing.page(&db, page, reveal).await?))
+            }
+        })
+        .await;
+    let response = match outcome {
+        Ok(Listed::Page(value)) => Json(value).into_response(),
+        Ok(Listed::Streamed(listing, reveal, first)) => {
+            ndjson(state.clone(), listing, reveal, first, &request_id)
+        }
+        Err(error) => refused(&error, &request_id),
+    };
+    with_request_id(response, &request_id)
+}
+
+enum Listed {
+    Page(Value),
+    Streamed(Listing, Reveal, (Vec<Value>, Option<uuid::Uuid>)),
+}
+
+/// The rest of a streamed list, after its `first` chunk (read in the gate with the request):
+/// one line per item, each further chunk read as the client takes the lines, as its own piece
+/// of work ([`crate::gate::Gate::run_part`]: a place among the operations executing at once and
+/// the request timeout, each). A chunk that fails cuts the body short, unended, so the client
+/// cannot take a cut list for a whole one.
+fn ndjson(
+    state: AppState,
+    listing: Listing,
+    reveal: Reveal,
+    (first, next): (Vec<Value>, Option<uuid::Uuid>),
+    request_id: &str,
+) -> Response {
+    let request_id = request_id.to_owned();
+    let chunks = futures_util::stream::try_unfold(
+        (Some(first), next, state, listing),
+        move |(pending, next, state, listing)| {
+            let request_id = request_id.clone();
+            async move {
+                let (items, next) = match (pending, next) {
+                    (Some(items), next) => (items, next),
+                    (None, None) => return Ok::<_, std::io::Error>(None),
+                    (None, Some(after)) => {
+                        let db = state.db.conn.clone();
+                        state.gate.run_part(listing.chunk(&db, Some(after), reveal)).await.map_err(
+                            |error| {
+                                tracing::warn!(request_id = %request_id, ?error, "hsds stream cut short");
+                                std::io::Error::other(error.message())
+                            },
+                        )?
+                    }
+                };
+                let mut lines = Vec::with_capacity(items.len() * 512);
+                for item in &items {
+                    serde_json::to_writer(&mut lines, item).map_err(std::io::Error::other)?;
+                    lines.push(b'\n');
+                }
+                Ok(Some((lines, (None, next, state, listing))))
+            }
+        },
+    );
+    let mut response = Body::from_stream(chunks).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
     response
 }
 
@@ -207,11 +340,16 @@ async fn services(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let mut known = SERVICE_FILTERS.to_vec();
-    known.extend(["full_service", "full"]);
-    answer(&state, peer, &headers, |state, reveal| async move {
-        let params = Params::parse(raw, &known)?;
+    known.extend(["full_service", "full", "minimal"]);
+    list(&state, peer, &headers, raw, &known, |params| {
         let full = params.flag("full_service")? || params.flag("full")?;
-        api::services(&state.db.conn, &params.service_query()?, params.page()?, full, reveal).await
+        let shape = match (params.flag("minimal")?, full) {
+            (true, true) => return Err(ApiError::bad_input("minimal", "either minimal or full, not both")),
+            (true, false) => ServiceShape::Minimal,
+            (false, true) => ServiceShape::Full,
+            (false, false) => ServiceShape::Flat,
+        };
+        Ok(Listing::Services(params.service_query()?, shape))
     })
     .await
 }
@@ -221,13 +359,12 @@ async fn service(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
-    answer(
-        &state,
-        peer,
-        &headers,
-        |state, reveal| async move { api::service(&state.db.conn, &id, reveal).await },
-    )
+    answer(&state, peer, &headers, |state, reveal| async move {
+        one_item(raw, &["format"])?;
+        api::service(&state.db.conn, &id, reveal).await
+    })
     .await
 }
 
@@ -237,12 +374,14 @@ async fn organizations(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    answer(&state, peer, &headers, |state, _| async move {
-        let params = Params::parse(raw, &["page", "per_page", "format", "search", "full_service", "full"])?;
-        if params.text("search").is_some_and(|v| v.chars().count() > 200) {
-            return Err(ApiError::bad_input("search", "at most 200 characters"));
-        }
-        api::organizations(&state.db.conn, params.text("search"), params.page()?).await
+    let known = ["page", "per_page", "format", "search", "full_service", "full"];
+    list(&state, peer, &headers, raw, &known, |params| {
+        let nest = match (params.flag("full_service")?, params.flag("full")?) {
+            (true, _) => Nest::FullServices,
+            (false, true) => Nest::Services,
+            (false, false) => Nest::Nothing,
+        };
+        Ok(Listing::Organizations(params.owned("search"), nest))
     })
     .await
 }
@@ -255,7 +394,7 @@ async fn organization(
     RawQuery(raw): RawQuery,
 ) -> Response {
     answer(&state, peer, &headers, |state, reveal| async move {
-        let params = Params::parse(raw, &["full_service", "format"])?;
+        let params = one_item(raw, &["full_service", "format"])?;
         api::organization_by_id(&state.db.conn, &id, params.flag("full_service")?, reveal).await
     })
     .await
@@ -269,11 +408,8 @@ async fn service_at_locations(
 ) -> Response {
     let mut known = SERVICE_FILTERS.to_vec();
     known.push("full");
-    answer(&state, peer, &headers, |state, reveal| async move {
-        let params = Params::parse(raw, &known)?;
-        let full = params.flag("full")?;
-        api::service_at_locations(&state.db.conn, &params.service_query()?, params.page()?, full, reveal)
-            .await
+    list(&state, peer, &headers, raw, &known, |params| {
+        Ok(Listing::Places(params.service_query()?, params.flag("full")?))
     })
     .await
 }
@@ -283,8 +419,10 @@ async fn service_at_location(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     answer(&state, peer, &headers, |state, reveal| async move {
+        one_item(raw, &["format"])?;
         api::service_at_location(&state.db.conn, &id, reveal).await
     })
     .await
@@ -296,9 +434,8 @@ async fn taxonomies(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    answer(&state, peer, &headers, |_, _| async move {
-        let params = Params::parse(raw, &PAGING)?;
-        Ok(api::taxonomies(params.page()?))
+    list(&state, peer, &headers, raw, &["page", "per_page", "format", "search"], |params| {
+        Ok(Listing::Taxonomies(params.owned("search")))
     })
     .await
 }
@@ -318,9 +455,14 @@ async fn taxonomy_terms(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    answer(&state, peer, &headers, |_, _| async move {
-        let params = Params::parse(raw, &["page", "per_page", "format", "taxonomy_id"])?;
-        Ok(api::taxonomy_terms(params.text("taxonomy_id"), params.page()?))
+    let known = ["page", "per_page", "format", "search", "taxonomy_id", "top_only", "parent_id"];
+    list(&state, peer, &headers, raw, &known, |params| {
+        Ok(Listing::Terms(TermQuery {
+            search: params.owned("search"),
+            taxonomy_id: params.owned("taxonomy_id"),
+            top_only: params.flag("top_only")?,
+            parent_id: params.owned("parent_id"),
+        }))
     })
     .await
 }

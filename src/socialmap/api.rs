@@ -20,6 +20,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use resolvers::query::Near;
+
 use super::HsdsService;
 use super::export::{Reveal, export_services, organization};
 use super::ids::{self, shown};
@@ -30,6 +32,17 @@ pub const MAX_PER_PAGE: u64 = 100;
 /// The services an organization's own answer lists, at most (the rest through
 /// `/services?organization_id=…`).
 pub const MAX_SERVICES_OF_ORGANIZATION: u64 = 500;
+/// Rows a page of `minimal` services holds when `per_page` is not given, and at most: the
+/// standard asks such a list to come whole in one answer (an id and a time are ~90 bytes).
+pub const MINIMAL_PER_PAGE: u64 = 10_000;
+/// Rows a streamed list (`format=ndjson`) reads at a time: each chunk is a bounded piece of
+/// work in the gate, so a list of any length streams without holding a connection throughout.
+pub const CHUNK: u64 = 100;
+/// Organizations a streamed chunk reads when each nests its services (as on a default page:
+/// each then nests up to 25).
+pub const NESTING_CHUNK: u64 = 20;
+/// The widest `proximity` (metres).
+pub const MAX_PROXIMITY_M: f64 = resolvers::query::MAX_RADIUS_KM * 1000.0;
 
 /// A page asked for: `page` from 1, `per_page` from 1 to [`MAX_PER_PAGE`].
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +87,40 @@ pub struct ServiceQuery {
     pub organization_id: Option<String>,
     pub modified_after: Option<DateTime<Utc>>,
     pub postcode: Option<String>,
+    /// Metres from the centre of `postcode`: places within them, instead of in the postcode.
+    pub proximity_m: Option<f64>,
+}
+
+/// The circle `proximity` asks for: around the centre of the postcode as the social map knows
+/// it (the mean of the coordinates of its public locations: a confidential one never moves the
+/// centre, so the centre cannot point at it), never matching a confidential location. One
+/// statement; none without `proximity`.
+async fn near_of(db: &impl ConnectionTrait, query: &ServiceQuery) -> Result<Option<Near>, ApiError> {
+    let Some(metres) = query.proximity_m else { return Ok(None) };
+    let postcode = query
+        .postcode
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_input("postcode", "proximity is measured from a postcode: give one"))?;
+    let centre: Option<(Option<f64>, Option<f64>)> = location::Entity::find()
+        .select_only()
+        .expr(Func::avg(Expr::col(location::Column::Latitude)))
+        .expr(Func::avg(Expr::col(location::Column::Longitude)))
+        .filter(location::Column::Postcode.eq(postcode.trim().to_owned()))
+        .filter(location::Column::Confidential.eq(false))
+        .filter(location::Column::Latitude.is_not_null())
+        .filter(location::Column::Longitude.is_not_null())
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some((Some(latitude), Some(longitude))) = centre else {
+        return Err(ApiError::bad_input(
+            "postcode",
+            "the social map knows no place in this postcode to measure from",
+        ));
+    };
+    Near::new(latitude, longitude, metres / 1000.0, false)
+        .map(Some)
+        .map_err(|_| ApiError::bad_input("proximity", "metres, more than 0 and at most 200000"))
 }
 
 /// `modified_after`: an RFC 3339 moment, or a date (its midnight, UTC).
@@ -115,13 +162,17 @@ enum Lookup {
 }
 
 /// The services the query keeps, as one condition: [`service_filters`] and, with a postcode,
-/// a place there.
+/// a place there (or, with `near`, a place within its circle).
 fn service_condition(
     db: &impl ConnectionTrait,
     query: &ServiceQuery,
+    near: Option<&Near>,
     lookup: Lookup,
 ) -> Result<Condition, ApiError> {
     let mut condition = service_filters(db, query, lookup)?;
+    if let Some(near) = near {
+        return Ok(condition.add(near.within()));
+    }
     if let Some(postcode) = &query.postcode {
         condition = condition.add(match lookup {
             Lookup::Lists => service::Column::Id.in_subquery(
@@ -333,16 +384,60 @@ async fn organisations_of(
         .collect())
 }
 
-/// `GET /services`: a page of services, flat or (`full`) nested.
+/// How a service in a list is shown.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ServiceShape {
+    /// Its one-to-one fields and its organization (`service_list.json`).
+    Flat,
+    /// Nested, with everything related (`service.json`): `full` or `full_service`.
+    Full,
+    /// Its id and `last_modified` only (`minimal`): what a harvester compares with its copy.
+    Minimal,
+}
+
+/// `rows` as `shape` shows them, in their order: a bounded number of statements.
+async fn services_shown(
+    db: &impl ConnectionTrait,
+    rows: Vec<service::Model>,
+    shape: ServiceShape,
+    reveal: Reveal,
+) -> Result<Vec<Value>, ApiError> {
+    Ok(match shape {
+        ServiceShape::Full => full(db, rows, reveal)
+            .await?
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap_or_default())
+            .collect(),
+        ServiceShape::Minimal => rows
+            .iter()
+            .map(|s| {
+                let id = shown(s.hsds_id.as_deref(), s.id).to_string();
+                json!({ "id": id, "last_modified": last_modified(s.updated_at) })
+            })
+            .collect(),
+        ServiceShape::Flat => {
+            let orgs = organisations_of(db, &rows).await?;
+            rows.into_iter()
+                .filter_map(|s| {
+                    let org = orgs.get(&s.organisation_id)?.clone();
+                    Some(flat(s, &org))
+                })
+                .collect()
+        }
+    })
+}
+
+/// `GET /services`: a page of services, by name.
 pub async fn services(
     db: &impl ConnectionTrait,
     query: &ServiceQuery,
     page: PageAsked,
-    full_service: bool,
+    shape: ServiceShape,
     reveal: Reveal,
 ) -> Result<Value, ApiError> {
+    let near = near_of(db, query).await?;
     let select = |lookup| -> Result<_, ApiError> {
-        Ok(service::Entity::find().filter(service_condition(db, query, lookup)?))
+        Ok(service::Entity::find().filter(service_condition(db, query, near.as_ref(), lookup)?))
     };
     let (total, size) = count_of(db, select(Lookup::Lists)?).await?;
     let ordered = |select: Select<service::Entity>| {
@@ -360,18 +455,7 @@ pub async fn services(
     } else {
         ordered(select(Lookup::Lists)?).all(db).await?
     };
-    let contents = if full_service {
-        full(db, rows, reveal).await?.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
-    } else {
-        let orgs = organisations_of(db, &rows).await?;
-        rows.into_iter()
-            .filter_map(|s| {
-                let org = orgs.get(&s.organisation_id)?.clone();
-                Some(flat(s, &org))
-            })
-            .collect()
-    };
-    Ok(page.answer(total, contents))
+    Ok(page.answer(total, services_shown(db, rows, shape, reveal).await?))
 }
 
 /// `GET /services/{id}`: one service, nested.
@@ -390,17 +474,38 @@ fn organisation_fields(org: &organisation::Model) -> Value {
     serde_json::to_value(organization(org)).unwrap_or_default()
 }
 
-/// `GET /organizations`: a page of organisations, by name.
-pub async fn organizations(
-    db: &impl ConnectionTrait,
-    search: Option<&str>,
-    page: PageAsked,
-) -> Result<Value, ApiError> {
+/// What an organization in an answer nests of its services.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Nest {
+    /// Nothing: its one-to-one fields (`organization_list.json`).
+    Nothing,
+    /// Its services, flat (`full`, and `/organizations/{id}`).
+    Services,
+    /// Its services, nested (`full_service`).
+    FullServices,
+}
+
+/// The organisations `search` keeps (their name holds it, case aside).
+fn organisations_found(search: Option<&str>) -> Select<organisation::Entity> {
     let mut select = organisation::Entity::find();
     if let Some(text) = search {
         let pattern = format!("%{}%", text.trim().to_lowercase().replace(['%', '_', '\\'], ""));
         select = select.filter(Expr::expr(Func::lower(Expr::col(organisation::Column::Name))).like(pattern));
     }
+    select
+}
+
+/// `GET /organizations`: a page of organisations, by name. Nesting, the page's organisations
+/// share [`MAX_SERVICES_OF_ORGANIZATION`] services evenly (the rest of each through
+/// `/services?organization_id=…`).
+pub async fn organizations(
+    db: &impl ConnectionTrait,
+    search: Option<&str>,
+    page: PageAsked,
+    nest: Nest,
+    reveal: Reveal,
+) -> Result<Value, ApiError> {
+    let select = organisations_found(search);
     let total = select.clone().count(db).await?;
     let rows = select
         .order_by_asc(organisation::Column::Name)
@@ -409,10 +514,69 @@ pub async fn organizations(
         .limit(page.per_page)
         .all(db)
         .await?;
-    Ok(page.answer(total, rows.iter().map(organisation_fields).collect()))
+    Ok(page.answer(total, organisations_shown(db, rows, nest, reveal).await?))
 }
 
-/// `GET /organizations/{id}`: an organisation with its services (flat, or `full_service`).
+/// `orgs` with what `nest` asks of their services: one statement for all their services
+/// (each organisation's first by name, an even share of [`MAX_SERVICES_OF_ORGANIZATION`]),
+/// then those services shown together.
+async fn organisations_shown(
+    db: &impl ConnectionTrait,
+    orgs: Vec<organisation::Model>,
+    nest: Nest,
+    reveal: Reveal,
+) -> Result<Vec<Value>, ApiError> {
+    if nest == Nest::Nothing || orgs.is_empty() {
+        return Ok(orgs.iter().map(organisation_fields).collect());
+    }
+    let share = Ord::max(MAX_SERVICES_OF_ORGANIZATION / orgs.len() as u64, 1);
+    let rows = first_services_of(db, orgs.iter().map(|o| o.id).collect(), share).await?;
+    let of: Vec<Uuid> = rows.iter().map(|s| s.organisation_id).collect();
+    let shape = if nest == Nest::FullServices { ServiceShape::Full } else { ServiceShape::Flat };
+    let mut services: std::collections::HashMap<Uuid, Vec<Value>> = std::collections::HashMap::new();
+    for (org, service) in of.into_iter().zip(services_shown(db, rows, shape, reveal).await?) {
+        services.entry(org).or_default().push(service);
+    }
+    Ok(orgs
+        .iter()
+        .map(|org| {
+            let mut value = organisation_fields(org);
+            value["services"] = Value::Array(services.remove(&org.id).unwrap_or_default());
+            value
+        })
+        .collect())
+}
+
+/// The first `share` services by name of each of `orgs`, in that order: one statement (a
+/// window over `services_organisation`).
+async fn first_services_of(
+    db: &impl ConnectionTrait,
+    orgs: Vec<Uuid>,
+    share: u64,
+) -> Result<Vec<service::Model>, ApiError> {
+    use sea_orm::sea_query::{Alias, Asterisk};
+    let ranked = Query::select()
+        .column(Asterisk)
+        .expr_as(
+            Expr::cust("ROW_NUMBER() OVER (PARTITION BY \"organisation_id\" ORDER BY \"name\", \"id\")"),
+            Alias::new("nth"),
+        )
+        .from(service::Entity)
+        .and_where(service::Column::OrganisationId.is_in(orgs))
+        .to_owned();
+    let statement = Query::select()
+        .column(Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("nth")).lte(share))
+        .order_by(Alias::new("organisation_id"), sea_orm::sea_query::Order::Asc)
+        .order_by(Alias::new("nth"), sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    let backend = db.get_database_backend();
+    Ok(service::Entity::find().from_raw_sql(backend.build(&statement)).all(db).await?)
+}
+
+/// `GET /organizations/{id}`: an organisation with its services (flat, or `full_service`), at
+/// most [`MAX_SERVICES_OF_ORGANIZATION`].
 pub async fn organization_by_id(
     db: &impl ConnectionTrait,
     id: &str,
@@ -424,21 +588,9 @@ pub async fn organization_by_id(
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("organization"))?;
-    let rows = service::Entity::find()
-        .filter(service::Column::OrganisationId.eq(org.id))
-        .order_by_asc(service::Column::Name)
-        .order_by_asc(service::Column::Id)
-        .limit(MAX_SERVICES_OF_ORGANIZATION)
-        .all(db)
-        .await?;
-    let services: Vec<Value> = if full_service {
-        full(db, rows, reveal).await?.iter().map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
-    } else {
-        rows.into_iter().map(|s| flat(s, &org)).collect()
-    };
-    let mut value = organisation_fields(&org);
-    value["services"] = Value::Array(services);
-    Ok(value)
+    let nest = if full_service { Nest::FullServices } else { Nest::Services };
+    let mut shown = organisations_shown(db, vec![org], nest, reveal).await?;
+    shown.pop().ok_or(ApiError::NotFound("organization"))
 }
 
 /// A service_at_location of a nested service: the service's part of it (`service`, flat or
@@ -466,18 +618,18 @@ fn place_of(service: &HsdsService, index: usize, in_list: bool) -> Value {
     value
 }
 
-/// `GET /service_at_locations`: a page of the places where services are offered, by place id.
-/// The postcode narrows the places themselves (their location's), the other filters their
-/// services. On SQLite the services' list is never an index key next to the locations' (each
-/// pair of the two lists would be looked up: places in the postcode times services kept); the
-/// places in the postcode are read by `service_at_locations_location` and checked against it.
-pub async fn service_at_locations(
+/// The places the query keeps. The postcode narrows the places themselves (their location's),
+/// or with `near` the circle does; the other filters narrow their services. `walk`: the rows are
+/// read in id order and each checked ([`walk_in_order`]). On SQLite the services' list is never
+/// an index key next to the locations' (each pair of the two lists would be looked up: places in
+/// the postcode times services kept); the places in the postcode are read by
+/// `service_at_locations_location` and checked against it.
+fn places_kept(
     db: &impl ConnectionTrait,
     query: &ServiceQuery,
-    page: PageAsked,
-    full_places: bool,
-    reveal: Reveal,
-) -> Result<Value, ApiError> {
+    near: Option<&Near>,
+    walk: bool,
+) -> Result<Select<service_at_location::Entity>, ApiError> {
     let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     let narrowed = !service_filters(db, query, Lookup::Lists)?.is_empty();
     // The services kept: their ids as a list, or (the walk) the place's own service checked.
@@ -493,7 +645,16 @@ pub async fn service_at_locations(
         };
         Ok(select.cond_where(filters).to_owned())
     };
-    let located = query.postcode.as_deref().map(locations_in);
+    let located = match near {
+        Some(near) => Some(
+            Query::select()
+                .column(location::Column::Id)
+                .from(location::Entity)
+                .cond_where(near.locations())
+                .to_owned(),
+        ),
+        None => query.postcode.as_deref().map(locations_in),
+    };
     // `+column` (SQLite) keeps a condition off the indexes: checked on each row read, never a key.
     let place_column = |column: service_at_location::Column, unindexed: bool| {
         if unindexed && sqlite {
@@ -502,23 +663,49 @@ pub async fn service_at_locations(
             Expr::col((service_at_location::Entity, column))
         }
     };
-    let select = |walk: bool| -> Result<_, ApiError> {
-        let mut select = service_at_location::Entity::find();
-        if let Some(locations) = &located {
-            let column = place_column(service_at_location::Column::LocationId, walk);
-            select = select.filter(column.in_subquery(locations.clone()));
-        }
-        if narrowed && walk {
-            select = select.filter(Expr::exists(services(Lookup::PerRow)?));
-        } else if narrowed {
-            let column = place_column(service_at_location::Column::ServiceId, located.is_some());
-            select = select.filter(column.in_subquery(services(Lookup::Lists)?));
-        }
-        Ok(select)
-    };
-    let (total, size) = count_of(db, select(false)?).await?;
-    let walk = walk_in_order(db, page, total, size);
-    let places = select(walk)?
+    let mut select = service_at_location::Entity::find();
+    if let Some(locations) = &located {
+        let column = place_column(service_at_location::Column::LocationId, walk);
+        select = select.filter(column.in_subquery(locations.clone()));
+    }
+    if narrowed && walk {
+        select = select.filter(Expr::exists(services(Lookup::PerRow)?));
+    } else if narrowed {
+        let column = place_column(service_at_location::Column::ServiceId, located.is_some());
+        select = select.filter(column.in_subquery(services(Lookup::Lists)?));
+    }
+    Ok(select)
+}
+
+/// `GET /service_at_locations`: a page of the places where services are offered, by place id
+/// (with `proximity`, nearest first).
+pub async fn service_at_locations(
+    db: &impl ConnectionTrait,
+    query: &ServiceQuery,
+    page: PageAsked,
+    full_places: bool,
+    reveal: Reveal,
+) -> Result<Value, ApiError> {
+    let near = near_of(db, query).await?;
+    let (total, size) = count_of(db, places_kept(db, query, near.as_ref(), false)?).await?;
+    let walk = near.is_none() && walk_in_order(db, page, total, size);
+    let mut select = places_kept(db, query, near.as_ref(), walk)?;
+    if let Some(near) = &near {
+        // The place's own distance, its location read by key.
+        let distance = Query::select()
+            .expr(near.distance2())
+            .from(location::Entity)
+            .and_where(
+                Expr::col((location::Entity, location::Column::Id))
+                    .equals((service_at_location::Entity, service_at_location::Column::LocationId)),
+            )
+            .to_owned();
+        select = select.order_by_asc(Expr::expr(sea_orm::sea_query::SimpleExpr::SubQuery(
+            None,
+            Box::new(sea_orm::sea_query::QueryStatementBuilder::into_sub_query_statement(distance)),
+        )));
+    }
+    let places = select
         .order_by_asc(service_at_location::Column::Id)
         .offset(page.offset())
         .limit(page.per_page)
@@ -593,9 +780,24 @@ fn page_of<T: serde::Serialize>(items: Vec<T>, page: PageAsked) -> Value {
     page.answer(total, contents)
 }
 
-/// `GET /taxonomies`.
-pub fn taxonomies(page: PageAsked) -> Value {
-    page_of(taxonomies_all(), page)
+/// Whether every word of `search` starts a word of `text` (case aside), as the services'
+/// search reads words: the search of the taxonomies and their terms, few and held in memory.
+fn holds_words(search: Option<&str>, text: &[&str]) -> bool {
+    let Some(search) = search else { return true };
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    };
+    let held: Vec<String> = text.iter().flat_map(|t| words(t)).collect();
+    words(search).iter().all(|word| held.iter().any(|h| h.starts_with(word.as_str())))
+}
+
+/// `GET /taxonomies` (with `search`: in the name and description).
+pub fn taxonomies(search: Option<&str>, page: PageAsked) -> Value {
+    page_of(taxonomies_kept(search), page)
+}
+
+fn taxonomies_kept(search: Option<&str>) -> Vec<super::HsdsTaxonomy> {
+    taxonomies_all().into_iter().filter(|t| holds_words(search, &[&t.name, &t.description])).collect()
 }
 
 /// `GET /taxonomies/{id}`.
@@ -604,17 +806,129 @@ pub fn taxonomy(id: &str) -> Result<Value, ApiError> {
     Ok(serde_json::to_value(found.ok_or(ApiError::NotFound("taxonomy"))?).unwrap_or_default())
 }
 
-/// `GET /taxonomy_terms` (of one taxonomy with `taxonomy_id`).
-pub fn taxonomy_terms(taxonomy_id: Option<&str>, page: PageAsked) -> Value {
-    let terms = terms_all()
+/// What `/taxonomy_terms` may be narrowed by.
+#[derive(Default, Debug)]
+pub struct TermQuery {
+    pub search: Option<String>,
+    pub taxonomy_id: Option<String>,
+    /// Only terms without child terms: ours have none, so every term.
+    pub top_only: bool,
+    /// Only the children of this term: ours have none.
+    pub parent_id: Option<String>,
+}
+
+fn terms_kept(query: &TermQuery) -> Vec<super::HsdsTaxonomyTerm> {
+    terms_all()
         .into_iter()
-        .filter(|t| taxonomy_id.is_none_or(|id| t.taxonomy_id.as_deref() == Some(id)))
-        .collect();
-    page_of(terms, page)
+        .filter(|t| query.taxonomy_id.as_deref().is_none_or(|id| t.taxonomy_id.as_deref() == Some(id)))
+        .filter(|t| holds_words(query.search.as_deref(), &[&t.code, &t.name, &t.description]))
+        // No term of ours has a parent (the vocabularies are flat).
+        .filter(|_| query.parent_id.is_none())
+        .collect()
+}
+
+/// `GET /taxonomy_terms`.
+pub fn taxonomy_terms(query: &TermQuery, page: PageAsked) -> Value {
+    page_of(terms_kept(query), page)
 }
 
 /// `GET /taxonomy_terms/{id}`.
 pub fn taxonomy_term(id: &str) -> Result<Value, ApiError> {
     let found = terms_all().into_iter().find(|t| t.id == id);
     Ok(serde_json::to_value(found.ok_or(ApiError::NotFound("taxonomy_term"))?).unwrap_or_default())
+}
+
+/// A list streamed whole (`format=ndjson`: one item a line, no pages), in [`CHUNK`]s by id:
+/// each chunk's statements bounded as a page's are, and each chunk its own piece of work.
+#[derive(Debug)]
+pub enum Listing {
+    Services(ServiceQuery, ServiceShape),
+    Places(ServiceQuery, bool),
+    Organizations(Option<String>, Nest),
+    Taxonomies(Option<String>),
+    Terms(TermQuery),
+}
+
+impl Listing {
+    /// A page of the list.
+    pub async fn page(
+        &self,
+        db: &impl ConnectionTrait,
+        page: PageAsked,
+        reveal: Reveal,
+    ) -> Result<Value, ApiError> {
+        match self {
+            Listing::Services(query, shape) => services(db, query, page, *shape, reveal).await,
+            Listing::Places(query, full_places) => {
+                service_at_locations(db, query, page, *full_places, reveal).await
+            }
+            Listing::Organizations(search, nest) => {
+                organizations(db, search.as_deref(), page, *nest, reveal).await
+            }
+            Listing::Taxonomies(search) => Ok(taxonomies(search.as_deref(), page)),
+            Listing::Terms(query) => Ok(taxonomy_terms(query, page)),
+        }
+    }
+
+    /// A page's rows when `per_page` is not given, and at most.
+    pub fn per_page(&self) -> (u64, u64) {
+        match self {
+            Listing::Services(_, ServiceShape::Minimal) => (MINIMAL_PER_PAGE, MINIMAL_PER_PAGE),
+            _ => (PER_PAGE, MAX_PER_PAGE),
+        }
+    }
+
+    /// The items after `after` (by id; from the start with `None`) and the id to go on from,
+    /// `None` once the list is done.
+    pub async fn chunk(
+        &self,
+        db: &impl ConnectionTrait,
+        after: Option<Uuid>,
+        reveal: Reveal,
+    ) -> Result<(Vec<Value>, Option<Uuid>), ApiError> {
+        match self {
+            Listing::Services(query, shape) => {
+                let near = near_of(db, query).await?;
+                let mut select = service::Entity::find().filter(service_condition(
+                    db,
+                    query,
+                    near.as_ref(),
+                    Lookup::PerRow,
+                )?);
+                if let Some(after) = after {
+                    select = select.filter(service::Column::Id.gt(after));
+                }
+                let rows = select.order_by_asc(service::Column::Id).limit(CHUNK).all(db).await?;
+                let next = rows.last().map(|s| s.id).filter(|_| rows.len() as u64 == CHUNK);
+                Ok((services_shown(db, rows, *shape, reveal).await?, next))
+            }
+            Listing::Places(query, full_places) => {
+                let near = near_of(db, query).await?;
+                let mut select = places_kept(db, query, near.as_ref(), true)?;
+                if let Some(after) = after {
+                    select = select.filter(service_at_location::Column::Id.gt(after));
+                }
+                let rows = select.order_by_asc(service_at_location::Column::Id).limit(CHUNK).all(db).await?;
+                let next = rows.last().map(|p| p.id).filter(|_| rows.len() as u64 == CHUNK);
+                Ok((places_described(db, rows, !full_places, reveal).await?, next))
+            }
+            Listing::Organizations(search, nest) => {
+                let size = if *nest == Nest::Nothing { CHUNK } else { NESTING_CHUNK };
+                let mut select = organisations_found(search.as_deref());
+                if let Some(after) = after {
+                    select = select.filter(organisation::Column::Id.gt(after));
+                }
+                let rows = select.order_by_asc(organisation::Column::Id).limit(size).all(db).await?;
+                let next = rows.last().map(|o| o.id).filter(|_| rows.len() as u64 == size);
+                Ok((organisations_shown(db, rows, *nest, reveal).await?, next))
+            }
+            // Held in memory: one chunk.
+            Listing::Taxonomies(search) => Ok((values(taxonomies_kept(search.as_deref())), None)),
+            Listing::Terms(query) => Ok((values(terms_kept(query)), None)),
+        }
+    }
+}
+
+fn values<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
+    items.iter().map(|t| serde_json::to_value(t).unwrap_or_default()).collect()
 }

@@ -23,6 +23,7 @@ mod generative;
 mod graphql_over_http;
 mod hsds;
 mod hsds_api;
+mod hsds_params;
 mod hsds_standard;
 mod http;
 mod limits;

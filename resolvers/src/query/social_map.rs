@@ -42,7 +42,7 @@ pub struct ServiceFilter {
 }
 
 /// A point and a radius.
-#[derive(InputObject, Clone, Copy)]
+#[derive(InputObject, Clone, Copy, Debug)]
 pub struct NearInput {
     pub latitude: f64,
     pub longitude: f64,
@@ -210,14 +210,17 @@ fn services_at(location_condition: impl Into<Condition>) -> SelectStatement {
         .to_owned()
 }
 
+/// The widest radius a search may ask for.
+pub const MAX_RADIUS_KM: f64 = 200.0;
+
 /// A checked `near` filter, and the distance arithmetic it needs.
 ///
 /// Distances use the equirectangular approximation — plain arithmetic that SQLite and
 /// PostgreSQL compute alike, within a fraction of a percent over the tens of kilometres of a
 /// region. The public never matches a confidential location (a shelter): a radius search would
 /// otherwise point at it.
-#[derive(Clone, Copy)]
-struct Near {
+#[derive(Clone, Copy, Debug)]
+pub struct Near {
     input: NearInput,
     /// Kilometres per degree of longitude at this latitude, and of latitude.
     km_per_lon: f64,
@@ -226,26 +229,41 @@ struct Near {
 }
 
 impl Near {
+    /// The `near` filter of GraphQL, checked (its errors name the filter's fields).
     fn check(input: NearInput, caller: &crate::caller::Caller) -> ApiResult<Near> {
-        if !(-90.0..=90.0).contains(&input.latitude) {
-            return Err(ApiError::bad_input("filter.near.latitude", "between -90 and 90"));
+        let include_confidential = crate::policy::may_see_confidential_location(caller);
+        Near::new(input.latitude, input.longitude, input.radius_km, include_confidential)
+            .map_err(|(part, rule)| ApiError::bad_input(format!("filter.near.{part}"), rule))
+    }
+
+    /// A point and a radius, for a caller who may (`include_confidential`) or may not match a
+    /// confidential location; on bad input, which part is wrong (`latitude`, `longitude`,
+    /// `radiusKm`) and what it must be. Every door onto the map searches by radius through here.
+    pub fn new(
+        latitude: f64,
+        longitude: f64,
+        radius_km: f64,
+        include_confidential: bool,
+    ) -> Result<Near, (&'static str, &'static str)> {
+        if !(-90.0..=90.0).contains(&latitude) {
+            return Err(("latitude", "between -90 and 90"));
         }
-        if !(-180.0..=180.0).contains(&input.longitude) {
-            return Err(ApiError::bad_input("filter.near.longitude", "between -180 and 180"));
+        if !(-180.0..=180.0).contains(&longitude) {
+            return Err(("longitude", "between -180 and 180"));
         }
-        if !(input.radius_km > 0.0 && input.radius_km <= 200.0) {
-            return Err(ApiError::bad_input("filter.near.radiusKm", "more than 0 and at most 200"));
+        if !(radius_km > 0.0 && radius_km <= MAX_RADIUS_KM) {
+            return Err(("radiusKm", "more than 0 and at most 200"));
         }
         Ok(Near {
-            input,
-            km_per_lon: 111.320 * input.latitude.to_radians().cos(),
+            input: NearInput { latitude, longitude, radius_km },
+            km_per_lon: 111.320 * latitude.to_radians().cos(),
             km_per_lat: 110.574,
-            include_confidential: crate::policy::may_see_confidential_location(caller),
+            include_confidential,
         })
     }
 
     /// The squared distance (km²) from the point to a location, in SQL.
-    fn distance2(&self) -> sea_orm::sea_query::SimpleExpr {
+    pub fn distance2(&self) -> sea_orm::sea_query::SimpleExpr {
         let dx = Expr::col((location::Entity, location::Column::Longitude))
             .sub(self.input.longitude)
             .mul(self.km_per_lon);
@@ -256,7 +274,7 @@ impl Near {
     }
 
     /// Locations within the radius that the caller may match.
-    fn locations(&self) -> Condition {
+    pub fn locations(&self) -> Condition {
         let mut condition = Condition::all()
             .add(location::Column::Latitude.is_not_null())
             .add(location::Column::Longitude.is_not_null())
@@ -268,7 +286,7 @@ impl Near {
     }
 
     /// Services with such a location.
-    fn within(&self) -> Condition {
+    pub fn within(&self) -> Condition {
         Condition::all().add(service::Column::Id.in_subquery(services_at(self.locations())))
     }
 
