@@ -40,15 +40,27 @@ pub async fn count_statements<F: Future>(request: F) -> (F::Output, u64) {
 impl Database {
     /// Connects with the default statement timeout.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        Self::connect_with(url, Duration::from_millis(crate::config::DEFAULT_LIMITS.statement_timeout_ms))
-            .await
+        let limits = &crate::config::DEFAULT_LIMITS;
+        Self::connect_with(
+            url,
+            Duration::from_millis(limits.statement_timeout_ms),
+            limits.max_concurrent_requests,
+        )
+        .await
     }
 
     /// Connects; SQLite gets WAL, foreign keys and a busy timeout, so readers never block the
     /// writer and concurrent writers wait instead of failing. On PostgreSQL every statement is
     /// cancelled after `statement_timeout` (SQLite has no such setting: the request timeout
     /// answers for it there).
-    pub async fn connect_with(url: &str, statement_timeout: Duration) -> anyhow::Result<Self> {
+    /// The pool holds a connection for each operation the gate lets execute at once
+    /// (`operations`) and two for the server's own tasks (the audit writer, retention), so an
+    /// operation admitted never waits out [`ACQUIRE_TIMEOUT`] behind the others' long reads.
+    pub async fn connect_with(
+        url: &str,
+        statement_timeout: Duration,
+        operations: usize,
+    ) -> anyhow::Result<Self> {
         let mut options = ConnectOptions::new(url.to_owned());
         // A row another transaction holds (an import's, say) is waited for at most this long:
         // then the write is told to try again (`RATE_LIMITED`, 503), not cut off as too complex.
@@ -70,10 +82,11 @@ impl Database {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
             });
+        let size = u32::try_from(operations.saturating_add(2)).unwrap_or(u32::MAX);
         if url.starts_with("sqlite:") {
-            options.max_connections(4).min_connections(1);
+            options.max_connections(size.max(4)).min_connections(1);
         } else {
-            options.max_connections(16).min_connections(1);
+            options.max_connections(size.max(16)).min_connections(1);
         }
         let mut conn = SeaDatabase::connect(options)
             .await

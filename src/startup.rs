@@ -49,7 +49,8 @@ impl Application {
     /// Connects, migrates, loads the demo if asked, and binds the listener.
     pub async fn build(config: &Config, demo_data: DemoData) -> anyhow::Result<Self> {
         let statement_timeout = Duration::from_millis(config.limits.statement_timeout_ms);
-        let db = Database::connect_with(&config.database_url, statement_timeout).await?;
+        let operations = config.limits.max_concurrent_requests;
+        let db = Database::connect_with(&config.database_url, statement_timeout, operations).await?;
         db.migrate().await?;
         if demo_data == DemoData::IfEmpty {
             match demo::load_if_empty(&db.conn).await.context("loading the demo network")? {

@@ -60,11 +60,10 @@ pub fn routes() -> Router<AppState> {
 /// A path under `/hsds` the API does not have (`/hsds/services/` with its slash, say).
 async fn unknown_path() -> Response {
     let request_id = uuid::Uuid::now_v7().to_string();
-    let mut response = refusal_as(&ApiError::NotFound("path"), Some(&request_id), StatusCode::NOT_FOUND);
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
+    with_request_id(
+        refusal_as(&ApiError::NotFound("path"), Some(&request_id), StatusCode::NOT_FOUND),
+        &request_id,
+    )
 }
 
 /// A method the API does not serve: only `GET` (and `HEAD`) read it. (`OPTIONS` is the CORS
@@ -74,10 +73,7 @@ async fn not_allowed() -> Response {
     let error = ApiError::bad_input("method", "the HSDS API is read with GET");
     let mut response = refusal_as(&error, Some(&request_id), StatusCode::METHOD_NOT_ALLOWED);
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
+    with_request_id(response, &request_id)
 }
 
 /// The query string's parameters, each at most once.
@@ -89,6 +85,10 @@ impl Params {
         for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             if !known.contains(&key.as_ref()) {
                 continue;
+            }
+            // PostgreSQL refuses a NUL in text: refused here alike on both databases.
+            if value.contains('\0') {
+                return Err(ApiError::bad_input(key.to_string(), "no NUL character"));
             }
             if params.insert(key.to_string(), value.to_string()).is_some() {
                 return Err(ApiError::bad_input(key.to_string(), "give it once"));
@@ -117,6 +117,20 @@ impl Params {
 
     fn owned(&self, key: &str) -> Option<String> {
         self.text(key).map(str::to_owned)
+    }
+
+    /// `search` as every list reads it: words (letters and digits), at least one and at most
+    /// 10 of at most 60 letters; a search of no words (`%`, `_`) is refused, never "everything".
+    fn search(&self) -> Result<Option<String>, ApiError> {
+        let Some(text) = self.text("search") else { return Ok(None) };
+        let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        if words.is_empty() || words.len() > 10 || words.iter().any(|w| w.chars().count() > 60) {
+            return Err(ApiError::bad_input(
+                "search",
+                "at least one and at most 10 words of at most 60 letters",
+            ));
+        }
+        Ok(Some(text.to_owned()))
     }
 
     fn number(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, ApiError> {
@@ -161,7 +175,7 @@ impl Params {
             None => None,
         };
         Ok(ServiceQuery {
-            search: self.owned("search"),
+            search: self.search()?,
             taxonomy_term_id: self.owned("taxonomy_term_id"),
             taxonomy_id: self.owned("taxonomy_id"),
             organization_id: self.owned("organization_id"),
@@ -194,12 +208,15 @@ const SERVICE_FILTERS: [&str; 10] = [
     "proximity",
 ];
 
-/// The request's id, and its headers once answered.
+/// The request's id, and its headers once answered: never cached (as every answer of the
+/// service: a changed map is read at once, and a shared cache keeps nothing).
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
     tracing::debug!(request_id = %request_id, status = response.status().as_u16(), "hsds");
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
+        headers.insert(REQUEST_ID, value);
     }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -381,7 +398,7 @@ async fn organizations(
             (false, true) => Nest::Services,
             (false, false) => Nest::Nothing,
         };
-        Ok(Listing::Organizations(params.owned("search"), nest))
+        Ok(Listing::Organizations(params.search()?, nest))
     })
     .await
 }
@@ -435,7 +452,7 @@ async fn taxonomies(
     RawQuery(raw): RawQuery,
 ) -> Response {
     list(&state, peer, &headers, raw, &["page", "per_page", "format", "search"], |params| {
-        Ok(Listing::Taxonomies(params.owned("search")))
+        Ok(Listing::Taxonomies(params.search()?))
     })
     .await
 }
@@ -458,7 +475,7 @@ async fn taxonomy_terms(
     let known = ["page", "per_page", "format", "search", "taxonomy_id", "top_only", "parent_id"];
     list(&state, peer, &headers, raw, &known, |params| {
         Ok(Listing::Terms(TermQuery {
-            search: params.owned("search"),
+            search: params.search()?,
             taxonomy_id: params.owned("taxonomy_id"),
             top_only: params.flag("top_only")?,
             parent_id: params.owned("parent_id"),

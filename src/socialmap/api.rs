@@ -29,8 +29,8 @@ use super::ids::{self, shown};
 /// Rows a page holds when `per_page` is not given, and at most.
 pub const PER_PAGE: u64 = 20;
 pub const MAX_PER_PAGE: u64 = 100;
-/// The services an organization's own answer lists, at most (the rest through
-/// `/services?organization_id=…`).
+/// The services an organization nests, at most, wherever it is shown (its own answer, a page,
+/// a stream): its first by name; the rest through `/services?organization_id=…`.
 pub const MAX_SERVICES_OF_ORGANIZATION: u64 = 500;
 /// Rows a page of `minimal` services holds when `per_page` is not given, and at most: the
 /// standard asks such a list to come whole in one answer (an id and a time are ~90 bytes).
@@ -38,9 +38,9 @@ pub const MINIMAL_PER_PAGE: u64 = 10_000;
 /// Rows a streamed list (`format=ndjson`) reads at a time: each chunk is a bounded piece of
 /// work in the gate, so a list of any length streams without holding a connection throughout.
 pub const CHUNK: u64 = 100;
-/// Organizations a streamed chunk reads when each nests its services (as on a default page:
-/// each then nests up to 25).
-pub const NESTING_CHUNK: u64 = 20;
+/// Organizations a page holds when they nest their services, by default and at most (each
+/// nests up to [`MAX_SERVICES_OF_ORGANIZATION`]: a page then holds at most 5,000 services).
+pub const NESTING_PER_PAGE: u64 = 10;
 /// The widest `proximity` (metres).
 pub const MAX_PROXIMITY_M: f64 = resolvers::query::MAX_RADIUS_KM * 1000.0;
 
@@ -495,9 +495,7 @@ fn organisations_found(search: Option<&str>) -> Select<organisation::Entity> {
     select
 }
 
-/// `GET /organizations`: a page of organisations, by name. Nesting, the page's organisations
-/// share [`MAX_SERVICES_OF_ORGANIZATION`] services evenly (the rest of each through
-/// `/services?organization_id=…`).
+/// `GET /organizations`: a page of organisations, by name, each nesting what `nest` asks.
 pub async fn organizations(
     db: &impl ConnectionTrait,
     search: Option<&str>,
@@ -518,8 +516,8 @@ pub async fn organizations(
 }
 
 /// `orgs` with what `nest` asks of their services: one statement for all their services
-/// (each organisation's first by name, an even share of [`MAX_SERVICES_OF_ORGANIZATION`]),
-/// then those services shown together.
+/// (each organisation's first [`MAX_SERVICES_OF_ORGANIZATION`] by name), then those services
+/// shown together.
 async fn organisations_shown(
     db: &impl ConnectionTrait,
     orgs: Vec<organisation::Model>,
@@ -529,8 +527,8 @@ async fn organisations_shown(
     if nest == Nest::Nothing || orgs.is_empty() {
         return Ok(orgs.iter().map(organisation_fields).collect());
     }
-    let share = Ord::max(MAX_SERVICES_OF_ORGANIZATION / orgs.len() as u64, 1);
-    let rows = first_services_of(db, orgs.iter().map(|o| o.id).collect(), share).await?;
+    let rows =
+        first_services_of(db, orgs.iter().map(|o| o.id).collect(), MAX_SERVICES_OF_ORGANIZATION).await?;
     let of: Vec<Uuid> = rows.iter().map(|s| s.organisation_id).collect();
     let shape = if nest == Nest::FullServices { ServiceShape::Full } else { ServiceShape::Flat };
     let mut services: std::collections::HashMap<Uuid, Vec<Value>> = std::collections::HashMap::new();
@@ -838,7 +836,8 @@ pub fn taxonomy_term(id: &str) -> Result<Value, ApiError> {
     Ok(serde_json::to_value(found.ok_or(ApiError::NotFound("taxonomy_term"))?).unwrap_or_default())
 }
 
-/// A list streamed whole (`format=ndjson`: one item a line, no pages), in [`CHUNK`]s by id:
+/// A list streamed whole (`format=ndjson`: one item a line, no pages), in [`CHUNK`]s by id
+/// (an organisation a chunk when they nest their services):
 /// each chunk's statements bounded as a page's are, and each chunk its own piece of work.
 #[derive(Debug)]
 pub enum Listing {
@@ -874,6 +873,7 @@ impl Listing {
     pub fn per_page(&self) -> (u64, u64) {
         match self {
             Listing::Services(_, ServiceShape::Minimal) => (MINIMAL_PER_PAGE, MINIMAL_PER_PAGE),
+            Listing::Organizations(_, nest) if *nest != Nest::Nothing => (NESTING_PER_PAGE, NESTING_PER_PAGE),
             _ => (PER_PAGE, MAX_PER_PAGE),
         }
     }
@@ -913,7 +913,8 @@ impl Listing {
                 Ok((places_described(db, rows, !full_places, reveal).await?, next))
             }
             Listing::Organizations(search, nest) => {
-                let size = if *nest == Nest::Nothing { CHUNK } else { NESTING_CHUNK };
+                // Nesting, an organisation a chunk: at most what its own answer holds.
+                let size = if *nest == Nest::Nothing { CHUNK } else { 1 };
                 let mut select = organisations_found(search.as_deref());
                 if let Some(after) = after {
                     select = select.filter(organisation::Column::Id.gt(after));

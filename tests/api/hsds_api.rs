@@ -12,6 +12,10 @@ pub(crate) async fn get(app: &TestApp, path: &str) -> (u16, Value) {
     let response = app.get(path).await;
     let status = response.status().as_u16();
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    if status != 429 && status != 503 {
+        let cache = response.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(cache.as_deref(), Some("no-store"), "{path}: never cached");
+    }
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert!(content_type.is_some_and(|c| c.contains("json")), "{path}: JSON, whatever the status");
     (status, body)

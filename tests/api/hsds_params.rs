@@ -32,6 +32,7 @@ async fn streamed(app: &TestApp, path: &str) -> Vec<Value> {
     assert_eq!(response.status().as_u16(), 200, "{path}");
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(content_type, "application/x-ndjson", "{path}");
+    assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
     let text = response.text().await.expect("the whole stream");
     assert!(text.is_empty() || text.ends_with('\n'), "{path}: every line ends");
     text.lines()
@@ -263,6 +264,13 @@ async fn every_list_streams_whole_as_ndjson_each_line_valid() {
         "/hsds/services?format=ndjson&per_page=0",
         "/hsds/services?format=ndjson&search=%20",
         "/hsds/services?format=xml",
+        "/hsds/services?postcode=%00&format=ndjson",
+        "/hsds/services?organization_id=%00",
+        "/hsds/service_at_locations?postcode=8500%00&proximity=1000",
+        "/hsds/organizations?search=a%00b",
+        "/hsds/organizations?search=_",
+        "/hsds/taxonomy_terms?search=%25",
+        "/hsds/taxonomies?search=%5C",
         "/hsds/organizations?format=csv",
         "/hsds/services/3f1c2d4e-0000-4000-8000-000000000000?format=ndjson",
         "/hsds/organizations/3f1c2d4e-0000-4000-8000-000000000000?format=ndjson",
@@ -273,34 +281,46 @@ async fn every_list_streams_whole_as_ndjson_each_line_valid() {
     }
 }
 
+/// Every organization nests the same services wherever it is shown (its own answer, a page of
+/// any size, a stream): its first 500 by name, as `/services?organization_id=` lists them.
 #[tokio::test]
-async fn an_organization_in_a_list_nests_its_services_sharing_a_bound() {
-    let app = TestApp::spawn().await;
+async fn an_organization_nests_its_services_alike_in_a_list_a_stream_and_alone() {
+    let app = TestApp::spawn_with(|config| config.limits.rate_limit = 0).await;
+    spread_map(&app, 40, 2).await;
     let organization = Schemas::compiled("organization");
+    let mut most = 0;
     for (nest, services) in [
         ("full=true", Schemas::compiled("service_list")),
         ("full_service=true", Schemas::compiled("service")),
     ] {
-        for per_page in [1, 20, 100] {
+        let mut shown: Vec<(String, Value)> = Vec::new();
+        for per_page in [1, 10] {
             let path = format!("/hsds/organizations?{nest}&per_page={per_page}");
             let (status, orgs) = get(&app, &path).await;
             assert_eq!(status, 200, "{orgs}");
             assert_page(&orgs, &organization, &path);
-            let share = (500 / orgs["size"].as_u64().unwrap()).max(1) as usize;
-            for org in orgs["contents"].as_array().unwrap() {
-                let id = org["id"].as_str().unwrap();
-                let nested = org["services"].as_array().unwrap();
-                let all = paged_ids(&app, &format!("/hsds/services?organization_id={id}")).await;
-                assert_eq!(nested.len(), all.len().min(share), "{path}: {id}");
-                for (i, service) in nested.iter().enumerate() {
-                    services.assert_valid(service, &format!("{path}: {id}: services[{i}]"));
-                    assert!(all.contains(&service["id"].as_str().unwrap().to_owned()));
-                }
-                // By name, as `/services?organization_id=` lists them.
-                assert_eq!(ids_of(nested), all[..nested.len()].to_vec(), "{path}: {id}");
+            shown.extend(orgs["contents"].as_array().unwrap().iter().map(|o| (path.clone(), o.clone())));
+        }
+        let path = format!("/hsds/organizations?{nest}&format=ndjson");
+        shown.extend(streamed(&app, &path).await.into_iter().map(|o| (path.clone(), o)));
+        let (status, body) = get(&app, &format!("/hsds/organizations?{nest}&per_page=11")).await;
+        assert_eq!(status, 400, "at most 10 nesting organizations a page: {body}");
+        for (path, org) in &shown {
+            let id = org["id"].as_str().unwrap();
+            let nested = org["services"].as_array().unwrap();
+            let all = paged_ids(&app, &format!("/hsds/services?organization_id={id}")).await;
+            assert_eq!(ids_of(nested), all[..all.len().min(500)].to_vec(), "{path}: {id}");
+            for (i, service) in nested.iter().enumerate() {
+                services.assert_valid(service, &format!("{path}: {id}: services[{i}]"));
             }
+            let (_, alone) =
+                get(&app, &format!("/hsds/organizations/{id}?{}", nest.replace("full=", "full_service=")))
+                    .await;
+            assert_eq!(ids_of(alone["services"].as_array().unwrap()), ids_of(nested), "{path}: {id} alone");
+            most = most.max(nested.len());
         }
     }
+    assert!(most > 40, "one organization holds the 40 generated services: {most}");
     let (_, plain) = get(&app, "/hsds/organizations?per_page=100").await;
     assert!(plain["contents"].as_array().unwrap().iter().all(|o| o.get("services").is_none()));
 }

@@ -168,8 +168,9 @@ async fn a_statement_over_the_statement_timeout_is_cancelled_by_postgres() {
         println!("SQLite has no statement timeout; the request timeout covers it there");
         return;
     }
-    let db =
-        welzijnshuis::db::Database::connect_with(&app.database.url, Duration::from_millis(50)).await.unwrap();
+    let db = welzijnshuis::db::Database::connect_with(&app.database.url, Duration::from_millis(50), 8)
+        .await
+        .unwrap();
     let err = db.conn.execute_unprepared("SELECT pg_sleep(2)").await.expect_err("cancelled");
     let api = resolvers::ApiError::from(err);
     assert_eq!(api.code(), resolvers::Code::QueryTooComplex, "{api:?}");
