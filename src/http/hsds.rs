@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -183,6 +184,15 @@ impl Params {
             postcode: self.owned("postcode"),
             proximity_m,
         })
+    }
+}
+
+/// The id of a one-item route: one that cannot be read (not UTF-8) or cannot be any record's
+/// (a NUL, which PostgreSQL refuses in text) names nothing here, in the API's JSON 404.
+fn id_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    match path {
+        Ok(Path(id)) if !id.contains('\0') => Ok(id),
+        _ => Err(ApiError::NotFound("id")),
     }
 }
 
@@ -375,12 +385,13 @@ async fn service(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let id = id_of(id);
     answer(&state, peer, &headers, |state, reveal| async move {
         one_item(raw, &["format"])?;
-        api::service(&state.db.conn, &id, reveal).await
+        api::service(&state.db.conn, &id?, reveal).await
     })
     .await
 }
@@ -407,12 +418,13 @@ async fn organization(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let id = id_of(id);
     answer(&state, peer, &headers, |state, reveal| async move {
         let params = one_item(raw, &["full_service", "format"])?;
-        api::organization_by_id(&state.db.conn, &id, params.flag("full_service")?, reveal).await
+        api::organization_by_id(&state.db.conn, &id?, params.flag("full_service")?, reveal).await
     })
     .await
 }
@@ -435,12 +447,13 @@ async fn service_at_location(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let id = id_of(id);
     answer(&state, peer, &headers, |state, reveal| async move {
         one_item(raw, &["format"])?;
-        api::service_at_location(&state.db.conn, &id, reveal).await
+        api::service_at_location(&state.db.conn, &id?, reveal).await
     })
     .await
 }
@@ -461,9 +474,10 @@ async fn taxonomy(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    answer(&state, peer, &headers, |_, _| async move { api::taxonomy(&id) }).await
+    let id = id_of(id);
+    answer(&state, peer, &headers, |_, _| async move { api::taxonomy(&id?) }).await
 }
 
 async fn taxonomy_terms(
@@ -488,7 +502,8 @@ async fn taxonomy_term(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    answer(&state, peer, &headers, |_, _| async move { api::taxonomy_term(&id) }).await
+    let id = id_of(id);
+    answer(&state, peer, &headers, |_, _| async move { api::taxonomy_term(&id?) }).await
 }

@@ -125,8 +125,15 @@ async fn near_of(db: &impl ConnectionTrait, query: &ServiceQuery) -> Result<Opti
 
 /// `modified_after`: an RFC 3339 moment, or a date (its midnight, UTC).
 pub fn parse_moment(text: &str) -> Option<DateTime<Utc>> {
+    // A date is `YYYY-MM-DD` exactly (chrono alone would take a sign and a fifth digit).
+    let date_shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
     DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_time(Default::default()).and_utc())
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| date_shaped)?;
+        Some(date.and_time(Default::default()).and_utc())
     })
 }
 

@@ -260,10 +260,27 @@ async fn every_list_streams_whole_as_ndjson_each_line_valid() {
     assert!(statements <= 10 * chunks, "{statements} statements for {chunks} chunks");
 
     // Bad parameters are refused before the stream begins, in JSON; one item is not a list.
+    // An id that names nothing, however it is written, is the API's JSON 404.
+    for unknown in [
+        "/hsds/services/%00",
+        "/hsds/services/a%00b?full_service=true",
+        "/hsds/organizations/x%00",
+        "/hsds/services/%FF",
+        "/hsds/organizations/%E2%82",
+        "/hsds/service_at_locations/%C0",
+        "/hsds/taxonomies/%FF",
+        "/hsds/taxonomy_terms/%00",
+    ] {
+        let (status, body) = get(&app, unknown).await;
+        assert_eq!(status, 404, "{unknown}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{unknown}");
+    }
     for bad in [
         "/hsds/services?format=ndjson&per_page=0",
         "/hsds/services?format=ndjson&search=%20",
         "/hsds/services?format=xml",
+        "/hsds/services?modified_after=%2B2024-01-01",
+        "/hsds/services?modified_after=-0001-01-01",
         "/hsds/services?postcode=%00&format=ndjson",
         "/hsds/services?organization_id=%00",
         "/hsds/service_at_locations?postcode=8500%00&proximity=1000",
