@@ -21,6 +21,33 @@ pub(crate) async fn get(app: &TestApp, path: &str) -> (u16, Value) {
     (status, body)
 }
 
+/// Each of `paths` answered `status` with the API's JSON error of `code`.
+pub(crate) async fn assert_refused(app: &TestApp, status: u16, code: &str, paths: &[&str]) {
+    for path in paths {
+        let (answered, body) = get(app, path).await;
+        assert_eq!(answered, status, "{path}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{path}");
+    }
+}
+
+/// The demo's shelter's location as staff see it (id, street, coordinates).
+pub(crate) async fn shelter_location(app: &TestApp) -> Value {
+    let staff = app
+        .query(
+            Who::Caw,
+            r#"{ services(filter: { search: "vluchthuis" }) { edges { node { id locations { id confidential address { street } latitude longitude } } } } }"#,
+            json!({}),
+        )
+        .await;
+    staff["data"]["services"]["edges"][0]["node"]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["confidential"] == true)
+        .unwrap()
+        .clone()
+}
+
 /// The `Page` of the API around items each valid against `items`.
 pub(crate) fn assert_page(page: &Value, items: &Schemas, what: &str) {
     for key in ["total_items", "total_pages", "page_number", "size"] {
@@ -151,54 +178,45 @@ async fn the_services_filters_work_and_bad_parameters_are_400() {
     assert!(of_org["contents"].as_array().unwrap().iter().all(|s| s["organization"]["id"] == org.as_str()));
     assert!(of_org["total_items"].as_u64().unwrap() >= 1);
 
-    for bad in [
-        "/hsds/services?per_page=101",
-        "/hsds/services?per_page=0",
-        "/hsds/services?page=0",
-        "/hsds/services?page=abc",
-        "/hsds/services?full_service=maybe",
-        "/hsds/services?modified_after=yesterday",
-        "/hsds/services?search=%20%20",
-        "/hsds/services?page=1&page=2",
-        "/hsds/taxonomy_terms?per_page=1000",
-    ] {
-        let (status, body) = get(&app, bad).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
-    }
-    for unknown in [
-        "/hsds/services/3f1c2d4e-0000-4000-8000-000000000000",
-        "/hsds/services/not-an-id",
-        "/hsds/organizations/3f1c2d4e-0000-4000-8000-000000000000",
-        "/hsds/service_at_locations/3f1c2d4e-0000-4000-8000-000000000000",
-        "/hsds/service_at_locations/nope",
-        "/hsds/taxonomy_terms/nope",
-        "/hsds/taxonomies/nope",
-    ] {
-        let (status, body) = get(&app, unknown).await;
-        assert_eq!(status, 404, "{unknown}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{unknown}");
-    }
+    assert_refused(
+        &app,
+        400,
+        "BAD_USER_INPUT",
+        &[
+            "/hsds/services?per_page=101",
+            "/hsds/services?per_page=0",
+            "/hsds/services?page=0",
+            "/hsds/services?page=abc",
+            "/hsds/services?full_service=maybe",
+            "/hsds/services?modified_after=yesterday",
+            "/hsds/services?search=%20%20",
+            "/hsds/services?page=1&page=2",
+            "/hsds/taxonomy_terms?per_page=1000",
+        ],
+    )
+    .await;
+    assert_refused(
+        &app,
+        404,
+        "NOT_FOUND",
+        &[
+            "/hsds/services/3f1c2d4e-0000-4000-8000-000000000000",
+            "/hsds/services/not-an-id",
+            "/hsds/organizations/3f1c2d4e-0000-4000-8000-000000000000",
+            "/hsds/service_at_locations/3f1c2d4e-0000-4000-8000-000000000000",
+            "/hsds/service_at_locations/nope",
+            "/hsds/taxonomy_terms/nope",
+            "/hsds/taxonomies/nope",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn no_hsds_answer_shows_a_confidential_address() {
     let app = TestApp::spawn().await;
     // The demo's shelter: what staff see, and the public must not.
-    let staff = app
-        .query(
-            Who::Caw,
-            r#"{ services(filter: { search: "vluchthuis" }) { edges { node { id locations { confidential address { street } latitude longitude } } } } }"#,
-            json!({}),
-        )
-        .await;
-    let location = staff["data"]["services"]["edges"][0]["node"]["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["confidential"] == true)
-        .unwrap()
-        .clone();
+    let location = shelter_location(&app).await;
     let secrets = [
         location["address"]["street"].as_str().unwrap().to_owned(),
         format!("\"latitude\":{},\"longitude\":{}", location["latitude"], location["longitude"]),
@@ -514,17 +532,19 @@ async fn any_web_page_may_read_the_hsds_api_and_only_that() {
 #[tokio::test]
 async fn unknown_hsds_paths_and_methods_answer_the_apis_json_error() {
     let app = TestApp::spawn().await;
-    for path in [
-        "/hsds/nonexistent",
-        "/hsds/services/",
-        "/hsds/services/some-id/more",
-        "/hsds/organizations/",
-        "/hsds//services",
-    ] {
-        let (status, body) = get(&app, path).await;
-        assert_eq!(status, 404, "{path}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{path}");
-    }
+    assert_refused(
+        &app,
+        404,
+        "NOT_FOUND",
+        &[
+            "/hsds/nonexistent",
+            "/hsds/services/",
+            "/hsds/services/some-id/more",
+            "/hsds/organizations/",
+            "/hsds//services",
+        ],
+    )
+    .await;
     let response = app.http.post(format!("http://{}/hsds/services", app.addr)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 405);
     assert_eq!(response.headers()["allow"], "GET, HEAD");

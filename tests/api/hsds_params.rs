@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, Who};
-use crate::hsds_api::{assert_page, get, spread_map, taxonomy_schemas};
+use crate::hsds_api::{assert_page, assert_refused, get, shelter_location, spread_map, taxonomy_schemas};
 use crate::hsds_standard::{Schemas, standard_json, strict, validator};
 
 /// The ids of a list's items, paged through (100 a page).
@@ -81,16 +81,18 @@ async fn minimal_lists_every_service_by_id_and_time_in_one_answer() {
     assert_eq!(since["total_items"], 0);
     let (_, paged) = get(&app, "/hsds/services?minimal=true&per_page=7&page=2").await;
     assert_eq!((paged["size"].as_u64(), paged["page_number"].as_u64()), (Some(7), Some(2)));
-    for bad in [
-        "/hsds/services?minimal=true&full_service=true",
-        "/hsds/services?minimal=true&full=true",
-        "/hsds/services?minimal=yes",
-        "/hsds/services?minimal=true&per_page=10001",
-    ] {
-        let (status, body) = get(&app, bad).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
-    }
+    assert_refused(
+        &app,
+        400,
+        "BAD_USER_INPUT",
+        &[
+            "/hsds/services?minimal=true&full_service=true",
+            "/hsds/services?minimal=true&full=true",
+            "/hsds/services?minimal=yes",
+            "/hsds/services?minimal=true&per_page=10001",
+        ],
+    )
+    .await;
 }
 
 /// Kilometres between two points, as the social map measures them (equirectangular).
@@ -165,22 +167,7 @@ async fn proximity_finds_the_places_around_a_postcode_nearest_first_as_graphql_d
         assert_eq!(services, by_graphql, "/hsds/services with proximity {metres}");
     }
     // The shelter is in 8500: no circle finds its place, however wide.
-    let staff = app
-        .query(
-            Who::Caw,
-            r#"{ services(filter: { search: "vluchthuis" }) { edges { node { name locations { id confidential } } } } }"#,
-            json!({}),
-        )
-        .await;
-    let shelter = staff["data"]["services"]["edges"][0]["node"]["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["confidential"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let shelter = shelter_location(&app).await["id"].as_str().unwrap().to_owned();
     let (_, wide) = get(&app, "/hsds/service_at_locations?postcode=8500&proximity=200000&per_page=100").await;
     assert!(wide["total_items"].as_u64().unwrap() > 0);
     assert!(!wide.to_string().contains(&shelter), "the shelter's place is never found by distance");
@@ -189,20 +176,22 @@ async fn proximity_finds_the_places_around_a_postcode_nearest_first_as_graphql_d
     assert_eq!(streamed_wide.len() as u64, wide["total_items"].as_u64().unwrap());
     assert!(!Value::Array(streamed_wide).to_string().contains(&shelter));
 
-    for bad in [
-        "/hsds/service_at_locations?proximity=1000",
-        "/hsds/service_at_locations?postcode=8500&proximity=0",
-        "/hsds/service_at_locations?postcode=8500&proximity=-5",
-        "/hsds/service_at_locations?postcode=8500&proximity=NaN",
-        "/hsds/service_at_locations?postcode=8500&proximity=far",
-        "/hsds/service_at_locations?postcode=8500&proximity=200001",
-        "/hsds/service_at_locations?postcode=1234&proximity=1000",
-        "/hsds/service_at_locations?postcode=1234&proximity=1000&format=ndjson",
-    ] {
-        let (status, body) = get(&app, bad).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
-    }
+    assert_refused(
+        &app,
+        400,
+        "BAD_USER_INPUT",
+        &[
+            "/hsds/service_at_locations?proximity=1000",
+            "/hsds/service_at_locations?postcode=8500&proximity=0",
+            "/hsds/service_at_locations?postcode=8500&proximity=-5",
+            "/hsds/service_at_locations?postcode=8500&proximity=NaN",
+            "/hsds/service_at_locations?postcode=8500&proximity=far",
+            "/hsds/service_at_locations?postcode=8500&proximity=200001",
+            "/hsds/service_at_locations?postcode=1234&proximity=1000",
+            "/hsds/service_at_locations?postcode=1234&proximity=1000&format=ndjson",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -261,41 +250,45 @@ async fn every_list_streams_whole_as_ndjson_each_line_valid() {
 
     // Bad parameters are refused before the stream begins, in JSON; one item is not a list.
     // An id that names nothing, however it is written, is the API's JSON 404.
-    for unknown in [
-        "/hsds/services/%00",
-        "/hsds/services/a%00b?full_service=true",
-        "/hsds/organizations/x%00",
-        "/hsds/services/%FF",
-        "/hsds/organizations/%E2%82",
-        "/hsds/service_at_locations/%C0",
-        "/hsds/taxonomies/%FF",
-        "/hsds/taxonomy_terms/%00",
-    ] {
-        let (status, body) = get(&app, unknown).await;
-        assert_eq!(status, 404, "{unknown}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{unknown}");
-    }
-    for bad in [
-        "/hsds/services?format=ndjson&per_page=0",
-        "/hsds/services?format=ndjson&search=%20",
-        "/hsds/services?format=xml",
-        "/hsds/services?modified_after=%2B2024-01-01",
-        "/hsds/services?modified_after=-0001-01-01",
-        "/hsds/services?postcode=%00&format=ndjson",
-        "/hsds/services?organization_id=%00",
-        "/hsds/service_at_locations?postcode=8500%00&proximity=1000",
-        "/hsds/organizations?search=a%00b",
-        "/hsds/organizations?search=_",
-        "/hsds/taxonomy_terms?search=%25",
-        "/hsds/taxonomies?search=%5C",
-        "/hsds/organizations?format=csv",
-        "/hsds/services/3f1c2d4e-0000-4000-8000-000000000000?format=ndjson",
-        "/hsds/organizations/3f1c2d4e-0000-4000-8000-000000000000?format=ndjson",
-    ] {
-        let (status, body) = get(&app, bad).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
-    }
+    assert_refused(
+        &app,
+        404,
+        "NOT_FOUND",
+        &[
+            "/hsds/services/%00",
+            "/hsds/services/a%00b?full_service=true",
+            "/hsds/organizations/x%00",
+            "/hsds/services/%FF",
+            "/hsds/organizations/%E2%82",
+            "/hsds/service_at_locations/%C0",
+            "/hsds/taxonomies/%FF",
+            "/hsds/taxonomy_terms/%00",
+        ],
+    )
+    .await;
+    assert_refused(
+        &app,
+        400,
+        "BAD_USER_INPUT",
+        &[
+            "/hsds/services?format=ndjson&per_page=0",
+            "/hsds/services?format=ndjson&search=%20",
+            "/hsds/services?format=xml",
+            "/hsds/services?modified_after=%2B2024-01-01",
+            "/hsds/services?modified_after=-0001-01-01",
+            "/hsds/services?postcode=%00&format=ndjson",
+            "/hsds/services?organization_id=%00",
+            "/hsds/service_at_locations?postcode=8500%00&proximity=1000",
+            "/hsds/organizations?search=a%00b",
+            "/hsds/organizations?search=_",
+            "/hsds/taxonomy_terms?search=%25",
+            "/hsds/taxonomies?search=%5C",
+            "/hsds/organizations?format=csv",
+            "/hsds/services/3f1c2d4e-0000-4000-8000-000000000000?format=ndjson",
+            "/hsds/organizations/3f1c2d4e-0000-4000-8000-000000000000?format=ndjson",
+        ],
+    )
+    .await;
 }
 
 /// Every organization nests the same services wherever it is shown (its own answer, a page of
