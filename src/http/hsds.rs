@@ -124,13 +124,7 @@ impl Params {
     /// 10 of at most 60 letters; a search of no words (`%`, `_`) is refused, never "everything".
     fn search(&self) -> Result<Option<String>, ApiError> {
         let Some(text) = self.text("search") else { return Ok(None) };
-        let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        if words.is_empty() || words.len() > 10 || words.iter().any(|w| w.chars().count() > 60) {
-            return Err(ApiError::bad_input(
-                "search",
-                "at least one and at most 10 words of at most 60 letters",
-            ));
-        }
+        resolvers::query::search_words(text).map_err(|rule| ApiError::bad_input("search", rule))?;
         Ok(Some(text.to_owned()))
     }
 

@@ -788,12 +788,11 @@ fn page_of<T: serde::Serialize>(items: Vec<T>, page: PageAsked) -> Value {
 /// Whether every word of `search` starts a word of `text` (case aside), as the services'
 /// search reads words: the search of the taxonomies and their terms, few and held in memory.
 fn holds_words(search: Option<&str>, text: &[&str]) -> bool {
-    let Some(search) = search else { return true };
-    let words = |text: &str| -> Vec<String> {
-        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-    };
-    let held: Vec<String> = text.iter().flat_map(|t| words(t)).collect();
-    words(search).iter().all(|word| held.iter().any(|h| h.starts_with(word.as_str())))
+    // The search was checked with the request's parameters: it has words.
+    let Some(Ok(words)) = search.map(resolvers::query::search_words) else { return true };
+    let held: Vec<String> =
+        text.iter().flat_map(|t| t.split(|c: char| !c.is_alphanumeric())).map(str::to_lowercase).collect();
+    words.iter().all(|word| held.iter().any(|h| h.starts_with(word.as_str())))
 }
 
 /// `GET /taxonomies` (with `search`: in the name and description).

@@ -14,7 +14,7 @@ use async_graphql::MergedObject;
 
 pub use clients::ClientFilter;
 pub use referrals::{Direction, ReferralFilter};
-pub use social_map::{MAX_RADIUS_KM, Near, ServiceFilter, search_condition};
+pub use social_map::{MAX_RADIUS_KM, Near, ServiceFilter, search_condition, search_words};
 
 #[derive(MergedObject, Default)]
 pub struct Query(

@@ -374,6 +374,21 @@ async fn ranked_page(
     Ok(connection)
 }
 
+/// The words of a search, lowercased (letters and digits; anything else separates them), or the
+/// rule they break: at least one, at most 10 of at most 60 letters. Every door's search reads
+/// its words here.
+pub fn search_words(text: &str) -> Result<Vec<String>, &'static str> {
+    let words: Vec<String> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return Err("give at least one word");
+    }
+    if words.len() > 10 || words.iter().any(|w| w.chars().count() > 60) {
+        return Err("at most 10 words of at most 60 letters");
+    }
+    Ok(words)
+}
+
 /// The social map's text search (the `search` filter: words or word starts, accents and case
 /// aside) as a condition on `services`, for the other doors onto the map (the HSDS API).
 pub fn search_condition(text: &str, backend: DbBackend) -> ApiResult<Condition> {
@@ -389,17 +404,7 @@ struct Search {
 
 impl Search {
     fn parse(text: &str, backend: DbBackend) -> ApiResult<Search> {
-        let words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
-        if words.is_empty() {
-            return Err(ApiError::bad_input("filter.search", "give at least one word"));
-        }
-        if words.len() > 10 || words.iter().any(|w| w.chars().count() > 60) {
-            return Err(ApiError::bad_input("filter.search", "at most 10 words of at most 60 letters"));
-        }
+        let words = search_words(text).map_err(|rule| ApiError::bad_input("filter.search", rule))?;
         // Only letters and digits remain, so neither syntax can be broken out of.
         let query = match backend {
             DbBackend::Postgres => words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
