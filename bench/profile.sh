@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_SAMPLED="${SECONDS_SAMPLED:-8}"
-PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/wzh_bench}"
+PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/wzh_bench?sslmode=disable}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/welzijnshuis-target}"
 BIN="${BIN:-$CARGO_TARGET_DIR/release/welzijnshuis}"
 export WELZIJNSHUIS_JWT_SECRET="bench-secret-bench-secret-bench-secret-1234"

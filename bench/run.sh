@@ -33,6 +33,10 @@ CONNECTIONS="${CONNECTIONS:-1 16 64}"
 GROWTH_SCALE="${GROWTH_SCALE:-}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_HOST_URL="${PG_HOST_URL:-postgres://postgres@127.0.0.1:5432}"
+# Every peer talks to PostgreSQL the same way: plain TCP on the loopback. libpq (pgbench) and
+# sqlx (welzijnshuis) would otherwise negotiate TLS with Debian's PostgreSQL (ssl = on) and
+# node-postgres (PostGraphile) would not: an unequal transport, ~6 % of the server's CPU.
+PG_PARAMS="${PG_PARAMS:-?sslmode=disable}"
 PG_LOG="${PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*-main.log | head -1)}"
 BENCH_DIR="${BENCH_DIR:-/var/cache/welzijnshuis-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/welzijnshuis-target}"
@@ -77,7 +81,7 @@ load_pg() { # database scale
   psql "$PG_HOST_URL/$1" -qc "VACUUM ANALYZE"
 }
 say "loading the demo network at scale $SCALE into PostgreSQL and SQLite"
-PG_URL="$PG_HOST_URL/wzh_bench"
+PG_URL="$PG_HOST_URL/wzh_bench$PG_PARAMS"
 load_pg wzh_bench "$SCALE"
 SQLITE_URL="sqlite://$WORK/bench.db?mode=rwc"
 DATABASE_URL="$SQLITE_URL" "$BIN" demo --scale "$SCALE" >&2
@@ -109,13 +113,39 @@ post() { # base query-file token
   curl -fs -o /dev/null -X POST "$1/graphql" -H 'Content-Type: application/json' \
     ${3:+-H "Authorization: Bearer $3"} --data "$(body_of "$2")"
 }
-# wrk at $1 connections against $2 with query file $3 and token $4: "req/s p50 p99 errors"
+# Where the CPU goes, per request: the server's own (its /proc/PID/stat), the load generator's
+# (bash's `time` of it) and the rest of the machine's busy time over the same window — on a quiet
+# machine, PostgreSQL. On two shared cores these three add up to what one request costs, and so
+# bound the throughput: 2 cores / (server + database + load generator).
+CLK_TCK="$(getconf CLK_TCK)"
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+proc_ticks() { if [ -n "${1:-}" ]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
+# Runs "$@" (a load generator writing its report to stdout) and prints "server-ms database-ms
+# generator-ms" per request, given the requests done in $CPU_REQUESTS_FILE's first number.
+cpu_per_request() { # server-pid requests-awk-program command...
+  local pid="$1" program="$2" b0 s0 b1 s1 times rc=0
+  shift 2
+  b0="$(busy_ticks)" s0="$(proc_ticks "$pid")"
+  times="$( { TIMEFORMAT='%3U %3S'; time "$@" > "$WORK/generator.txt" 2> "$WORK/generator.err"; } 2>&1 )" || rc=$?
+  b1="$(busy_ticks)" s1="$(proc_ticks "$pid")"
+  [ "$rc" = 0 ] || { cat "$WORK/generator.txt" "$WORK/generator.err" >&2; return "$rc"; }
+  awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v t="$times" -v hz="$CLK_TCK" "$program"' END {
+      split(t, g, " "); gen = (g[1] + g[2]) * 1000
+      busy = b * 1000 / hz; server = s * 1000 / hz
+      if (n > 0) printf "%.2f %.2f %.2f\n", server / n, (busy - server - gen) / n, gen / n
+      else print "– – –" }' "$WORK/generator.txt"
+}
+WRK_REQUESTS='/ requests in / {n = $1}'
+PGBENCH_REQUESTS='/number of transactions actually processed/ {split($NF, a, "/"); n = a[1]}'
+# wrk at $1 connections against $2 with query file $3 and token $4, the server's pid $5:
+# "req/s p50 p99 errors server-ms database-ms generator-ms"
 load() {
-  local connections="$1" url="$2" query="$3" token="$4" threads=2
+  local connections="$1" url="$2" query="$3" token="$4" pid="${5:-}" threads=2 cpu
   [ "$connections" -lt 2 ] && threads=1
-  QUERY_FILE="$query" TOKEN="$token" wrk -t"$threads" -c"$connections" -d"${DURATION}s" --latency \
-    -s bench/post.lua "$url" > "$WORK/wrk.txt"
-  wrk_summary "$WORK/wrk.txt"
+  cpu="$(QUERY_FILE="$query" TOKEN="$token" cpu_per_request "$pid" "$WRK_REQUESTS" \
+    wrk -t"$threads" -c"$connections" -d"${DURATION}s" --latency -s bench/post.lua "$url")"
+  cp "$WORK/generator.txt" "$WORK/wrk.txt"
+  echo "$(wrk_summary "$WORK/wrk.txt") $cpu"
 }
 wrk_summary() {
   awk '
@@ -129,9 +159,10 @@ wrk_summary() {
 warm_up() { # url query token
   QUERY_FILE="$2" TOKEN="$3" wrk -t2 -c16 -d2s -s bench/post.lua "$1" >/dev/null
 }
-row() { # name connections "rps p50 p99 errors" statements rss
-  read -r rps p50 p99 errors <<< "$3"
-  printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$errors" "$4" "$5"
+row() { # name connections "rps p50 p99 errors server-ms database-ms generator-ms" statements rss
+  read -r rps p50 p99 errors server database generator <<< "$3"
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s · %s · %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$errors" "$4" "$5" \
+    "${server:-–}" "${database:-–}" "${generator:-–}"
 }
 start_server() { # database-url port → pid in SERVER
   DATABASE_URL="$1" WELZIJNSHUIS_ADDR="127.0.0.1:$2" "$BIN" serve > "$WORK/$2.log" 2>&1 &
@@ -195,12 +226,14 @@ for status in ["RECEIVED", "ACCEPTED", "IN_PROGRESS"]:
 PY
 }
 # pgbench at $1 connections running script $2: "transactions/s average-latency"
+# (and "database-ms generator-ms" per transaction: PostgreSQL's CPU and pgbench's own)
 pgbench_run() {
-  local threads=2
+  local threads=2 cpu
   [ "$1" -lt 2 ] && threads=1
-  pgbench -n -M prepared -c "$1" -j "$threads" -T "$DURATION" -f "$2" "$PG_URL" > "$WORK/pgbench.txt" 2>&1 || {
-    cat "$WORK/pgbench.txt" >&2; echo "0 –"; return; }
-  awk '/^tps/ {tps = $3} /latency average/ {lat = $4 "ms"} END {printf "%.1f %s\n", tps, lat}' "$WORK/pgbench.txt"
+  cpu="$(cpu_per_request "" "$PGBENCH_REQUESTS" pgbench -n -M prepared -c "$1" -j "$threads" -T "$DURATION" -f "$2" "$PG_URL")" || {
+    echo "0 – – –"; return; }
+  cp "$WORK/generator.txt" "$WORK/pgbench.txt"
+  awk -v cpu="$cpu" '/^tps/ {tps = $3} /latency average/ {lat = $4 "ms"} END {split(cpu, c, " "); printf "%.1f %s %s %s\n", tps, lat, c[2], c[3]}' "$WORK/pgbench.txt"
 }
 
 echo
@@ -221,8 +254,8 @@ pgbench -n -M prepared -c 4 -j 2 -T 2 -f "$WORK/inbox.sql" "$PG_URL" >/dev/null 
 echo
 echo "### The partner inbox"
 echo
-echo "| server | connections | requests/s | p50 | p99 | errors | SQL statements / request | peak RSS |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| server | connections | requests/s | p50 | p99 | errors | SQL statements / request | peak RSS | CPU ms / request: server · database · load generator |"
+echo "|---|---|---|---|---|---|---|---|---|"
 declare -A INBOX INBOX_P50
 run_welzijnshuis() { # name database-url token port key
   local name="$1" url="$2" token="$3" port="$4" key="$5" base="http://127.0.0.1:$4"
@@ -240,7 +273,7 @@ run_welzijnshuis() { # name database-url token port key
   for c in $CONNECTIONS; do
     mark "$base"
     local result
-    result="$(load "$c" "$base/graphql" bench/inbox.graphql "$token")"
+    result="$(load "$c" "$base/graphql" bench/inbox.graphql "$token" "$SERVER")"
     row "$name" "$c" "$result" "$(since_mark "$base")" "$(peak_rss_mb "$SERVER") MB"
     INBOX["$key $c"]="$(echo "$result" | cut -d' ' -f1)"
     INBOX_P50["$key $c"]="$(echo "$result" | cut -d' ' -f2)"
@@ -261,7 +294,7 @@ done
 warm_up http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" ""
 # PostGraphile runs one SQL statement per GraphQL query.
 for c in $CONNECTIONS; do
-  result="$(load "$c" http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" "")"
+  result="$(load "$c" http://127.0.0.1:15000/graphql "$WORK/postgraphile.graphql" "" "$POSTGRAPHILE")"
   row "PostGraphile v4 (no access rules)" "$c" "$result" 1 "$(peak_rss_mb "$POSTGRAPHILE") MB"
   INBOX["postgraphile $c"]="$(echo "$result" | cut -d' ' -f1)"
 done
@@ -269,8 +302,8 @@ kill "$POSTGRAPHILE"; wait "$POSTGRAPHILE" 2>/dev/null || true
 
 INBOX_STATEMENTS="$(grep -c ';$' "$WORK/inbox.sql")"
 for c in $CONNECTIONS; do
-  read -r tps latency <<< "$(pgbench_run "$c" "$WORK/inbox.sql")"
-  printf "| raw SQL in pgbench (%s statements) | %s | %s | avg %s | – | 0 | %s | – |\n" "$INBOX_STATEMENTS" "$c" "$tps" "$latency" "$INBOX_STATEMENTS"
+  read -r tps latency database generator <<< "$(pgbench_run "$c" "$WORK/inbox.sql")"
+  printf "| raw SQL in pgbench (%s statements) | %s | %s | avg %s | – | 0 | %s | – | – · %s · %s |\n" "$INBOX_STATEMENTS" "$c" "$tps" "$latency" "$INBOX_STATEMENTS" "$database" "$generator"
   INBOX["pgbench $c"]="$tps"
 done
 
@@ -310,12 +343,14 @@ LOOP_FAILURES="$(awk '/^loop failures:/ {print $3}' "$WORK/loop.txt")"
 grep -q '^first failure' "$WORK/loop.txt" && say "write loop: $(grep '^first failure' "$WORK/loop.txt")"
 LOOPS="$(awk -v r="$LOOP_RPS" 'BEGIN { printf "%.1f", r / 4 }')"
 warm_up http://127.0.0.1:18083/graphql bench/socialmap.graphql ""
-read -r MAP_RPS MAP_P50 MAP_P99 MAP_ERRORS <<< "$(load 16 http://127.0.0.1:18083/graphql bench/socialmap.graphql "")"
+read -r MAP_RPS MAP_P50 MAP_P99 MAP_ERRORS MAP_SERVER MAP_DATABASE MAP_GENERATOR <<< "$(load 16 http://127.0.0.1:18083/graphql bench/socialmap.graphql "" "$SERVER")"
 stop_server
 read -r LOOP_TPS _ <<< "$(pgbench_run 16 "$WORK/loop.sql")"
-read -r MAP_TPS _ <<< "$(pgbench_run 16 "$WORK/socialmap.sql")"
+read -r MAP_TPS _ MAP_PG_DATABASE MAP_PG_GENERATOR <<< "$(pgbench_run 16 "$WORK/socialmap.sql")"
 echo "| write loop (4 mutations) | $LOOPS loops/s ($LOOP_RPS req/s) | $LOOP_P50 | $LOOP_P99 | $((LOOP_FAILURES + LOOP_ERRORS)) | $LOOP_TPS loops/s ($(grep -c ';$' "$WORK/loop.sql") statements) | $(percent "$LOOPS" "$LOOP_TPS") % |"
 echo "| social map search | $MAP_RPS req/s | $MAP_P50 | $MAP_P99 | $MAP_ERRORS | $MAP_TPS ($(grep -c ';$' "$WORK/socialmap.sql") statements) | $(percent "$MAP_RPS" "$MAP_TPS") % |"
+echo
+echo "CPU ms per social map search: welzijnshuis $MAP_SERVER · PostgreSQL $MAP_DATABASE · wrk $MAP_GENERATOR; in pgbench: PostgreSQL $MAP_PG_DATABASE · pgbench $MAP_PG_GENERATOR."
 
 # --- growth -------------------------------------------------------------------------------------
 GROWTH_LINE=""
@@ -325,7 +360,7 @@ if [ -n "$GROWTH_SCALE" ]; then
   echo
   say "loading the demo network at scale $GROWTH_SCALE (this takes a while)"
   load_pg wzh_bench_growth "$GROWTH_SCALE"
-  GROWTH_URL="$PG_HOST_URL/wzh_bench_growth"
+  GROWTH_URL="$PG_HOST_URL/wzh_bench_growth$PG_PARAMS"
   GROWTH_PARTNER="$(token "$GROWTH_URL" medewerker@caw.test)"
   GROWTH_INCOMING="$(psql "$GROWTH_URL" -Atc "SELECT count(*) FROM referrals r JOIN organisations o ON o.id = r.recipient_id WHERE o.hsds_id = 'demo-org-caw'")"
   echo "| scale | referrals | CAW's inbox | connections | requests/s | p50 | p99 | SQL statements / request | peak RSS |"
