@@ -20,6 +20,8 @@ mod m20261130_000001_webhook_queue;
 mod m20261130_000002_social_map_provenance;
 mod m20261201_000001_referral_counts;
 
+pub use m20261201_000001_referral_counts::{count_referrals_again, pause_referral_counts};
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -41,6 +41,37 @@ SELECT recipient_id, 'in', status, 0, count(*) FROM referrals GROUP BY recipient
 UNION ALL
 SELECT sender_id, 'out', status, 0, count(*) FROM referrals GROUP BY sender_id, status";
 
+/// PostgreSQL's counts made again from the table, each referral in its trigger's slot.
+const POSTGRES_REFILL: &str = "
+INSERT INTO referral_counts (organisation_id, direction, status, slot, n)
+SELECT recipient_id, 'in', status, get_byte(uuid_send(id), 15) % 16, count(*) FROM referrals GROUP BY 1, 3, 4
+UNION ALL
+SELECT sender_id, 'out', status, get_byte(uuid_send(id), 15) % 16, count(*) FROM referrals GROUP BY 1, 3, 4";
+
+/// Before writing referrals in bulk in one transaction (the demo loader): on PostgreSQL the
+/// trigger would change the same few thousand count rows millions of times in that transaction,
+/// and every change leaves a row version that nothing can prune before the commit — measured
+/// with a million referrals: the counts table grew to 86 MB for a few thousand live rows and the
+/// load slowed down as it went (it had not finished after 40 minutes). The trigger is off for the
+/// rest of `txn` (which locks the referrals table until it ends); [`count_referrals_again`] must
+/// follow in the same transaction. SQLite changes its count rows in place: nothing to do there.
+pub async fn pause_referral_counts(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("ALTER TABLE referrals DISABLE TRIGGER referral_counts_keep").await?;
+    }
+    Ok(())
+}
+
+/// After [`pause_referral_counts`]: the trigger on again and every count made once from the table.
+pub async fn count_referrals_again(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("ALTER TABLE referrals ENABLE TRIGGER referral_counts_keep").await?;
+        txn.execute_unprepared("DELETE FROM referral_counts").await?;
+        txn.execute_unprepared(POSTGRES_REFILL).await?;
+    }
+    Ok(())
+}
+
 const POSTGRES_FUNCTION: &str = "
 CREATE FUNCTION referral_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -153,10 +153,11 @@ fn reorder(value: &mut Value, shape: &Shape<'_>) {
         }
         Value::Object(map) => {
             if !shape.matches(map) {
-                let mut old = std::mem::take(map);
+                let mut old = std::mem::replace(map, IndexMap::with_capacity(map.len()));
                 for key in shape.keys.keys() {
-                    if let Some(child) = old.swap_remove(*key) {
-                        map.insert(Name::new(key), child);
+                    // The key moves with its value: no new name is allocated per object.
+                    if let Some((name, child)) = old.swap_remove_entry(*key) {
+                        map.insert(name, child);
                     }
                 }
                 // Anything the selection did not name (it should not happen) goes at the end.

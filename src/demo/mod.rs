@@ -88,7 +88,10 @@ pub async fn load_scaled(
     insert_all(&txn, demo.help_request_life_domains).await.context("help request domains")?;
     insert_all(&txn, demo.case_notes).await.context("case notes")?;
     insert_all(&txn, demo.consents).await.context("consents")?;
+    // Counted once after the bulk insert rather than by the trigger row by row (see there).
+    migration::pause_referral_counts(&txn).await.context("referral counts")?;
     insert_all(&txn, demo.referrals.clone()).await.context("referrals")?;
+    migration::count_referrals_again(&txn).await.context("referral counts")?;
     insert_all(&txn, demo.referral_events).await.context("referral events")?;
     insert_all(&txn, demo.appointments).await.context("appointments")?;
     insert_all(&txn, demo.audit_entries).await.context("the citizens' access log")?;
