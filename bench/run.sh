@@ -121,7 +121,7 @@ CLK_TCK="$(getconf CLK_TCK)"
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 proc_ticks() { if [ -n "${1:-}" ]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
 # Runs "$@" (a load generator writing its report to stdout) and prints "server-ms database-ms
-# generator-ms" per request, given the requests done in $CPU_REQUESTS_FILE's first number.
+# generator-ms" per request; the awk program given sets n, the requests done, from the report.
 cpu_per_request() { # server-pid requests-awk-program command...
   local pid="$1" program="$2" b0 s0 b1 s1 times rc=0
   shift 2
@@ -363,17 +363,17 @@ if [ -n "$GROWTH_SCALE" ]; then
   GROWTH_URL="$PG_HOST_URL/wzh_bench_growth$PG_PARAMS"
   GROWTH_PARTNER="$(token "$GROWTH_URL" medewerker@caw.test)"
   GROWTH_INCOMING="$(psql "$GROWTH_URL" -Atc "SELECT count(*) FROM referrals r JOIN organisations o ON o.id = r.recipient_id WHERE o.hsds_id = 'demo-org-caw'")"
-  echo "| scale | referrals | CAW's inbox | connections | requests/s | p50 | p99 | SQL statements / request | peak RSS |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| scale | referrals | CAW's inbox | connections | requests/s | p50 | p99 | SQL statements / request | peak RSS | CPU ms / request: server · database · load generator |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for c in 1 16; do
     for side in small large; do
       if [ $side = small ]; then u="$PG_URL" t="$PARTNER" s="$SCALE" n="$INCOMING"; else u="$GROWTH_URL" t="$GROWTH_PARTNER" s="$GROWTH_SCALE" n="$GROWTH_INCOMING"; fi
       start_server "$u" 18084
       warm_up http://127.0.0.1:18084/graphql bench/inbox.graphql "$t"
       mark http://127.0.0.1:18084
-      result="$(load "$c" http://127.0.0.1:18084/graphql bench/inbox.graphql "$t")"
-      read -r g_rps g_p50 g_p99 _ <<< "$result"
-      echo "| $s | $(psql "$u" -Atc "SELECT count(*) FROM referrals") | $n | $c | $g_rps | $g_p50 | $g_p99 | $(since_mark http://127.0.0.1:18084) | $(peak_rss_mb "$SERVER") MB |"
+      result="$(load "$c" http://127.0.0.1:18084/graphql bench/inbox.graphql "$t" "$SERVER")"
+      read -r g_rps g_p50 g_p99 _ g_server g_database g_generator <<< "$result"
+      echo "| $s | $(psql "$u" -Atc "SELECT count(*) FROM referrals") | $n | $c | $g_rps | $g_p50 | $g_p99 | $(since_mark http://127.0.0.1:18084) | $(peak_rss_mb "$SERVER") MB | $g_server · $g_database · $g_generator |"
       [ "$c" = 1 ] && eval "GROWTH_P50_$side=$g_p50"
       [ "$c" = 1 ] && [ $side = large ] && GROWTH_RSS="$(peak_rss_mb "$SERVER")"
       stop_server
