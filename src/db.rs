@@ -4,10 +4,12 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use anyhow::Context;
+use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
 use migration::{Migrator, MigratorTrait};
 use prometheus_client::metrics::counter::Counter;
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database as SeaDatabase, DatabaseConnection};
+use std::ffi::c_int;
 
 /// How long a request waits for a PostgreSQL connection before it fails: short, so that with
 /// the database down requests fail fast (and `/readyz` says why) instead of piling up.
@@ -42,6 +44,30 @@ pub async fn count_statements<F: Future>(request: F) -> (F::Output, u64) {
             (output, REQUEST_STATEMENTS.with(Cell::get))
         })
         .await
+}
+
+/// Has SQLite plan each statement once, whatever values are bound to it (its "query planner
+/// stability guarantee"). By default SQLite plans a statement again at its next execution
+/// whenever a bound value could change the plan — and a `LIMIT ?` is such a value to it, so
+/// every page query (three of the partner inbox's seven statements) was compiled anew at every
+/// request: 2.8 % of the inbox's instructions on SQLite (bench/RESULTS.md). The plans it gives
+/// up are the ones that depend on a value; the webhook queue's partial indexes are matched by
+/// literals in its SQL (`webhooks::queue`), not by bound values.
+async fn plan_once(conn: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut now: c_int = 0;
+    // SAFETY: `db` is this connection's open handle, locked for us for the call, and
+    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and an int* to report the setting into
+    // (https://sqlite.org/c3ref/c_dbconfig_defensive.html).
+    let rc =
+        unsafe { sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_QPSG, 1 as c_int, &mut now as *mut c_int) };
+    if rc != SQLITE_OK || now != 1 {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite did not take the query planner stability guarantee (code {rc})").into(),
+        ));
+    }
+    Ok(())
 }
 
 impl Database {
@@ -92,6 +118,7 @@ impl Database {
             });
         if url.starts_with("sqlite:") {
             options
+                .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(plan_once(conn))))
                 .max_connections(SQLITE_CONNECTIONS)
                 .min_connections(1)
                 .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT);

@@ -72,3 +72,40 @@ async fn nested_lists_are_fetched_for_all_parents_at_once() {
         assert_eq!(counts[0], counts[1], "{who:?}: {query}");
     }
 }
+
+/// SQLite plans a statement once, not again at each execution because of the values bound to
+/// it (`db::plan_once`): otherwise every page query, whose `LIMIT ?` SQLite treats as such a
+/// value, is compiled anew at every request. Seen from outside: a bound value never steers the
+/// plan — `kind = ?` with 'WELFARE_HOUSE' bound does not use the partial index made for
+/// exactly that value (with a literal it does, and so would SQLite's default for the binding).
+#[tokio::test]
+async fn sqlite_plans_a_statement_once_whatever_its_values() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let database = crate::helpers::TestDatabase::create().await;
+    if database.is_postgres() {
+        return; // PostgreSQL plans prepared statements generically on its own terms.
+    }
+    let db = welzijnshuis::db::Database::connect(&database.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = |sql: &str, values: Vec<sea_orm::Value>| {
+        let statement = Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values);
+        let conn = db.conn.clone();
+        async move {
+            let rows = conn.query_all_raw(statement).await.unwrap();
+            rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect::<Vec<_>>().join("; ")
+        }
+    };
+    let literal =
+        plan("EXPLAIN QUERY PLAN SELECT id FROM organisations WHERE kind = 'WELFARE_HOUSE'", vec![]).await;
+    assert!(literal.contains("organisations_one_welfare_house"), "{literal}");
+    for _ in 0..3 {
+        // Each time on whichever of the pool's connections is free: every one is set up so.
+        let bound = plan(
+            "EXPLAIN QUERY PLAN SELECT id FROM organisations WHERE kind = ?",
+            vec!["WELFARE_HOUSE".into()],
+        )
+        .await;
+        assert!(!bound.contains("organisations_one_welfare_house"), "planned for the bound value: {bound}");
+        assert!(bound.contains("organisations_kind"), "{bound}");
+    }
+}
