@@ -1,6 +1,7 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
 use std::cell::Cell;
+use std::ffi::c_int;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,7 +10,6 @@ use migration::{Migrator, MigratorTrait};
 use prometheus_client::metrics::counter::Counter;
 use sea_orm::sqlx::sqlite::{SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database as SeaDatabase, DatabaseConnection};
-use std::ffi::c_int;
 
 /// How long a request waits for a PostgreSQL connection before it fails: short, so that with
 /// the database down requests fail fast (and `/readyz` says why) instead of piling up.
@@ -70,6 +70,20 @@ async fn plan_once(conn: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Err
     Ok(())
 }
 
+/// What every SQLite connection of the server gets, whichever pool holds it (the requests' or the
+/// webhook worker's): WAL, so readers never block the writer; foreign keys; a busy timeout, so
+/// concurrent writers wait instead of failing; and [`plan_once`]. PostgreSQL ignores these.
+pub(crate) fn sqlite_session(options: &mut ConnectOptions) -> &mut ConnectOptions {
+    options
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        })
+        .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(plan_once(conn))))
+}
+
 impl Database {
     /// Connects with the default statement timeout.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -82,8 +96,7 @@ impl Database {
         .await
     }
 
-    /// Connects; SQLite gets WAL, foreign keys and a busy timeout, so readers never block the
-    /// writer and concurrent writers wait instead of failing. On PostgreSQL every statement is
+    /// Connects; SQLite gets [`sqlite_session`]. On PostgreSQL every statement is
     /// cancelled after `statement_timeout` (SQLite has no such setting: the request timeout
     /// answers for it there).
     /// On PostgreSQL the pool holds a connection for each operation the gate lets execute at
@@ -109,16 +122,10 @@ impl Database {
                     ("statement_timeout", statement_timeout.as_str()),
                     ("lock_timeout", lock_timeout.as_str()),
                 ])
-            })
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(5))
             });
+        sqlite_session(&mut options);
         if url.starts_with("sqlite:") {
             options
-                .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(plan_once(conn))))
                 .max_connections(SQLITE_CONNECTIONS)
                 .min_connections(1)
                 .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT);

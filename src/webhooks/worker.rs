@@ -66,8 +66,8 @@ impl Worker {
             .max_connections(2)
             .min_connections(0)
             .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
-            .map_sqlx_sqlite_opts(|o| o.foreign_keys(true).busy_timeout(Duration::from_secs(5)));
+            .acquire_timeout(Duration::from_secs(10));
+        crate::db::sqlite_session(&mut options);
         let db = sea_orm::Database::connect(options).await?;
         let sender = Sender::new(config.url_rules(), config.timeout())?;
         Ok(Worker { db, sender, config: config.clone(), metrics })

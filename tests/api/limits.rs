@@ -425,3 +425,42 @@ fn a_referral_gathers_no_more_events_than_its_list_counts() {
     // Creation is the first event, in REQUESTED; every change adds one.
     assert_eq!(longest_from(ReferralStatus::Requested, 0), resolvers::connection::caps::EVENTS_PER_REFERRAL);
 }
+
+/// The server has mimalloc commit its heap on demand (`main.rs`): committed in full at once,
+/// mimalloc's default on Linux, the arena it reserves cost the server about a third of its peak
+/// RSS under load (bench/RESULTS.md, session 11). Reserved on demand, the arena is mapped
+/// inaccessible and opened piece by piece, so the process's memory map shows no writable
+/// gigabyte; asked for the default back through the environment, it shows one, which is what
+/// makes this check able to fail.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_server_commits_its_heap_on_demand() {
+    use crate::helpers::ServerProcess;
+    let app = TestApp::spawn().await;
+    let on_demand = ServerProcess::start(&app.database.url, &[]).await;
+    let eager = ServerProcess::start(&app.database.url, &[("MIMALLOC_ARENA_EAGER_COMMIT", "1")]).await;
+    const GIB: u64 = 1 << 30;
+    assert!(largest_writable_anonymous_mapping(&eager) >= GIB / 2, "the eager default is visible");
+    assert!(
+        largest_writable_anonymous_mapping(&on_demand) < GIB / 2,
+        "the server maps its heap writable only where it uses it"
+    );
+}
+
+/// The size of the largest private anonymous mapping a process can write to, from
+/// `/proc/PID/maps` (`start-end perms offset dev inode [path]`).
+#[cfg(target_os = "linux")]
+fn largest_writable_anonymous_mapping(server: &crate::helpers::ServerProcess) -> u64 {
+    let pid = server.child.id().expect("still running");
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("its memory map");
+    maps.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let anonymous = fields.len() == 5 && fields[4] == "0";
+            let (start, end) = fields[0].split_once('-')?;
+            let size = u64::from_str_radix(end, 16).ok()? - u64::from_str_radix(start, 16).ok()?;
+            (anonymous && fields[1].starts_with("rw")).then_some(size)
+        })
+        .max()
+        .unwrap_or(0)
+}
