@@ -375,11 +375,11 @@ if [ -n "$GROWTH_SCALE" ]; then
       read -r g_rps g_p50 g_p99 _ g_server g_database g_generator <<< "$result"
       echo "| $s | $(psql "$u" -Atc "SELECT count(*) FROM referrals") | $n | $c | $g_rps | $g_p50 | $g_p99 | $(since_mark http://127.0.0.1:18084) | $(peak_rss_mb "$SERVER") MB | $g_server · $g_database · $g_generator |"
       [ "$c" = 1 ] && eval "GROWTH_P50_$side=$g_p50"
-      [ "$c" = 1 ] && [ $side = large ] && GROWTH_RSS="$(peak_rss_mb "$SERVER")"
+      [ $side = large ] && eval "GROWTH_RSS_$c=$(peak_rss_mb "$SERVER")"
       stop_server
     done
   done
-  GROWTH_LINE="| inbox p50 at $GROWTH_SCALE within 1.5 × at $SCALE (1 connection); peak RSS ≤ 64 MB | ${GROWTH_P50_small:-?} → ${GROWTH_P50_large:-?}; ${GROWTH_RSS:-?} MB |"
+  GROWTH_LINE="| inbox p50 at $GROWTH_SCALE within 1.5 × at $SCALE (1 connection); peak RSS ≤ 64 MB | ${GROWTH_P50_small:-?} → ${GROWTH_P50_large:-?}; ${GROWTH_RSS_1:-?} MB at 1 connection, ${GROWTH_RSS_16:-?} MB at 16 |"
 fi
 
 # --- against the targets --------------------------------------------------------------------------
