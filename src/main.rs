@@ -6,8 +6,9 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc commits each arena it reserves in full at once by default where the system
-/// overcommits memory (Linux); committing on demand lowered the server's peak RSS under load from
-/// 95 to 68 MB at the same throughput (bench/RESULTS.md, sessions 10 and 11). The setting must be
+/// overcommits memory (Linux); committing on demand lowered the server's peak RSS under the inbox
+/// at 16 connections over 1,000,000 referrals from 88-94 to 65-67 MB, at the same mean throughput
+/// (bench/RESULTS.md, session 11). The setting must be
 /// in place before the first allocation reserves the first arena, and the Rust runtime allocates
 /// before `main`: hence a constructor, which runs before it. An explicit
 /// `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still wins (that is what `set_default` means).
