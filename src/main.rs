@@ -8,10 +8,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// mimalloc commits each arena it reserves in full at once by default where the system
 /// overcommits memory (Linux); committing on demand lowered the server's peak RSS under the inbox
 /// at 16 connections over 1,000,000 referrals from 88-94 to 65-67 MB, at the same mean throughput
-/// (bench/RESULTS.md, session 11). The setting must be
-/// in place before the first allocation reserves the first arena, and the Rust runtime allocates
-/// before `main`: hence a constructor, which runs before it. An explicit
-/// `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still wins (that is what `set_default` means).
+/// (bench/RESULTS.md, session 11). The setting must be in place before the first allocation
+/// reserves the first arena, and the Rust runtime allocates before `main`: hence a constructor,
+/// which runs before it. An explicit `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still wins
+/// (that is what `set_default` means).
 #[cfg(target_os = "linux")]
 extern "C" fn commit_on_demand() {
     /// `mi_option_arena_eager_commit` in mimalloc v3's `mimalloc.h` (the version libmimalloc-sys

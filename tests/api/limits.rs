@@ -427,7 +427,7 @@ fn a_referral_gathers_no_more_events_than_its_list_counts() {
 }
 
 /// The server has mimalloc commit its heap on demand (`main.rs`): committed in full at once,
-/// mimalloc's default on Linux, the arena it reserves cost the server about a third of its peak
+/// mimalloc's default on Linux, the arena it reserves cost the server over a quarter of its peak
 /// RSS under load (bench/RESULTS.md, session 11). Reserved on demand, the arena is mapped
 /// inaccessible and opened piece by piece, so the process's memory map shows no writable
 /// gigabyte; asked for the default back through the environment, it shows one, which is what
