@@ -406,8 +406,9 @@ server_budget() { # name target-req/s "server database generator" → a sentence
   esac
   echo "$1 leaves the server $budget per request; it took $server ms (the rest of the machine $database, the load generator $generator)"
 }
-# The cores the SQLite server kept busy at 1 connection: with the same CPU per request, 16
-# connections can at most fill the cores, so the 16 / 1 ratio is bounded by cores / that.
+# The cores a run kept busy (server, the rest of the machine and the load generator). 16
+# connections can at most fill the cores: at their CPU per request that bounds the 16 / 1 ratio
+# at cores / (cores busy at 16) × the ratio measured.
 busy_cores() { # req/s "server database generator"
   local server database generator
   read -r server database generator <<< "$2"
@@ -425,7 +426,7 @@ echo "|---|---|---|"
 echo "| inbox, PostgreSQL, 16 connections ≥ 2 × PostGraphile | ${INBOX[pg 16]:-?} vs ${INBOX[postgraphile 16]:-?} req/s: $(ratio "${INBOX[pg 16]:-0}" "${INBOX[postgraphile 16]:-0}") × | $(server_budget "2 × PostGraphile" "$(awk -v p="${INBOX[postgraphile 16]:-0}" 'BEGIN { print 2 * p }')" "${INBOX_CPU[pg 16]:-– – –}") |"
 echo "| … ≥ 60 % of the raw-SQL ceiling | ${INBOX[pg 16]:-?} vs ${INBOX[pgbench 16]:-?}: $(percent "${INBOX[pg 16]:-0}" "${INBOX[pgbench 16]:-0}") % | $(server_budget "60 % of pgbench" "$(awk -v p="${INBOX[pgbench 16]:-0}" 'BEGIN { print 0.6 * p }')" "${INBOX_CPU[pg 16]:-– – –}") |"
 echo "| p99 ≤ 20 ms at half the maximum, offered at a constant rate | $OHA_P99 at $RATE req/s | one inbox alone (1 connection): p50 ${INBOX_P50[pg 1]:-?}, p99 ${INBOX_P99[pg 1]:-?} |"
-echo "| SQLite, 16 connections ≥ 1.5 × 1 connection | ${INBOX[sqlite 16]:-?} vs ${INBOX[sqlite 1]:-?}: $(ratio "${INBOX[sqlite 16]:-0}" "${INBOX[sqlite 1]:-0}") × | 1 connection kept $SQLITE_BUSY_1 of $CORES cores busy, so at most $(ratio "$CORES" "$SQLITE_BUSY_1") × at its CPU per request; 16 connections kept $SQLITE_BUSY_16 busy |"
+echo "| SQLite, 16 connections ≥ 1.5 × 1 connection | ${INBOX[sqlite 16]:-?} vs ${INBOX[sqlite 1]:-?}: $(ratio "${INBOX[sqlite 16]:-0}" "${INBOX[sqlite 1]:-0}") × | the cores busy: $SQLITE_BUSY_1 of $CORES at 1 connection, $SQLITE_BUSY_16 at 16; all $CORES busy at 16 connections' CPU per request would give $(awk -v r="$(ratio "${INBOX[sqlite 16]:-0}" "${INBOX[sqlite 1]:-0}")" -v c="$CORES" -v b="$SQLITE_BUSY_16" 'BEGIN { if (b > 0 && r != "–") printf "%.2f", r * c / b; else print "–" }') × |"
 echo "| SQLite, 16 connections ≥ 0.8 × PostgreSQL | ${INBOX[sqlite 16]:-?} vs ${INBOX[pg 16]:-?}: $(ratio "${INBOX[sqlite 16]:-0}" "${INBOX[pg 16]:-0}") × | $(server_budget "0.8 × PostgreSQL" "$(awk -v p="${INBOX[pg 16]:-0}" 'BEGIN { print 0.8 * p }')" "${INBOX_CPU[sqlite 16]:-– – –}") |"
 echo "| write loop ≥ 50 % of pgbench, no failure | $LOOPS vs $LOOP_TPS loops/s: $(percent "$LOOPS" "$LOOP_TPS") %, $((LOOP_FAILURES + LOOP_ERRORS)) failures | |"
 echo "| social map ≥ 50 % of pgbench | $MAP_RPS vs $MAP_TPS: $(percent "$MAP_RPS" "$MAP_TPS") % | $(server_budget "50 % of pgbench" "$(awk -v p="$MAP_TPS" 'BEGIN { print 0.5 * p }')" "$MAP_SERVER $MAP_DATABASE $MAP_GENERATOR") |"
