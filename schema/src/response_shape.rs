@@ -163,8 +163,15 @@ fn reorder(value: &mut Value, shape: &Shape<'_>) {
                 // Anything the selection did not name (it should not happen) goes at the end.
                 map.extend(old);
             }
-            for (key, sub) in &shape.keys {
-                if let (Some(sub), Some(child)) = (sub, map.get_mut(*key)) {
+            // The object's keys are now the shape's in its order, some perhaps missing, so both
+            // are walked side by side: no key is hashed (a lookup per nested field was 2.5 % of
+            // the inbox's instructions, bench/RESULTS.md session 13).
+            let mut shape_keys = shape.keys.iter();
+            for (name, child) in map.iter_mut() {
+                let Some((_, sub)) = shape_keys.by_ref().find(|(key, _)| **key == name.as_str()) else {
+                    break;
+                };
+                if let Some(sub) = sub {
                     reorder(child, sub);
                 }
             }
