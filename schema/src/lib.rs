@@ -15,6 +15,7 @@ mod documents;
 mod introspection;
 mod limits;
 mod operation_name;
+mod parsed;
 mod response_shape;
 mod role_sdl;
 mod shape;
@@ -65,6 +66,7 @@ pub struct Api {
     schema: AppSchema,
     settings: Arc<Settings>,
     shapes: shape::RoleShapes,
+    parsed: parsed::Parsed,
     writes: resolvers::writes::WriteQueue,
     audit: resolvers::audit_writer::AuditWriter,
 }
@@ -87,7 +89,7 @@ impl Api {
             .data(settings.webhook_urls.clone())
             .finish();
         let shapes = shape::RoleShapes::read(&schema).await;
-        Api { schema, settings: Arc::new(settings), shapes, writes, audit }
+        Api { schema, settings: Arc::new(settings), shapes, parsed: Default::default(), writes, audit }
     }
 
     /// The order this process's writers take (one at a time on SQLite): for writes made
@@ -123,7 +125,7 @@ impl Api {
             request.query.clone()
         };
         limits::check_text(&text, &self.settings.limits).ok()?;
-        let document = async_graphql::parser::parse_query(text).ok()?;
+        let document = self.parsed.parse(&text).ok()?;
         selected(&document, request.operation_name.as_deref()).map(|(_, ty)| ty)
     }
 
@@ -155,7 +157,7 @@ impl Api {
                 let operation = prepared.request.operation_name.clone();
                 let mut executed =
                     prepared.run(&self.schema, db, provenance, event).instrument(span.clone()).await?;
-                response_shape::restore(&mut executed.response, Some(&document), operation.as_deref());
+                response_shape::restore(&mut executed.response, Some(&*document), operation.as_deref());
                 executed
             }
             Err(error) => {
@@ -172,18 +174,19 @@ impl Api {
     /// The checks of every operation, once: the document by its hash, introspection, the text's
     /// limits, parse, the document's limits, the caller's role-shaped schema and input, and that
     /// a subscription comes only as one (`subscribing`) with exactly one root field. Hands the
-    /// request its parsed document and returns a copy (for the response's shape).
+    /// request its parsed document (the text parsed once for all requests that send it) and
+    /// returns it (for the response's shape).
     fn check(
         &self,
         request: &mut async_graphql::Request,
         caller: &resolvers::Caller,
         subscribing: bool,
-    ) -> async_graphql::ServerResult<ExecutableDocument> {
+    ) -> async_graphql::ServerResult<Arc<ExecutableDocument>> {
         let settings = &self.settings;
         let to_register = settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
         settings.introspection.apply(request, caller.role);
         limits::check_text(&request.query, &settings.limits)?;
-        let document = async_graphql::parser::parse_query(&request.query)?;
+        let document = self.parsed.parse(&request.query)?;
         limits::check_document(&document, &settings.limits)?;
         self.shapes.check(caller.role, &document, &request.variables)?;
         settings.introspection.check(&document, caller.role)?;
@@ -210,7 +213,7 @@ impl Api {
                 )));
             }
         }
-        request.set_parsed_query(document.clone());
+        request.set_parsed_query(ExecutableDocument::clone(&document));
         Ok(document)
     }
 }
