@@ -125,7 +125,7 @@ impl Api {
             request.query.clone()
         };
         limits::check_text(&text, &self.settings.limits).ok()?;
-        let document = self.parsed.parse(&text).ok()?;
+        let document = self.parsed.parse(caller.and_then(sender), &text).ok()?;
         selected(&document, request.operation_name.as_deref()).map(|(_, ty)| ty)
     }
 
@@ -186,7 +186,7 @@ impl Api {
         let to_register = settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
         settings.introspection.apply(request, caller.role);
         limits::check_text(&request.query, &settings.limits)?;
-        let document = self.parsed.parse(&request.query)?;
+        let document = self.parsed.parse(sender(caller), &request.query)?;
         limits::check_document(&document, &settings.limits)?;
         self.shapes.check(caller.role, &document, &request.variables)?;
         settings.introspection.check(&document, caller.role)?;
@@ -216,6 +216,11 @@ impl Api {
         request.set_parsed_query(ExecutableDocument::clone(&document));
         Ok(document)
     }
+}
+
+/// Whose parses a caller may find (`parsed`).
+fn sender(caller: &resolvers::Caller) -> parsed::Sender {
+    caller.user_id().or(caller.client)
 }
 
 /// The operation a request selects: its root fields (through fragments) and its type.
