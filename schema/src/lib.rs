@@ -174,8 +174,8 @@ impl Api {
     /// The checks of every operation, once: the document by its hash, introspection, the text's
     /// limits, parse, the document's limits, the caller's role-shaped schema and input, and that
     /// a subscription comes only as one (`subscribing`) with exactly one root field. Hands the
-    /// request its parsed document (the text parsed once for all requests that send it) and
-    /// returns it (for the response's shape).
+    /// request its parsed document (the caller's earlier parse of the same text, once that passed
+    /// these checks: `parsed`) and returns it (for the response's shape).
     fn check(
         &self,
         request: &mut async_graphql::Request,
@@ -186,7 +186,12 @@ impl Api {
         let to_register = settings.documents.resolve(request, Some(caller)).map_err(server_error)?;
         settings.introspection.apply(request, caller.role);
         limits::check_text(&request.query, &settings.limits)?;
-        let document = self.parsed.parse(sender(caller), &request.query)?;
+        let sender = sender(caller);
+        let kept = self.parsed.find(sender, &request.query);
+        let document = match &kept {
+            Some(document) => document.clone(),
+            None => Arc::new(async_graphql::parser::parse_query(&request.query)?),
+        };
         limits::check_document(&document, &settings.limits)?;
         self.shapes.check(caller.role, &document, &request.variables)?;
         settings.introspection.check(&document, caller.role)?;
@@ -212,6 +217,9 @@ impl Api {
                     "an event for an operation that is not a subscription",
                 )));
             }
+        }
+        if kept.is_none() {
+            self.parsed.keep(sender, &request.query, &document);
         }
         request.set_parsed_query(ExecutableDocument::clone(&document));
         Ok(document)

@@ -104,6 +104,11 @@ pub(crate) fn check_document(document: &ExecutableDocument, limits: &Limits) -> 
 /// Whether `text` has at most `limit` GraphQL tokens. Stops counting at the limit, so a huge
 /// document costs no more than a just-too-long one.
 pub fn within_tokens(text: &str, limit: usize) -> bool {
+    count_tokens(text, limit).is_some()
+}
+
+/// How many GraphQL tokens `text` has, if at most `limit`.
+pub(crate) fn count_tokens(text: &str, limit: usize) -> Option<usize> {
     let mut tokens = 0;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -128,10 +133,10 @@ pub fn within_tokens(text: &str, limit: usize) -> bool {
         }
         tokens += 1;
         if tokens > limit {
-            return false;
+            return None;
         }
     }
-    true
+    Some(tokens)
 }
 
 /// Skips a string after its opening quote: `"…"` with escapes or a `"""…"""` block string.

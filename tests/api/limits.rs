@@ -465,27 +465,41 @@ fn largest_writable_anonymous_mapping(server: &crate::helpers::ServerProcess) ->
         .unwrap_or(0)
 }
 
-/// The server keeps the documents it parsed (`schema/src/parsed.rs`), but only the parse: a text
-/// sent again is checked again, for whoever sends it.
+/// The server keeps the parses of the documents a caller sent (`schema/src/parsed.rs`), but
+/// only the parse: every check after it runs again when the same caller sends the same text.
 #[tokio::test]
-async fn a_document_sent_again_is_checked_again_for_each_caller() {
-    let app = TestApp::spawn_with(|config| config.limits.max_aliases = 3).await;
+async fn a_document_sent_again_is_checked_again() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits.max_aliases = 3;
+        config.introspection = welzijnshuis::config::Introspection::Off;
+    })
+    .await;
     let inbox = "{ referrals(first: 1) { totalCount } }";
-    for round in 1..=2 {
+    let aliases = "{ a: me { role } b: me { role } c: me { role } d: me { role } }";
+    let introspect = "{ __schema { types { name } } }";
+    let broken = "{ me { role }";
+    let mutation = "mutation { registerClient(input: { givenName: \"x\", familyName: \"y\" }) { id } }";
+    let token = app.token(Who::Intake).await.unwrap();
+    for round in 1..=3 {
         let (status, body) = post_query(&app, Who::Caw, inbox).await;
         assert_eq!(status, 200, "round {round}: {body}");
         assert!(body["data"]["referrals"]["totalCount"].as_i64().is_some_and(|n| n > 0), "round {round}: {body}");
         let (_, body) = post_query(&app, Who::Public, inbox).await;
         assert!(!codes(&body).is_empty(), "round {round}: the public reads no referrals: {body}");
         assert!(body["data"].get("referrals").is_none_or(Value::is_null), "round {round}: {body}");
-    }
-    let aliases = "{ a: me { role } b: me { role } c: me { role } d: me { role } }";
-    let broken = "{ me { role }";
-    for round in 1..=2 {
         let (status, body) = post_query(&app, Who::Caw, aliases).await;
         assert_refused(status, &body, 400, "QUERY_TOO_COMPLEX", &format!("4 aliases, round {round}"));
+        let (status, body) = post_query(&app, Who::Admin, introspect).await;
+        assert_eq!(status, 403, "round {round}: introspection is off: {body}");
         let (status, body) = post_query(&app, Who::Caw, broken).await;
         assert_eq!(status, 400, "round {round}: {body}");
         assert!(!codes(&body).is_empty() && body.get("data").is_none_or(Value::is_null), "round {round}: {body}");
+        let over_get = app.http.get(format!("http://{}/graphql", app.addr)).bearer_auth(&token).query(&[("query", mutation)]);
+        let status = over_get.send().await.expect("the server answers").status().as_u16();
+        assert_eq!(status, 405, "round {round}: a mutation over GET");
+        // The same mutation as a POST is not refused for having been sent over GET before.
+        let (status, body) = post_query(&app, Who::Intake, mutation).await;
+        assert_eq!(status, 200, "round {round}: {body}");
+        assert!(body["data"]["registerClient"]["id"].is_string(), "round {round}: {body}");
     }
 }
