@@ -17,9 +17,11 @@ use async_graphql::parser::types::ExecutableDocument;
 use uuid::Uuid;
 
 /// What the kept parses may weigh together, in estimated bytes: a text's own bytes (its key,
-/// and its strings again in the parse) and `TOKEN_BYTES` per token for the parse's nodes.
+/// and its strings again in the parse) and `TOKEN_BYTES` per token for the parse's nodes
+/// (async-graphql 7.2.1's parse was measured at 160-342 bytes a token: bench/RESULTS.md,
+/// session 13).
 const BUDGET: usize = 4 << 20;
-const TOKEN_BYTES: usize = 256;
+const TOKEN_BYTES: usize = 384;
 /// The heaviest parse kept: a sixteenth of the budget (the partner inbox weighs some 20 KB).
 const MAX_WEIGHT: usize = BUDGET / 16;
 
