@@ -56,7 +56,10 @@ impl Parsed {
 
     /// The parse of `text` kept for `sender`, if any.
     pub(crate) fn find(&self, sender: Sender, text: &str) -> Option<Arc<ExecutableDocument>> {
-        weight(text)?;
+        // No text longer than this was kept; the tokens were counted when it was (`weight`).
+        if text.len() > MAX_WEIGHT {
+            return None;
+        }
         self.kept().documents.get(&(sender, text.to_owned())).map(|(document, _)| document.clone())
     }
 
@@ -83,8 +86,7 @@ impl Parsed {
     }
 }
 
-/// The estimated weight of `text`'s parse, `None` when it is too heavy to keep (then it is not
-/// looked up either).
+/// The estimated weight of `text`'s parse, `None` when it is too heavy to keep.
 fn weight(text: &str) -> Option<usize> {
     if text.len() > MAX_WEIGHT {
         return None;
