@@ -70,10 +70,24 @@ async fn plan_once(conn: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Err
     Ok(())
 }
 
-/// What every SQLite connection of the server gets, whichever pool holds it (the requests' or the
-/// webhook worker's): WAL, so readers never block the writer; foreign keys; a busy timeout, so
-/// concurrent writers wait instead of failing; and [`plan_once`]. PostgreSQL ignores these.
-pub(crate) fn sqlite_session(options: &mut ConnectOptions) -> &mut ConnectOptions {
+/// How long a pooled connection may have lain idle and still be handed out untested; one idle
+/// longer is pinged first, and replaced if the database dropped it meanwhile (a restart, an
+/// administrator, a firewall's idle cut). sqlx pings at every acquire by default: a round trip
+/// per statement, for connections under load that answered a moment ago (bench/RESULTS.md,
+/// session 14). HikariCP's default bypass window is the same half second.
+const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
+
+/// What every pool of the server gets (the requests' and the webhook worker's): connections
+/// tested after idling ([`PING_IF_IDLE_FOR`]), and [`sqlite_session`]'s settings.
+pub(crate) fn pool_session(options: &mut ConnectOptions) -> &mut ConnectOptions {
+    options.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+    sqlite_session(options)
+}
+
+/// What every SQLite connection of the server gets, whichever pool holds it: WAL, so readers
+/// never block the writer; foreign keys; a busy timeout, so concurrent writers wait instead of
+/// failing; and [`plan_once`]. PostgreSQL ignores these.
+fn sqlite_session(options: &mut ConnectOptions) -> &mut ConnectOptions {
     options
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -96,7 +110,7 @@ impl Database {
         .await
     }
 
-    /// Connects; SQLite gets [`sqlite_session`]. On PostgreSQL every statement is
+    /// Connects with [`pool_session`]. On PostgreSQL every statement is
     /// cancelled after `statement_timeout` (SQLite has no such setting: the request timeout
     /// answers for it there).
     /// On PostgreSQL the pool holds a connection for each operation the gate lets execute at
@@ -123,7 +137,7 @@ impl Database {
                     ("lock_timeout", lock_timeout.as_str()),
                 ])
             });
-        sqlite_session(&mut options);
+        pool_session(&mut options);
         if url.starts_with("sqlite:") {
             options
                 .max_connections(SQLITE_CONNECTIONS)

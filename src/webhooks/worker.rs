@@ -67,7 +67,7 @@ impl Worker {
             .min_connections(0)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(10));
-        crate::db::sqlite_session(&mut options);
+        crate::db::pool_session(&mut options);
         let db = sea_orm::Database::connect(options).await?;
         let sender = Sender::new(config.url_rules(), config.timeout())?;
         Ok(Worker { db, sender, config: config.clone(), metrics })

@@ -131,6 +131,46 @@ async fn with_postgres_gone_requests_fail_fast_and_the_service_recovers_by_itsel
     server.abort();
 }
 
+#[tokio::test]
+async fn connections_postgres_ended_while_idle_are_replaced_before_a_request_gets_one() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    if !app.database.is_postgres() {
+        println!("SQLite's connections are files inside the process: nothing can end them");
+        return;
+    }
+    let http = reqwest::Client::new();
+    let addr = app.addr.to_string();
+    let token = app.token(Who::Caw).await;
+    let inbox = crate::helpers::INBOX_QUERY;
+    let requests = [(token.as_deref(), inbox), (None, "{ services(first: 5) { totalCount } }")];
+    let mut before = Vec::new();
+    for (who, query) in requests {
+        let (status, body) = post(&http, &addr, who, query, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        before.push(body);
+    }
+    // PostgreSQL ends every other session on the test database, as an administrator or a
+    // restart would: the server's pooled connections are dead while they lie idle.
+    let admin = sea_orm::Database::connect(&app.database.url).await.unwrap();
+    let end = "SELECT count(pg_terminate_backend(pid)) AS ended FROM pg_stat_activity \
+               WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let row = admin.query_one_raw(Statement::from_string(admin.get_database_backend(), end)).await;
+    let ended: i64 = row.unwrap().unwrap().try_get("", "ended").unwrap();
+    assert!(ended >= 1, "the server had connections open: {ended}");
+    admin.close().await.unwrap();
+    // Past the idle time after which a pooled connection is tested (db::PING_IF_IDLE_FOR), no
+    // request is handed a dead one: each is tested, found dead and replaced.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The same answers as before, the consent's refusals in the inbox included.
+    for ((who, query), before) in requests.into_iter().zip(&before) {
+        for _ in 0..3 {
+            let (status, body) = post(&http, &addr, who, query, json!({})).await;
+            assert_eq!((status, &body), (200, before), "{}", codes(&body).join(", "));
+        }
+    }
+}
+
 /// Just enough of a database URL to point it elsewhere.
 mod url_parts {
     use std::net::{SocketAddr, ToSocketAddrs};
