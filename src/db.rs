@@ -79,7 +79,7 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 
 /// What every pool of the server gets (the requests' and the webhook worker's): connections
 /// tested after idling ([`PING_IF_IDLE_FOR`]), and [`sqlite_session`]'s settings.
-pub(crate) fn pool_session(options: &mut ConnectOptions) -> &mut ConnectOptions {
+pub fn pool_session(options: &mut ConnectOptions) -> &mut ConnectOptions {
     options.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     sqlite_session(options)
 }

@@ -171,6 +171,52 @@ async fn connections_postgres_ended_while_idle_are_replaced_before_a_request_get
     }
 }
 
+#[tokio::test]
+async fn a_connection_goes_back_to_the_pool_only_once_the_work_dropped_on_it_is_done() {
+    use sea_orm::{ConnectOptions, ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let postgres = app.database.is_postgres();
+    // The server's pool settings, with one connection, so the next transaction gets the same one.
+    let mut options = ConnectOptions::new(app.database.url.clone());
+    welzijnshuis::db::pool_session(&mut options).sqlx_logging(false).max_connections(1).min_connections(1);
+    let db = sea_orm::Database::connect(options).await.unwrap();
+    db.execute_unprepared("CREATE TABLE pool_probe (x INTEGER)").await.unwrap();
+    let immediate = || TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let slow = if postgres {
+        "SELECT pg_sleep(1)"
+    } else {
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000000) SELECT count(*) FROM c"
+    };
+    // A write whose next statement is cut off by its time, and the transaction dropped, as a
+    // request past its time leaves them. The database goes on with the statement a while.
+    let txn = db.begin_with_options(immediate()).await.unwrap();
+    txn.execute_unprepared("INSERT INTO pool_probe VALUES (1)").await.unwrap();
+    let cut = tokio::time::timeout(Duration::from_millis(20), txn.execute_unprepared(slow)).await;
+    assert!(cut.is_err(), "the statement outlasts its time");
+    drop(txn);
+    // The next transaction on that connection is one of its own: the dropped one was rolled
+    // back, and on SQLite the new one holds the write lock from its start (IMMEDIATE), not
+    // mistaken for one nested in the old one.
+    let txn = db.begin_with_options(immediate()).await.unwrap();
+    let count = "SELECT count(*) AS n FROM pool_probe";
+    let row = txn.query_one_raw(sea_orm::Statement::from_string(txn.get_database_backend(), count)).await;
+    assert_eq!(row.unwrap().unwrap().try_get::<i64>("", "n").unwrap(), 0, "the dropped write was rolled back");
+    if !postgres {
+        let mut other = ConnectOptions::new(app.database.url.clone());
+        other.max_connections(1).map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::ZERO));
+        let other = sea_orm::Database::connect(other).await.unwrap();
+        let err = other.execute_unprepared("BEGIN IMMEDIATE").await.expect_err("the write lock is held");
+        assert!(err.to_string().contains("locked"), "{err}");
+        other.close().await.unwrap();
+    }
+    txn.rollback().await.unwrap();
+    db.execute_unprepared("DROP TABLE pool_probe").await.unwrap();
+    db.close().await.unwrap();
+}
+
 /// Just enough of a database URL to point it elsewhere.
 mod url_parts {
     use std::net::{SocketAddr, ToSocketAddrs};

@@ -127,7 +127,7 @@ impl<DB: Database> PoolConnection<DB> {
         self.live.take().expect(EXPECT_MSG)
     }
 
-    /// Test the connection to make sure it is still live before returning it to the pool.
+    /// Settle the connection (see `Floating::return_to_pool`) before returning it to the pool.
     ///
     /// This effectively runs the drop handler eagerly instead of spawning a task to do it.
     #[doc(hidden)]
@@ -304,12 +304,15 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             }
         }
 
-        // welzijnshuis: flush, not ping (vendor/README.md). A flush sends what is queued (a
-        // dropped transaction's ROLLBACK) and reads up to the answer of a statement whose
-        // future was dropped, as the ping did, but costs nothing on a clean connection, where
-        // the ping cost a round trip to the database at every release: one per statement.
-        // A connection that broke while idle is caught by the pool's ping after idling.
-        if let Err(error) = self.raw.flush().await {
+        // welzijnshuis: on PostgreSQL, flush instead of ping (vendor/README.md). The flush sends
+        // what is queued (a dropped transaction's ROLLBACK) and reads to the end of a statement
+        // whose future was dropped, as the ping did, but costs nothing on a clean connection,
+        // where the ping cost a round trip at every release: one per statement. SQLite's flush
+        // does not wait for its worker thread, which may still be running a cancelled
+        // statement or a dropped transaction's ROLLBACK: there the ping, queued behind them,
+        // keeps the connection out of the pool until they are done.
+        let check = if DB::NAME == "PostgreSQL" { self.raw.flush().await } else { self.raw.ping().await };
+        if let Err(error) = check {
             tracing::warn!(
                 %error,
                 "error occurred while testing the connection on-release",
