@@ -414,10 +414,15 @@ impl Search {
     }
 
     /// Services whose name or description holds every word.
+    ///
+    /// On PostgreSQL the query is built in a subquery: the server's statements are prepared, and
+    /// in a prepared statement's plan `to_tsquery` of a parameter is not folded to a constant
+    /// but parsed again, dictionary and all, for every row it is matched against; a subquery
+    /// is an InitPlan, run once per execution (bench/RESULTS.md, session 14).
     fn matches(&self) -> Condition {
         let expr = match self.backend {
             DbBackend::Postgres => Expr::cust_with_values(
-                "\"services\".\"search\" @@ to_tsquery('wzh_dutch', $1)",
+                "\"services\".\"search\" @@ (SELECT to_tsquery('wzh_dutch', $1))",
                 [self.query.clone()],
             ),
             _ => Expr::cust_with_values(
@@ -432,7 +437,7 @@ impl Search {
     fn rank(&self) -> sea_orm::sea_query::SimpleExpr {
         match self.backend {
             DbBackend::Postgres => Expr::cust_with_values(
-                "-CAST(ts_rank('{0.1, 0.2, 0.4, 1.0}', \"services\".\"search\", to_tsquery('wzh_dutch', $1)) AS DOUBLE PRECISION)",
+                "-CAST(ts_rank('{0.1, 0.2, 0.4, 1.0}', \"services\".\"search\", (SELECT to_tsquery('wzh_dutch', $1))) AS DOUBLE PRECISION)",
                 [self.query.clone()],
             ),
             _ => Expr::cust_with_values(
